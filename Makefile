@@ -1,0 +1,89 @@
+# Chasqui: the two commands are `make run` (the product) and `make test` (every check).
+# Both install what is missing first: the app's virtualenv (.venv, Python >= 3.11) and Rasa's own
+# virtualenv (Python 3.10, outside the clone, named by the hash of requirements/rasa.lock).
+
+SHELL := /bin/bash
+CACHE_DIR ?= $(HOME)/.cache/chasqui
+ifndef PYTHON
+PYTHON := $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
+endif
+ifndef PYTHON310
+PYTHON310 := $(shell for p in python3.10 $$(ls -d $(HOME)/.pyenv/versions/3.10.*/bin/python3.10 2>/dev/null | sort -V -r); do \
+	  $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
+endif
+RASA_HASH := $(shell sha256sum requirements/rasa.lock | cut -c1-12)
+RASA_VENV ?= $(CACHE_DIR)/rasa-venv-$(RASA_HASH)
+APP_HASH := $(shell cat pyproject.toml requirements/app.lock | sha256sum | cut -c1-12)
+VENV := .venv
+BIN := $(VENV)/bin
+export CHASQUI_RASA_BIN := $(RASA_VENV)/bin/rasa
+export CHASQUI_CACHE_DIR := $(CACHE_DIR)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: run test install lint typecheck validate pytest nlu-report train chat lock-app lock-rasa clean
+
+run: install
+	$(BIN)/chasqui run
+
+test: install lint typecheck validate pytest
+
+install: $(VENV)/.installed-$(APP_HASH) $(RASA_VENV)/.installed
+
+$(VENV)/.installed-$(APP_HASH):
+	@test -n "$(PYTHON)" || { echo "Se necesita Python 3.11 o superior."; exit 1; }
+	@echo "Instalando el entorno de la aplicación en $(VENV) con $(PYTHON)…"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c requirements/app.lock -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+$(RASA_VENV)/.installed: requirements/rasa.lock
+	@test -n "$(PYTHON310)" || { echo "Rasa 3.6.21 necesita Python 3.10 (pyenv install 3.10) o la imagen oficial rasa/rasa:3.6.21; ver README."; exit 1; }
+	@echo "Instalando Rasa 3.6.21 en $(RASA_VENV) con $(PYTHON310) (unos minutos la primera vez)…"
+	@rm -rf $(RASA_VENV) && mkdir -p $(CACHE_DIR)
+	$(PYTHON310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/python -m pip install -q "pip<25" wheel setuptools==70.3.0
+	$(RASA_VENV)/bin/python -m pip install -q --no-deps -r requirements/rasa.lock
+	$(RASA_VENV)/bin/rasa --version >/dev/null
+	@touch $@
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+validate: install
+	cd $(CURDIR) && RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2 SQLALCHEMY_SILENCE_UBER_WARNING=1 \
+	  $(CHASQUI_RASA_BIN) data validate --domain dialogs/dominio --data intents dialogs/reglas --fail-on-warnings
+
+pytest: install
+	$(BIN)/chasqui train
+	$(BIN)/pytest -q
+
+train: install
+	$(BIN)/chasqui train
+
+chat: install
+	$(BIN)/chasqui chat
+
+nlu-report: install
+	$(BIN)/chasqui nlu-report
+
+lock-app:
+	rm -rf /tmp/chasqui-lock && $(PYTHON) -m venv /tmp/chasqui-lock
+	/tmp/chasqui-lock/bin/pip install -q -e '.[dev]'
+	/tmp/chasqui-lock/bin/pip freeze --all | grep -v -E '^(pip|setuptools|wheel|chasqui)==|^-e ' > requirements/app.lock.new
+	mv requirements/app.lock.new requirements/app.lock
+
+lock-rasa:
+	rm -rf /tmp/chasqui-rasa-lock && $(PYTHON310) -m venv /tmp/chasqui-rasa-lock
+	/tmp/chasqui-rasa-lock/bin/pip install -q "pip<25" && /tmp/chasqui-rasa-lock/bin/pip install -q rasa==3.6.21
+	/tmp/chasqui-rasa-lock/bin/pip freeze --all | grep -v -E '^(pip|setuptools|wheel)==' > requirements/rasa.lock
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Chasqui: Ecuador's government assistant in the messaging apps people already use."""

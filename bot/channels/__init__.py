@@ -1,0 +1,1 @@
+"""Channel adapters: one subpackage per channel, registered in `bot.channels.registry`."""

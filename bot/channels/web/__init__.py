@@ -1,0 +1,1 @@
+"""The gateway's own web channel: the web chat, `chasqui chat` and end-to-end tests."""

@@ -1,0 +1,50 @@
+"""Entry point of the `chasqui` command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.settings import load_settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="chasqui", description="Chasqui, asistente virtual del Gobierno del Ecuador")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="entrena si hace falta e inicia el gateway, Rasa y las acciones")
+    chat = commands.add_parser("chat", help="conversar con el Chasqui en ejecución desde la terminal")
+    chat.add_argument("--url", default=None, help="dirección del gateway (por defecto la configurada)")
+    commands.add_parser("train", help="entrenar el modelo de Rasa si sus entradas cambiaron")
+    commands.add_parser("migrate", help="llevar la base de datos a la última versión del esquema")
+    report = commands.add_parser("nlu-report", help="exactitud y macro-F1 por intención en un conjunto apartado")
+    report.add_argument("--fraction", type=float, default=0.8, help="fracción para entrenar (el resto se evalúa)")
+    args = parser.parse_args(argv)
+    settings = load_settings()
+
+    if args.command == "run":
+        from bot.cli.run import main_run
+
+        return main_run(settings)
+    if args.command == "chat":
+        from bot.cli.chat import main_chat
+
+        return main_chat(settings, url=args.url)
+    if args.command == "train":
+        from bot.cli.modelo import main_train
+
+        return main_train(settings)
+    if args.command == "migrate":
+        from bot.cli.stack import prepare_databases
+
+        prepare_databases(settings)
+        return 0
+    if args.command == "nlu-report":
+        from bot.cli.nlu_report import main_nlu_report
+
+        return main_nlu_report(settings, fraction=args.fraction)
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+"""Start, watch and stop Chasqui's processes: action server, Rasa and the gateway.
+
+`chasqui run` and the end-to-end tests use the same code, so the tests run the product as it ships.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+from urllib.parse import urlsplit
+
+import httpx
+
+from bot.cli.modelo import rasa_env
+from bot.settings import Settings
+
+
+class StackError(Exception):
+    """A process did not start or did not become ready in time."""
+
+
+@dataclass
+class Process:
+    name: str
+    popen: subprocess.Popen[bytes]
+    log_path: Path
+    log_file: IO[bytes]
+
+
+@dataclass
+class Stack:
+    """The running processes of one Chasqui instance."""
+
+    settings: Settings
+    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    processes: list[Process] = field(default_factory=list)
+
+    @property
+    def log_dir(self) -> Path:
+        return self.settings.var_dir / "logs"
+
+    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> Process:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / f"{name}.log"
+        log_file = log_path.open("ab")
+        popen = subprocess.Popen(
+            command,
+            cwd=self.settings.project_dir,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        process = Process(name=name, popen=popen, log_path=log_path, log_file=log_file)
+        self.processes.append(process)
+        return process
+
+    def app_env(self) -> dict[str, str]:
+        """Environment shared by the app processes (gateway, actions): the settings, explicitly."""
+        s = self.settings
+        env = dict(os.environ)
+        env.update(
+            CHASQUI_VAR_DIR=str(s.var_dir),
+            CHASQUI_CACHE_DIR=str(s.cache_dir),
+            CHASQUI_DATABASE_URL=s.effective_database_url,
+            CHASQUI_RASA_URL=s.effective_rasa_url,
+            CHASQUI_RASA_TOKEN=self.rasa_token,
+            CHASQUI_GATEWAY_PORT=str(s.gateway_port),
+            CHASQUI_HOST=s.host,
+            PYTHONUNBUFFERED="1",
+        )
+        return env
+
+    def rasa_process_env(self) -> dict[str, str]:
+        s = self.settings
+        env = rasa_env()
+        env.update(
+            CHASQUI_ACTION_ENDPOINT_URL=f"http://{s.host}:{s.actions_port}/webhook",
+            CHASQUI_RASA_TRACKER_URL=s.effective_rasa_database_url,
+            SANIC_WORKERS="1",
+        )
+        if s.redis_url:
+            redis = urlsplit(s.redis_url)
+            env.update(
+                CHASQUI_RASA_LOCK_STORE="redis",
+                CHASQUI_RASA_LOCK_HOST=redis.hostname or "127.0.0.1",
+                CHASQUI_RASA_LOCK_PORT=str(redis.port or 6379),
+                CHASQUI_RASA_LOCK_DB=(redis.path.strip("/") or "1"),
+            )
+        else:
+            env.update(
+                CHASQUI_RASA_LOCK_STORE="in_memory",
+                CHASQUI_RASA_LOCK_HOST="",
+                CHASQUI_RASA_LOCK_PORT="",
+                CHASQUI_RASA_LOCK_DB="",
+            )
+        return env
+
+    def start_actions(self) -> Process:
+        env = self.app_env()
+        env["SANIC_HOST"] = self.settings.host
+        command = [
+            sys.executable,
+            "-m",
+            "rasa_sdk",
+            "--actions",
+            "bot.actions",
+            "-p",
+            str(self.settings.actions_port),
+        ]
+        return self._spawn("actions", command, env)
+
+    def start_rasa(self, model: Path) -> Process:
+        s = self.settings
+        command = [
+            str(s.effective_rasa_bin),
+            "run",
+            "--model",
+            str(model),
+            "--endpoints",
+            "endpoints.yml",
+            "--credentials",
+            "credentials.yml",
+            "--interface",
+            s.host,
+            "--port",
+            str(s.rasa_port),
+            "--enable-api",
+            "--auth-token",
+            self.rasa_token,
+        ]
+        return self._spawn("rasa", command, self.rasa_process_env())
+
+    def start_gateway(self) -> Process:
+        s = self.settings
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bot.gateway.app:create_app",
+            "--factory",
+            "--host",
+            s.host,
+            "--port",
+            str(s.gateway_port),
+            "--no-access-log",
+        ]
+        return self._spawn("gateway", command, self.app_env())
+
+    def check_alive(self) -> None:
+        for process in self.processes:
+            code = process.popen.poll()
+            if code is not None:
+                tail = process.log_path.read_text(errors="replace")[-3000:]
+                raise StackError(f"{process.name} exited with {code}; last log lines:\n{tail}")
+
+    def wait_http(self, url: str, *, timeout: float, ok: tuple[int, ...] = (200,)) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            try:
+                if httpx.get(url, timeout=2.0).status_code in ok:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.5)
+        raise StackError(f"{url} not ready after {timeout:.0f} s")
+
+    def wait_ready(self, *, timeout: float = 240.0) -> None:
+        s = self.settings
+        self.wait_http(f"http://{s.host}:{s.actions_port}/health", timeout=60)
+        self.wait_http(f"http://{s.host}:{s.gateway_port}/healthz", timeout=60)
+        self.wait_http(f"http://{s.host}:{s.gateway_port}/readyz", timeout=timeout)
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            if process.popen.poll() is None:
+                os.killpg(process.popen.pid, signal.SIGTERM)
+        for process in reversed(self.processes):
+            try:
+                process.popen.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.popen.pid, signal.SIGKILL)
+                process.popen.wait()
+            process.log_file.close()
+        self.processes.clear()
+
+
+def prepare_databases(settings: Settings) -> None:
+    """Create missing PostgreSQL databases and bring the app's schema to the latest revision."""
+    from bot.storage.db import migrate
+
+    for url in (settings.effective_database_url, settings.effective_rasa_database_url):
+        if url.startswith(("postgresql", "postgres")):
+            asyncio.run(ensure_postgres_database(url))
+    migrate(settings.effective_database_url)
+
+
+async def ensure_postgres_database(url: str) -> None:
+    import asyncpg
+
+    parts = urlsplit(url.replace("+asyncpg", "").replace("+psycopg2", ""))
+    name = parts.path.lstrip("/")
+    if not re.fullmatch(r"[A-Za-z0-9_]{1,63}", name):
+        raise StackError(f"unsupported database name {name!r}")
+    admin = parts._replace(path="/postgres").geturl()
+    connection = await asyncpg.connect(admin)
+    try:
+        exists = await connection.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not exists:
+            await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()

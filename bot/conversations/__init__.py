@@ -1,0 +1,1 @@
+"""Conversation routing: store every message, decide who answers, talk to Rasa."""

@@ -1,0 +1,73 @@
+"""Channel-neutral message values; no channel's own types travel past its adapter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """A citizen's message, converted at the edge by a channel adapter."""
+
+    conversation_id: str  # "<channel>:<channel user id>"
+    channel: str
+    channel_message_id: str
+    text: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Button:
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class BotMessage:
+    """One message for the citizen, in the shape of Rasa's REST channel."""
+
+    text: str | None = None
+    buttons: tuple[Button, ...] = ()
+    image: str | None = None
+    attachment: str | None = None
+    custom: dict[str, Any] | None = None
+
+    def as_payload(self) -> dict[str, Any]:
+        """The JSON stored for this message and returned by the web channel (without recipient)."""
+        data: dict[str, Any] = {}
+        if self.text is not None:
+            data["text"] = self.text
+        if self.buttons:
+            data["buttons"] = [{"title": b.title, "payload": b.payload} for b in self.buttons]
+        if self.image:
+            data["image"] = self.image
+        if self.attachment:
+            data["attachment"] = self.attachment
+        if self.custom:
+            data["custom"] = self.custom
+        return data
+
+    @classmethod
+    def from_payload(cls, data: dict[str, Any]) -> BotMessage:
+        buttons = tuple(
+            Button(title=str(b.get("title", "")), payload=str(b.get("payload", "")))
+            for b in data.get("buttons") or ()
+            if isinstance(b, dict)
+        )
+        custom = data.get("custom")
+        return cls(
+            text=data.get("text"),
+            buttons=buttons,
+            image=data.get("image"),
+            attachment=data.get("attachment"),
+            custom=custom if isinstance(custom, dict) else None,
+        )
+
+
+@dataclass(frozen=True)
+class HandoffSignal:
+    """An action asked for a person: ``{"handoff": {"reason", "team"}}``."""
+
+    reason: str
+    team: str

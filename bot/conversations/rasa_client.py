@@ -1,0 +1,58 @@
+"""Client of Rasa's REST channel and HTTP API (Rasa listens on a private address only).
+
+Exceptions::
+
+    RasaError
+     └── RasaUnavailable   connection refused, timeout, 5xx, model still loading
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from bot.conversations.messages import BotMessage
+
+
+class RasaError(Exception):
+    """Base of the errors raised by `RasaClient`."""
+
+
+class RasaUnavailable(RasaError):
+    """Rasa cannot answer now (down, loading its model, overloaded)."""
+
+
+class RasaClient:
+    """Talks to one Rasa server through an injected `httpx.AsyncClient`."""
+
+    def __init__(self, http: httpx.AsyncClient, *, token: str = "") -> None:
+        self._http = http
+        self._token = token
+
+    async def send(self, *, sender: str, message: str, metadata: dict[str, Any] | None = None) -> list[BotMessage]:
+        """Send one user message through the REST channel and return the bot's replies."""
+        body: dict[str, Any] = {"sender": sender, "message": message}
+        if metadata:
+            body["metadata"] = metadata
+        try:
+            response = await self._http.post("/webhooks/rest/webhook", json=body)
+        except httpx.TransportError as exc:
+            raise RasaUnavailable(type(exc).__name__) from exc
+        if response.status_code >= 500 or response.status_code in (404, 503):
+            raise RasaUnavailable(f"HTTP {response.status_code}")
+        response.raise_for_status()
+        data = response.json()
+        if not isinstance(data, list):
+            raise RasaUnavailable("unexpected body")
+        return [BotMessage.from_payload(item) for item in data if isinstance(item, dict)]
+
+    async def is_ready(self) -> bool:
+        """True once Rasa answers `/status` with a loaded model."""
+        try:
+            response = await self._http.get("/status", params={"token": self._token} if self._token else None)
+        except httpx.TransportError:
+            return False
+        if response.status_code != 200:
+            return False
+        return bool(response.json().get("model_file"))

@@ -1,0 +1,1 @@
+"""The gateway: the ASGI app that owns every conversation (channels, web chat, health)."""

@@ -1,0 +1,109 @@
+// Web chat for Chasqui: plain DOM, no external assets, keyboard and screen-reader friendly.
+(function () {
+  "use strict";
+  var lista = document.getElementById("conversacion");
+  var formulario = document.getElementById("formulario");
+  var entrada = document.getElementById("mensaje");
+  var estado = document.getElementById("estado");
+
+  function nuevoId() {
+    if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID().replace(/-/g, ""); }
+    return Date.now().toString(36) + Math.random().toString(36).slice(2);
+  }
+  var remitente = localStorage.getItem("chasqui.remitente");
+  if (!remitente) { remitente = "web:" + nuevoId(); localStorage.setItem("chasqui.remitente", remitente); }
+
+  function agregar(clase, autor, texto) {
+    var item = document.createElement("li");
+    item.className = clase;
+    var quien = document.createElement("span");
+    quien.className = "autor";
+    quien.textContent = autor;
+    item.appendChild(quien);
+    var cuerpo = document.createElement("span");
+    cuerpo.textContent = texto || "";
+    item.appendChild(cuerpo);
+    lista.appendChild(item);
+    item.scrollIntoView({ block: "end" });
+    return item;
+  }
+
+  function mostrarRespuesta(mensaje) {
+    var item = agregar("bot", "Chasqui", mensaje.text || "");
+    var documento = mensaje.custom && mensaje.custom.document;
+    if (documento && documento.url) {
+      var enlace = document.createElement("a");
+      enlace.href = documento.url;
+      enlace.textContent = "Descargar " + (documento.filename || "documento");
+      enlace.setAttribute("download", documento.filename || "");
+      item.appendChild(document.createElement("br"));
+      item.appendChild(enlace);
+    }
+    if (mensaje.image) {
+      var imagen = document.createElement("img");
+      imagen.src = mensaje.image;
+      imagen.alt = "Imagen enviada por Chasqui";
+      imagen.style.maxWidth = "100%";
+      item.appendChild(imagen);
+    }
+    if (mensaje.buttons && mensaje.buttons.length) {
+      var grupo = document.createElement("div");
+      grupo.className = "botones";
+      grupo.setAttribute("role", "group");
+      grupo.setAttribute("aria-label", "Opciones");
+      mensaje.buttons.forEach(function (boton) {
+        var b = document.createElement("button");
+        b.type = "button";
+        b.textContent = boton.title;
+        b.addEventListener("click", function () { enviar(boton.payload, boton.title); });
+        grupo.appendChild(b);
+      });
+      item.appendChild(grupo);
+    }
+  }
+
+  var ocupado = false;
+  function enviar(texto, mostrado) {
+    if (ocupado || !texto) { return; }
+    ocupado = true;
+    agregar("yo", "Usted", mostrado || texto);
+    estado.textContent = "Chasqui está escribiendo…";
+    var idMensaje = nuevoId();
+    var intento = function (restantes) {
+      return fetch("/webhooks/rest/webhook", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ sender: remitente, message: texto, metadata: { message_id: idMensaje } })
+      }).then(function (r) {
+        return r.json().catch(function () { return []; }).then(function (cuerpo) {
+          if (r.status === 503 && restantes > 0) {
+            estado.textContent = "El servicio se está iniciando. Reintentando…";
+            return new Promise(function (ok) { setTimeout(ok, 5000); }).then(function () { return intento(restantes - 1); });
+          }
+          if (!r.ok && r.status !== 503) {
+            agregar("aviso", "Aviso", r.status === 413
+              ? "Su mensaje es demasiado largo. Por favor, escríbalo más corto."
+              : "No pudimos leer su mensaje. Por favor, intente de nuevo.");
+            return;
+          }
+          (Array.isArray(cuerpo) ? cuerpo : []).forEach(mostrarRespuesta);
+        });
+      });
+    };
+    intento(6).catch(function () {
+      agregar("aviso", "Aviso", "No hay conexión con Chasqui. Revise su internet e intente de nuevo.");
+    }).then(function () {
+      ocupado = false;
+      estado.textContent = "";
+      entrada.focus();
+    });
+  }
+
+  formulario.addEventListener("submit", function (evento) {
+    evento.preventDefault();
+    var texto = entrada.value.trim();
+    entrada.value = "";
+    enviar(texto);
+  });
+  entrada.focus();
+})();

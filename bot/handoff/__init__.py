@@ -1,0 +1,1 @@
+"""Human handoff: who owns a conversation and the transitions allowed between owners."""

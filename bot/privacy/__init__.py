@@ -1,0 +1,1 @@
+"""Data protection: the one place that decides what is personal and how it is masked."""

@@ -1,0 +1,102 @@
+"""Process settings, read once from the environment or `.env` when a process starts."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def _cache_dir() -> Path:
+    return Path.home() / ".cache" / "chasqui"
+
+
+def rasa_lock_hash(project_dir: Path = PROJECT_DIR) -> str:
+    """Short hash of the pinned Rasa environment; names the Rasa virtualenv in the cache."""
+    lock = project_dir / "requirements" / "rasa.lock"
+    return hashlib.sha256(lock.read_bytes()).hexdigest()[:12]
+
+
+class Settings(BaseSettings):
+    """Everything a Chasqui process can be configured with.
+
+    Names map to upper-case environment variables with the ``CHASQUI_`` prefix, except the
+    few that have a conventional name of their own (``DATABASE_URL``, ``REDIS_URL``).
+    """
+
+    model_config = SettingsConfigDict(env_prefix="CHASQUI_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    environment: str = "sandbox"
+    project_dir: Path = PROJECT_DIR
+    var_dir: Path = PROJECT_DIR / "var"
+    cache_dir: Path = Field(default_factory=_cache_dir)
+
+    database_url: str = Field(default="", validation_alias=AliasChoices("DATABASE_URL", "CHASQUI_DATABASE_URL"))
+    rasa_database_url: str = Field(
+        default="", validation_alias=AliasChoices("RASA_DATABASE_URL", "CHASQUI_RASA_DATABASE_URL")
+    )
+    redis_url: str = Field(default="", validation_alias=AliasChoices("REDIS_URL", "CHASQUI_REDIS_URL"))
+
+    host: str = "127.0.0.1"
+    gateway_port: int = 8000
+    rasa_port: int = 5005
+    actions_port: int = 5055
+    rasa_url: str = ""
+    rasa_token: str = ""
+    rasa_timeout_seconds: float = 30.0
+    rasa_bin: str = ""
+    model_path: str = ""
+
+    public_base_url: str = ""
+    max_body_bytes: int = 64 * 1024
+    max_text_chars: int = 2000
+    log_level: str = "INFO"
+    log_json: bool = False
+
+    @cached_property
+    def effective_database_url(self) -> str:
+        """The app database as an async SQLAlchemy URL (SQLite under `var/` by default)."""
+        url = self.database_url or f"sqlite+aiosqlite:///{self.var_dir / 'chasqui.db'}"
+        return async_database_url(url)
+
+    @cached_property
+    def effective_rasa_database_url(self) -> str:
+        """Rasa's SQL tracker store, kept apart from the app's tables."""
+        return self.rasa_database_url or f"sqlite:///{self.var_dir / 'rasa.db'}"
+
+    @property
+    def effective_rasa_url(self) -> str:
+        return self.rasa_url or f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def effective_public_base_url(self) -> str:
+        return (self.public_base_url or f"http://{self.host}:{self.gateway_port}").rstrip("/")
+
+    @property
+    def effective_rasa_bin(self) -> Path:
+        if self.rasa_bin:
+            return Path(self.rasa_bin)
+        return self.cache_dir / f"rasa-venv-{rasa_lock_hash(self.project_dir)}" / "bin" / "rasa"
+
+    @property
+    def textos_dir(self) -> Path:
+        return self.project_dir / "dialogs" / "textos"
+
+
+def async_database_url(url: str) -> str:
+    """Map a plain database URL to the async driver the app uses."""
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    return url
+
+
+def load_settings() -> Settings:
+    """Read the settings once; processes pass the result down instead of reading again."""
+    return Settings()

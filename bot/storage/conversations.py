@@ -1,0 +1,143 @@
+"""Repository functions for conversations, their messages, owner history and handoff requests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import (
+    Conversation,
+    Direction,
+    HandoffRequest,
+    Message,
+    MessageStatus,
+    Owner,
+    OwnerEvent,
+    utcnow,
+)
+
+
+async def get_or_create_conversation(*, session: AsyncSession, conversation_id: str, channel: str) -> Conversation:
+    """Return the conversation, creating it owned by the bot on first contact."""
+    conversation = await session.get(Conversation, conversation_id)
+    if conversation is None:
+        conversation = Conversation(id=conversation_id, channel=channel, owner=Owner.BOT)
+        session.add(conversation)
+        await session.flush()
+    return conversation
+
+
+async def find_inbound(*, session: AsyncSession, conversation_id: str, channel_message_id: str) -> Message | None:
+    return await session.scalar(
+        select(Message).where(
+            Message.conversation_id == conversation_id,
+            Message.direction == Direction.IN,
+            Message.channel_message_id == channel_message_id,
+        )
+    )
+
+
+async def add_inbound(
+    *,
+    session: AsyncSession,
+    conversation: Conversation,
+    channel_message_id: str,
+    text: str,
+    payload: dict[str, Any] | None = None,
+    received_at: datetime | None = None,
+) -> Message:
+    message = Message(
+        conversation_id=conversation.id,
+        direction=Direction.IN,
+        channel_message_id=channel_message_id,
+        author="citizen",
+        text=text,
+        payload=payload,
+        status=MessageStatus.RECEIVED,
+    )
+    conversation.last_inbound_at = received_at or utcnow()
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def add_outbound(
+    *,
+    session: AsyncSession,
+    conversation_id: str,
+    reply_to: Message | None,
+    author: str,
+    text: str | None,
+    payload: dict[str, Any] | None,
+) -> Message:
+    message = Message(
+        conversation_id=conversation_id,
+        direction=Direction.OUT,
+        author=author,
+        text=text,
+        payload=payload,
+        status=MessageStatus.SENT,
+        reply_to_id=reply_to.id if reply_to else None,
+    )
+    session.add(message)
+    await session.flush()
+    return message
+
+
+async def replies_to(*, session: AsyncSession, message: Message) -> Sequence[Message]:
+    """The outbound messages stored as the answer to ``message``, in order."""
+    result = await session.scalars(
+        select(Message)
+        .where(Message.reply_to_id == message.id, Message.direction == Direction.OUT)
+        .order_by(Message.id)
+    )
+    return result.all()
+
+
+async def transcript(*, session: AsyncSession, conversation_id: str, limit: int = 500) -> Sequence[Message]:
+    result = await session.scalars(
+        select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id).limit(limit)
+    )
+    return result.all()
+
+
+async def record_owner_change(
+    *, session: AsyncSession, conversation: Conversation, to_owner: Owner, actor: str, reason: str
+) -> OwnerEvent:
+    """Append the transition to the owner history and apply it (validity is checked by `bot.handoff`)."""
+    event = OwnerEvent(
+        conversation_id=conversation.id,
+        from_owner=conversation.owner,
+        to_owner=to_owner,
+        actor=actor,
+        reason=reason,
+    )
+    conversation.owner = to_owner
+    session.add(event)
+    await session.flush()
+    return event
+
+
+async def owner_history(*, session: AsyncSession, conversation_id: str) -> Sequence[OwnerEvent]:
+    result = await session.scalars(
+        select(OwnerEvent).where(OwnerEvent.conversation_id == conversation_id).order_by(OwnerEvent.id)
+    )
+    return result.all()
+
+
+async def add_handoff_request(*, session: AsyncSession, conversation_id: str, reason: str, team: str) -> HandoffRequest:
+    request = HandoffRequest(conversation_id=conversation_id, reason=reason, team=team)
+    session.add(request)
+    await session.flush()
+    return request
+
+
+async def handoff_requests(*, session: AsyncSession, conversation_id: str) -> Sequence[HandoffRequest]:
+    result = await session.scalars(
+        select(HandoffRequest).where(HandoffRequest.conversation_id == conversation_id).order_by(HandoffRequest.id)
+    )
+    return result.all()

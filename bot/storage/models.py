@@ -1,0 +1,96 @@
+"""Typed SQLAlchemy 2 models of the app's own tables (Rasa's tracker store lives elsewhere)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}  # noqa: RUF012
+
+
+class Owner(enum.StrEnum):
+    """Who answers a conversation (see `bot.handoff.state` for the allowed transitions)."""
+
+    BOT = "bot"
+    QUEUE = "queue"
+    AGENT = "agent"
+    CLOSED = "closed"
+
+
+class Direction(enum.StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class MessageStatus(enum.StrEnum):
+    RECEIVED = "received"  # stored, not yet processed
+    ANSWERED = "answered"  # the bot's replies are stored
+    FAILED = "failed"  # processing failed (Rasa down); the same message id may be retried
+    WAITING = "waiting"  # a person owns the conversation; waits in the console
+    SENT = "sent"  # outbound, handed to the channel
+
+
+class Conversation(Base):
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(160), primary_key=True)  # "<channel>:<channel user id>"
+    channel: Mapped[str] = mapped_column(String(16))
+    owner: Mapped[str] = mapped_column(String(16), default=Owner.BOT)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    last_inbound_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Message(Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "direction", "channel_message_id", name="uq_messages_channel_id"),
+        Index("ix_messages_conversation_created", "conversation_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(3))
+    channel_message_id: Mapped[str | None] = mapped_column(String(120), default=None)
+    author: Mapped[str] = mapped_column(String(16))  # citizen | bot | agent | system
+    text: Mapped[str | None] = mapped_column(Text, default=None)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    status: Mapped[str] = mapped_column(String(16))
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OwnerEvent(Base):
+    """Append-only history of every change of a conversation's owner."""
+
+    __tablename__ = "owner_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    from_owner: Mapped[str] = mapped_column(String(16))
+    to_owner: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(String(80))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HandoffRequest(Base):
+    """A request for a person, emitted by an action through the `{"handoff": ...}` payload."""
+
+    __tablename__ = "handoff_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(String(80))
+    team: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,1 @@
+"""Clients for systems outside the project: registries, payment provider, signing backends."""

@@ -1,0 +1,78 @@
+"""General actions: exact messages (by template name) and exact events."""
+
+from __future__ import annotations
+
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.general import ActionCancelar, ActionNoEntendido, ActionPedirAgente, unclear_streak
+from tests.actions.builders import action, bot, tracker, user
+
+
+def _said(dispatcher: CollectingDispatcher) -> list[object]:
+    return [m.get("plantilla") or m.get("custom") for m in dispatcher.messages]
+
+
+async def test_first_unclear_message_asks_to_rephrase() -> None:
+    dispatcher = CollectingDispatcher()
+    t = tracker(user("hola", "saludar"), bot("¡Hola!"), user("xqwz", "nlu_fallback", 0.3))
+    events = await ActionNoEntendido().run(dispatcher, t, {})
+    assert events == []
+    assert _said(dispatcher) == ["no_entendido"]
+    assert dispatcher.messages[0]["buttons"] == [
+        {"title": "Ver los servicios", "payload": "/ayuda"},
+        {"title": "Hablar con una persona", "payload": "/hablar_con_agente"},
+    ]
+
+
+async def test_second_unclear_message_in_a_row_asks_for_a_person() -> None:
+    dispatcher = CollectingDispatcher()
+    t = tracker(
+        user("xqwz", "nlu_fallback", 0.3),
+        action("action_no_entendido"),
+        bot("Disculpe"),
+        user("ññññ", "nlu_fallback", 0.2),
+    )
+    events = await ActionNoEntendido().run(dispatcher, t, {})
+    assert events == []
+    assert _said(dispatcher) == [
+        "no_entendido_pasa_a_persona",
+        {"handoff": {"reason": "no_entendido", "team": "general"}},
+    ]
+
+
+async def test_an_understood_message_breaks_the_streak() -> None:
+    t = tracker(user("xqwz", "nlu_fallback"), user("ayuda", "ayuda"), user("ññ", "nlu_fallback"))
+    assert unclear_streak(t) == 1
+    assert unclear_streak(tracker(user("hola", "saludar"))) == 0
+
+
+async def test_asking_for_a_person_emits_the_handoff_payload() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionPedirAgente().run(dispatcher, tracker(user("un asesor", "hablar_con_agente")), {})
+    assert events == []
+    assert _said(dispatcher) == [
+        "agente_solicitado",
+        {"handoff": {"reason": "pedido_ciudadano", "team": "general"}},
+    ]
+
+
+async def test_cancel_without_a_form_says_there_is_nothing_to_cancel() -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionCancelar().run(dispatcher, tracker(user("cancelar", "cancelar")), {})
+    assert events == []
+    assert _said(dispatcher) == ["nada_que_cancelar"]
+
+
+async def test_cancel_in_a_form_deactivates_it_and_forgets_its_slots() -> None:
+    dispatcher = CollectingDispatcher()
+    domain = {"forms": {"multas_form": {"required_slots": ["placa", "confirmacion"]}}}
+    t = tracker(user("cancelar", "cancelar"), active_loop="multas_form", slots={"placa": "PBX-4821"})
+    events = await ActionCancelar().run(dispatcher, t, domain)
+    assert events == [
+        ActiveLoop(None),
+        SlotSet("requested_slot", None),
+        SlotSet("placa", None),
+        SlotSet("confirmacion", None),
+    ]
+    assert _said(dispatcher) == ["tramite_cancelado"]

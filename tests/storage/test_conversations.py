@@ -1,0 +1,107 @@
+"""Repository tests, run on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.storage import conversations as repo
+from bot.storage.models import MessageStatus, Owner
+
+
+async def test_first_contact_creates_a_conversation_owned_by_the_bot(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session:
+        created = await repo.get_or_create_conversation(session=session, conversation_id="web:abc", channel="web")
+        await session.commit()
+    async with sessions() as session:
+        again = await repo.get_or_create_conversation(session=session, conversation_id="web:abc", channel="web")
+    assert (created.id, created.owner) == ("web:abc", Owner.BOT)
+    assert (again.id, again.channel, again.owner) == ("web:abc", "web", "bot")
+
+
+async def test_the_same_channel_message_id_cannot_be_stored_twice(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session:
+        conversation = await repo.get_or_create_conversation(session=session, conversation_id="tg:42", channel="tg")
+        await repo.add_inbound(session=session, conversation=conversation, channel_message_id="m1", text="hola")
+        await session.commit()
+    async with sessions() as session:
+        conversation = await repo.get_or_create_conversation(session=session, conversation_id="tg:42", channel="tg")
+        with pytest.raises(IntegrityError):
+            await repo.add_inbound(session=session, conversation=conversation, channel_message_id="m1", text="hola")
+    async with sessions() as session:
+        found = await repo.find_inbound(session=session, conversation_id="tg:42", channel_message_id="m1")
+    assert found is not None
+    assert (found.text, found.status, found.author) == ("hola", MessageStatus.RECEIVED, "citizen")
+
+
+async def test_replies_are_kept_in_order_and_linked_to_their_message(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    async with sessions() as session:
+        conversation = await repo.get_or_create_conversation(session=session, conversation_id="web:x", channel="web")
+        inbound = await repo.add_inbound(
+            session=session, conversation=conversation, channel_message_id="a", text="hola"
+        )
+        for text in ("uno", "dos", "tres"):
+            await repo.add_outbound(
+                session=session,
+                conversation_id="web:x",
+                reply_to=inbound,
+                author="bot",
+                text=text,
+                payload={"text": text},
+            )
+        await session.commit()
+    async with sessions() as session:
+        replies = await repo.replies_to(session=session, message=inbound)
+        transcript = await repo.transcript(session=session, conversation_id="web:x")
+    assert [r.text for r in replies] == ["uno", "dos", "tres"]
+    assert [(m.direction, m.text) for m in transcript] == [
+        ("in", "hola"),
+        ("out", "uno"),
+        ("out", "dos"),
+        ("out", "tres"),
+    ]
+
+
+async def test_owner_changes_are_appended_to_the_history(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session:
+        conversation = await repo.get_or_create_conversation(session=session, conversation_id="wa:+593", channel="wa")
+        await repo.record_owner_change(
+            session=session,
+            conversation=conversation,
+            to_owner=Owner.QUEUE,
+            actor="bot",
+            reason="pedido_ciudadano",
+        )
+        await repo.record_owner_change(
+            session=session,
+            conversation=conversation,
+            to_owner=Owner.AGENT,
+            actor="agente:1",
+            reason="tomada",
+        )
+        await session.commit()
+    async with sessions() as session:
+        history = await repo.owner_history(session=session, conversation_id="wa:+593")
+        conversation = await repo.get_or_create_conversation(session=session, conversation_id="wa:+593", channel="wa")
+    assert [(e.from_owner, e.to_owner, e.actor, e.reason) for e in history] == [
+        ("bot", "queue", "bot", "pedido_ciudadano"),
+        ("queue", "agent", "agente:1", "tomada"),
+    ]
+    assert conversation.owner == "agent"
+
+
+async def test_handoff_requests_are_recorded(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session:
+        await repo.get_or_create_conversation(session=session, conversation_id="web:h", channel="web")
+        await repo.add_handoff_request(session=session, conversation_id="web:h", reason="no_entendido", team="general")
+        await session.commit()
+    async with sessions() as session:
+        requests = await repo.handoff_requests(session=session, conversation_id="web:h")
+    assert [(r.reason, r.team) for r in requests] == [("no_entendido", "general")]

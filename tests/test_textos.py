@@ -1,0 +1,46 @@
+"""The action and gateway templates load, render, and cover every key the code asks for."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot.textos import TextoError, Textos, load_textos
+
+
+def test_templates_render_with_buttons(project_dir: Path) -> None:
+    textos = load_textos(project_dir / "dialogs" / "textos")
+    rendered = textos.render("no_entendido")
+    assert rendered.key == "no_entendido"
+    assert rendered.text.startswith("Disculpe, no le entendí.")
+    assert rendered.buttons == (
+        ("Ver los servicios", "/ayuda"),
+        ("Hablar con una persona", "/hablar_con_agente"),
+    )
+
+
+def test_every_template_the_code_names_exists(project_dir: Path) -> None:
+    textos = load_textos(project_dir / "dialogs" / "textos")
+    named: set[str] = set()
+    for path in (project_dir / "bot").rglob("*.py"):
+        named |= set(re.findall(r"""\b(?:say\(dispatcher, |_texto\(|render\()"([a-z_]+)\"""", path.read_text()))
+    assert named, "the scan found no template names"
+    assert named - textos.keys() == set()
+
+
+def test_a_missing_value_is_an_error_not_a_blank() -> None:
+    textos = Textos({"hola": {"text": "Hola, {nombre}."}})
+    assert textos.render("hola", nombre="Ana").text == "Hola, Ana."
+    with pytest.raises(TextoError, match="needs a value for 'nombre'"):
+        textos.render("hola")
+    with pytest.raises(TextoError, match="no template named 'adios'"):
+        textos.render("adios")
+
+
+def test_a_key_defined_twice_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "a.yml").write_text("textos:\n  hola:\n    text: Hola\n")
+    (tmp_path / "b.yml").write_text("textos:\n  hola:\n    text: Buenas\n")
+    with pytest.raises(TextoError, match="defined twice"):
+        load_textos(tmp_path)
