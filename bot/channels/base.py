@@ -1,9 +1,21 @@
-"""The small base every channel adapter implements: metadata as class attributes, `parse` and `render`."""
+"""The small base every channel adapter implements: metadata as class attributes, `parse`, and `send`.
+
+Synchronous channels (the web chat) answer in the HTTP response; asynchronous ones (Telegram, WhatsApp)
+acknowledge the webhook at once and get their replies through the outbox, which calls `send`.
+
+Errors::
+
+    InvalidPayload        the webhook's body is malformed or too large → 4xx
+    DeliveryError         sending failed
+     ├── retryable        network errors, 5xx, rate limits (retry_after)
+     └── permanent        bot blocked, invalid number, outside the 24-hour window without template
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from bot.conversations.messages import BotMessage, InboundMessage
@@ -18,20 +30,48 @@ class InvalidPayload(Exception):
         self.status_code = status_code
 
 
+class DeliveryError(Exception):
+    """Sending one outbound message failed."""
+
+    def __init__(self, reason: str, *, permanent: bool, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a channel returned for a sent message."""
+
+    provider_message_id: str | None
+
+
 class ChannelAdapter(ABC):
     """Converts a channel's payloads to our own values and back, at the edge."""
 
     code: ClassVar[str]  # conversation id prefix, e.g. "web", "tg", "wa"
     max_text_length: ClassVar[int]
     redact_keys: ClassVar[frozenset[str]] = frozenset()
+    asynchronous: ClassVar[bool] = False  # replies go through the outbox and `send`
+    numbered_options: ClassVar[bool] = False  # buttons are offered as "responda 1, 2 o 3"
+    messages_per_second: ClassVar[float] = 30.0  # the channel's overall rate
+    seconds_between_messages_per_chat: ClassVar[float] = 0.0
 
     @abstractmethod
-    def parse(self, payload: Any) -> InboundMessage:
-        """Turn one inbound payload into an `InboundMessage` or raise `InvalidPayload`."""
+    def parse(self, payload: Any) -> InboundMessage | None:
+        """Turn one inbound payload into an `InboundMessage`, None to ignore it, or raise `InvalidPayload`."""
 
-    @abstractmethod
     def render(self, recipient: str, replies: Sequence[BotMessage]) -> Any:
-        """Turn the bot's replies into what this channel sends."""
+        """Synchronous channels: turn the bot's replies into the HTTP response body."""
+        raise NotImplementedError
+
+    async def send(self, chat_id: str, message: BotMessage, *, conversation_options: bool = False) -> Delivery:
+        """Asynchronous channels: send one message to ``chat_id`` or raise `DeliveryError`."""
+        raise NotImplementedError
+
+    async def typing(self, chat_id: str) -> None:  # noqa: B027 - optional hook, a no-op by default
+        """Show that the bot is writing, where the channel supports it."""
 
 
 class ChannelRegistry:
@@ -48,5 +88,28 @@ class ChannelRegistry:
     def get(self, code: str) -> ChannelAdapter:
         return self._adapters[code]
 
+    def find(self, code: str) -> ChannelAdapter | None:
+        return self._adapters.get(code)
+
     def codes(self) -> list[str]:
         return sorted(self._adapters)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split ``text`` into pieces of at most ``limit`` characters, at paragraph, line or word boundaries."""
+    pieces: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), -1)
+        if cut < limit // 3:
+            cut = window.rfind("\n")
+        if cut < limit // 3:
+            cut = window.rfind(" ")
+        if cut < limit // 3:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        pieces.append(rest)
+    return pieces

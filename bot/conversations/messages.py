@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
+
+
+class InboundKind(StrEnum):
+    TEXT = "text"  # typed text, a tapped button's payload or a command
+    UNSUPPORTED = "unsupported"  # voice note, photo, sticker, location...: answered without Rasa
+    OWN_CONTACT = "own_contact"  # the sender shared their own phone number
+    OTHER_CONTACT = "other_contact"  # the sender shared someone else's contact card
 
 
 @dataclass(frozen=True)
@@ -14,6 +22,7 @@ class InboundMessage:
     channel: str
     channel_message_id: str
     text: str
+    kind: InboundKind = InboundKind.TEXT
     metadata: dict[str, Any] = field(default_factory=dict)
 
 

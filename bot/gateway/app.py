@@ -39,6 +39,7 @@ class Gateway:
     rasa: RasaClient
     router: ConversationRouter
     channels: ChannelRegistry
+    web: WebAdapter
 
 
 async def read_limited_body(request: Request, limit: int) -> bytes:
@@ -79,7 +80,8 @@ def create_app(settings: Settings | None = None, *, rasa_transport: httpx.AsyncB
         ) as http:
             rasa = RasaClient(http, token=settings.rasa_token)
             channels = ChannelRegistry()
-            channels.register(WebAdapter(max_text_length=settings.max_text_chars))
+            web = WebAdapter(max_text_length=settings.max_text_chars)
+            channels.register(web)
             app.state.gateway = Gateway(
                 settings=settings,
                 engine=engine,
@@ -87,6 +89,7 @@ def create_app(settings: Settings | None = None, *, rasa_transport: httpx.AsyncB
                 rasa=rasa,
                 router=ConversationRouter(sessions=sessions, rasa=rasa, textos=textos),
                 channels=channels,
+                web=web,
             )
             log.info("gateway.started", rasa=settings.effective_rasa_url)
             yield
@@ -129,7 +132,7 @@ def create_app(settings: Settings | None = None, *, rasa_transport: httpx.AsyncB
             payload = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InvalidPayload("the body is not valid JSON") from exc
-        adapter = gateway.channels.get(WebAdapter.code)
+        adapter = gateway.web
         inbound = adapter.parse(payload)
         result = await gateway.router.handle(inbound)
         body = adapter.render(str(payload["sender"]), result.replies)

@@ -49,6 +49,8 @@ class Conversation(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     last_inbound_at: Mapped[datetime | None] = mapped_column(default=None)
+    # The options last offered as buttons, for channels that answer them by number ("2" or "dos").
+    options: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
 class Message(Base):
@@ -94,3 +96,36 @@ class HandoffRequest(Base):
     reason: Mapped[str] = mapped_column(String(80))
     team: Mapped[str] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+
+
+class OutboxStatus(enum.StrEnum):
+    """Delivery state of an outbound message; later states never go back (callbacks arrive out of order)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+class OutboxMessage(Base):
+    """A message waiting to be sent, or sent, through a channel's API (Telegram, WhatsApp)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"), default=None)
+    payload: Mapped[dict[str, Any]] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(String(300), default=None)
+    provider_message_id: Mapped[str | None] = mapped_column(String(80), default=None, unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -31,7 +31,7 @@ class WebAdapter(ChannelAdapter):
     def __init__(self, *, max_text_length: int | None = None) -> None:
         self._max_text = max_text_length or self.max_text_length
 
-    def parse(self, payload: Any) -> InboundMessage:
+    def parse(self, payload: Any) -> InboundMessage:  # never None: every web message is text
         if not isinstance(payload, dict):
             raise InvalidPayload("the body must be a JSON object")
         sender = payload.get("sender")

@@ -1,0 +1,1 @@
+"""Telegram channel (python-telegram-bot): webhook or long polling, inline buttons, documents."""

@@ -1,0 +1,1 @@
+"""WhatsApp channel through Twilio: signed webhooks, REST replies, numbered options, templates."""

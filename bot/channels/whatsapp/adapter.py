@@ -1,0 +1,130 @@
+"""WhatsApp adapter through Twilio: signed form webhooks in, REST API calls out (twilio, injected client).
+
+No Twilio form travels past this module. Buttons become quick replies when a Content API template is
+configured for that set of options, and numbered options ("Responda 1, 2 o 3") otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+from twilio.base.exceptions import TwilioRestException
+from twilio.request_validator import RequestValidator
+from twilio.rest import Client
+
+from bot.channels.base import ChannelAdapter, Delivery, DeliveryError, InvalidPayload, split_text
+from bot.conversations.messages import BotMessage, InboundKind, InboundMessage
+
+# Twilio error codes that will not succeed on a retry (invalid number, not a WhatsApp user, blocked,
+# outside the 24-hour window without a template, unapproved template...).
+PERMANENT_ERRORS = frozenset({21211, 21408, 21610, 21614, 63003, 63016, 63024, 63032, 63049})
+WHATSAPP_BODY_LIMIT = 1600
+
+
+class WhatsAppAdapter(ChannelAdapter):
+    code: ClassVar[str] = "wa"
+    max_text_length: ClassVar[int] = WHATSAPP_BODY_LIMIT
+    redact_keys: ClassVar[frozenset[str]] = frozenset({"Body", "From", "To", "WaId", "ProfileName"})
+    asynchronous: ClassVar[bool] = True
+    numbered_options: ClassVar[bool] = True
+    messages_per_second: ClassVar[float] = 20.0
+    seconds_between_messages_per_chat: ClassVar[float] = 0.0
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        auth_token: str,
+        sender: str,
+        status_callback_url: str | None = None,
+        quick_reply_templates: Mapping[str, str] | None = None,
+        numbered_options_text: Callable[[list[str]], str],
+        media_url: Callable[[dict[str, Any]], str] | None = None,
+    ) -> None:
+        """Args:
+        client: a Twilio client (its `api.base_url` may point to a local fake in tests).
+        auth_token: validates `X-Twilio-Signature` on webhooks and status callbacks.
+        sender: our WhatsApp number, e.g. ``whatsapp:+14155238886``.
+        status_callback_url: the public URL of `/webhooks/whatsapp/estado`.
+        quick_reply_templates: ContentSid by the options' payloads joined with ``|``.
+        numbered_options_text: renders the "Responda 1, 2 o 3" line (wording lives in templates).
+        media_url: turns a ``{"document": ...}`` payload into a short-lived signed public URL.
+        """
+        self._client = client
+        self._validator = RequestValidator(auth_token)
+        self._sender = sender
+        self._status_callback_url = status_callback_url
+        self._quick_replies = dict(quick_reply_templates or {})
+        self._numbered = numbered_options_text
+        self._media_url = media_url
+
+    def is_authentic(self, url: str, params: Mapping[str, Any], signature: str) -> bool:
+        """Check Twilio's signature over the public URL Twilio called and every received parameter."""
+        return bool(signature) and bool(self._validator.validate(url, params, signature))
+
+    def parse(self, payload: Any) -> InboundMessage | None:
+        if not isinstance(payload, Mapping):
+            raise InvalidPayload("not a Twilio webhook form")
+        sid = str(payload.get("MessageSid") or payload.get("SmsMessageSid") or "")
+        sender = str(payload.get("From") or "")
+        if not sid or not sender.startswith("whatsapp:+"):
+            raise InvalidPayload("missing MessageSid or a WhatsApp From")
+        conversation_id = f"{self.code}:{sender.removeprefix('whatsapp:')}"
+        num_media = str(payload.get("NumMedia") or "0")
+        message_type = str(payload.get("MessageType") or "text")
+        text = str(payload.get("ButtonPayload") or payload.get("ListId") or payload.get("Body") or "").strip()
+        if (num_media.isdigit() and int(num_media) > 0) or payload.get("Latitude") or not text:
+            kind = message_type if message_type not in ("text", "") else "media"
+            return InboundMessage(
+                conversation_id=conversation_id,
+                channel=self.code,
+                channel_message_id=sid,
+                text=f"[{kind}]",
+                kind=InboundKind.UNSUPPORTED,
+            )
+        return InboundMessage(conversation_id=conversation_id, channel=self.code, channel_message_id=sid, text=text)
+
+    async def send(self, chat_id: str, message: BotMessage, *, conversation_options: bool = False) -> Delivery:
+        to = f"whatsapp:{chat_id}"
+        try:
+            return await self._send(to, message)
+        except TwilioRestException as exc:
+            permanent = exc.code in PERMANENT_ERRORS or (400 <= exc.status < 500 and exc.status != 429)
+            raise DeliveryError(f"twilio {exc.status} {exc.code}", permanent=permanent) from exc
+        except (OSError, TimeoutError) as exc:
+            raise DeliveryError(f"network: {type(exc).__name__}", permanent=False) from exc
+
+    async def _send(self, to: str, message: BotMessage) -> Delivery:
+        common: dict[str, Any] = {"to": to, "from_": self._sender}
+        if self._status_callback_url:
+            common["status_callback"] = self._status_callback_url
+        custom = message.custom or {}
+        template = custom.get("template")
+        if isinstance(template, dict):
+            created = await self._client.messages.create_async(
+                content_sid=str(template["content_sid"]),
+                content_variables=json.dumps(template.get("variables") or {}),
+                **common,
+            )
+            return Delivery(created.sid)
+        document = custom.get("document")
+        if isinstance(document, dict) and self._media_url is not None:
+            created = await self._client.messages.create_async(media_url=[self._media_url(document)], **common)
+            return Delivery(created.sid)
+        body = message.text or ""
+        if message.buttons:
+            payloads = "|".join(b.payload for b in message.buttons)
+            content_sid = self._quick_replies.get(payloads)
+            if content_sid:
+                created = await self._client.messages.create_async(
+                    content_sid=content_sid, content_variables=json.dumps({"1": body}), **common
+                )
+                return Delivery(created.sid)
+            body = f"{body}\n\n{self._numbered([b.title for b in message.buttons])}".strip()
+        last_sid: str | None = None
+        for piece in split_text(body, self.max_text_length) or ["…"]:
+            created = await self._client.messages.create_async(body=piece, **common)
+            last_sid = created.sid
+        return Delivery(last_sid)
