@@ -39,7 +39,9 @@ $(VENV)/.installed-$(APP_HASH):
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-$(RASA_VENV)/.installed: requirements/rasa.lock
+# The folder's name carries the hash of the lock, so an existing, complete environment is always current
+# (no file-date prerequisite: a fresh clone must not rebuild an environment other clones share).
+$(RASA_VENV)/.installed:
 	@test -n "$(PYTHON310)" || { echo "Rasa 3.6.21 necesita Python 3.10 (pyenv install 3.10) o la imagen oficial rasa/rasa:3.6.21; ver README."; exit 1; }
 	@echo "Instalando Rasa 3.6.21 en $(RASA_VENV) con $(PYTHON310) (unos minutos la primera vez)…"
 	@rm -rf $(RASA_VENV) && mkdir -p $(CACHE_DIR)

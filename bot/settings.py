@@ -53,6 +53,24 @@ class Settings(BaseSettings):
     model_path: str = ""
 
     public_base_url: str = ""
+
+    # Telegram (python-telegram-bot). Webhook mode needs an HTTPS public URL; otherwise long polling.
+    telegram_token: str = Field(default="", validation_alias=AliasChoices("TELEGRAM_TOKEN", "CHASQUI_TELEGRAM_TOKEN"))
+    telegram_secret_token: str = ""
+    telegram_api_url: str = "https://api.telegram.org/bot"
+    telegram_mode: str = "auto"  # auto | webhook | polling
+
+    # WhatsApp through Twilio.
+    twilio_account_sid: str = Field(
+        default="", validation_alias=AliasChoices("TWILIO_ACCOUNT_SID", "CHASQUI_TWILIO_ACCOUNT_SID")
+    )
+    twilio_auth_token: str = Field(
+        default="", validation_alias=AliasChoices("TWILIO_AUTH_TOKEN", "CHASQUI_TWILIO_AUTH_TOKEN")
+    )
+    twilio_whatsapp_from: str = ""  # e.g. whatsapp:+14155238886
+    twilio_api_url: str = "https://api.twilio.com"
+    whatsapp_quick_replies: dict[str, str] = Field(default_factory=dict)  # "payload|payload" -> ContentSid
+    whatsapp_templates: dict[str, str] = Field(default_factory=dict)  # template name -> ContentSid
     max_body_bytes: int = 64 * 1024
     max_text_chars: int = 2000
     log_level: str = "INFO"
@@ -82,6 +100,12 @@ class Settings(BaseSettings):
         if self.rasa_bin:
             return Path(self.rasa_bin)
         return self.cache_dir / f"rasa-venv-{rasa_lock_hash(self.project_dir)}" / "bin" / "rasa"
+
+    @property
+    def telegram_webhook_mode(self) -> bool:
+        if self.telegram_mode == "auto":
+            return self.effective_public_base_url.startswith("https://")
+        return self.telegram_mode == "webhook"
 
     @property
     def textos_dir(self) -> Path:

@@ -1,22 +1,28 @@
 """The conversation router: store first, deduplicate, gate by owner, ask Rasa, store the answer.
 
-Messages of one conversation are processed one at a time, in arrival order; a message id seen
-before is answered from the stored replies instead of reaching Rasa twice.
+Every channel goes through `accept` (store the inbound message, deduplicated by the channel's own id)
+and `process` (decide who answers and record the answer). Messages of one conversation are processed
+one at a time, in arrival order. The web channel answers in the HTTP response (`handle`); Telegram
+and WhatsApp answers go to the outbox in the same transaction that marks the message answered.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import weakref
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import structlog
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversations.messages import BotMessage, HandoffSignal, InboundMessage
+from bot.channels.base import ChannelRegistry
+from bot.conversations.messages import BotMessage, Button, HandoffSignal, InboundKind, InboundMessage
 from bot.conversations.rasa_client import RasaClient, RasaUnavailable
 from bot.handoff.state import bot_answers, check_transition
 from bot.storage import conversations as repo
@@ -24,6 +30,15 @@ from bot.storage.models import Message, MessageStatus, Owner
 from bot.textos import Textos
 
 log = structlog.get_logger(__name__)
+
+# Spanish number words a citizen may use to pick a numbered option on WhatsApp.
+NUMBER_WORDS = {
+    "uno": 1, "una": 1, "primera": 1, "primero": 1, "dos": 2, "segunda": 2, "segundo": 2, "tres": 3,
+    "tercera": 3, "tercero": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10,
+}  # fmt: skip
+_OPTION = re.compile(
+    r"^\s*(?:(?:la\s+)?opci[oó]n\s+)?(?:n[uú]mero\s+)?(\d{1,2}|[a-záéíóú]+)\s*[.)]?\s*$", re.IGNORECASE
+)
 
 
 class Outcome(StrEnum):
@@ -39,17 +54,45 @@ class RouteResult:
     replies: tuple[BotMessage, ...]
 
 
+@dataclass(frozen=True)
+class Accepted:
+    message_id: int
+    duplicate: bool
+
+
+def chosen_option(text: str, options: list[dict[str, str]]) -> str | None:
+    """The payload of the option a citizen picked by number ("2", "dos", "opción 2"), if any."""
+    match = _OPTION.match(text)
+    if match is None or not options:
+        return None
+    token = match.group(1).lower()
+    number = int(token) if token.isdigit() else NUMBER_WORDS.get(token)
+    if number is None or not 1 <= number <= len(options):
+        return None
+    return options[number - 1]["payload"]
+
+
 class ConversationRouter:
     """Routes inbound messages of every channel; the single owner of conversation state."""
 
-    def __init__(self, *, sessions: async_sessionmaker[AsyncSession], rasa: RasaClient, textos: Textos) -> None:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        rasa: RasaClient,
+        textos: Textos,
+        channels: ChannelRegistry,
+        outbox_notify: Callable[[], None] = lambda: None,
+    ) -> None:
         self._sessions = sessions
         self._rasa = rasa
         self._textos = textos
+        self._channels = channels
+        self._outbox_notify = outbox_notify
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     @asynccontextmanager
-    async def _conversation_lock(self, conversation_id: str) -> AsyncIterator[None]:
+    async def conversation_lock(self, conversation_id: str) -> AsyncIterator[None]:
         lock = self._locks.get(conversation_id)
         if lock is None:
             lock = asyncio.Lock()
@@ -58,12 +101,13 @@ class ConversationRouter:
             yield
 
     async def handle(self, message: InboundMessage) -> RouteResult:
-        """Process one inbound message and return what the citizen should receive now."""
-        async with self._conversation_lock(message.conversation_id):
-            return await self._handle_locked(message)
+        """Synchronous channels: accept and process now, returning what the citizen should see."""
+        async with self.conversation_lock(message.conversation_id):
+            accepted = await self.accept(message)
+            return await self._process_locked(accepted.message_id)
 
-    async def _handle_locked(self, message: InboundMessage) -> RouteResult:
-        bound = log.bind(conversation=message.conversation_id, channel_message_id=message.channel_message_id)
+    async def accept(self, message: InboundMessage) -> Accepted:
+        """Store the inbound message (first thing, before any answer); a known channel id is a duplicate."""
         async with self._sessions() as session:
             conversation = await repo.get_or_create_conversation(
                 session=session, conversation_id=message.conversation_id, channel=message.channel
@@ -73,17 +117,53 @@ class ConversationRouter:
                 conversation_id=message.conversation_id,
                 channel_message_id=message.channel_message_id,
             )
-            if stored is not None and stored.status in (MessageStatus.ANSWERED, MessageStatus.WAITING):
+            if stored is not None:
+                return Accepted(stored.id, duplicate=True)
+            metadata: dict[str, Any] = {"kind": message.kind.value}
+            stored = await repo.add_inbound(
+                session=session,
+                conversation=conversation,
+                channel_message_id=message.channel_message_id,
+                text=message.text,
+                payload=metadata,
+            )
+            message_id = stored.id
+            try:
+                await session.commit()
+            except IntegrityError:  # the same id arrived concurrently on another connection
+                await session.rollback()
+                again = await repo.find_inbound(
+                    session=session,
+                    conversation_id=message.conversation_id,
+                    channel_message_id=message.channel_message_id,
+                )
+                if again is None:
+                    raise
+                return Accepted(again.id, duplicate=True)
+        log.info("inbound.stored", conversation=message.conversation_id, kind=message.kind.value)
+        return Accepted(message_id, duplicate=False)
+
+    async def process(self, message_id: int) -> RouteResult:
+        """Asynchronous channels: process one stored message (the caller keeps per-chat order)."""
+        async with self._sessions() as session:
+            stored = await session.get(Message, message_id)
+            conversation_id = stored.conversation_id if stored else ""
+        async with self.conversation_lock(conversation_id):
+            return await self._process_locked(message_id)
+
+    async def _process_locked(self, message_id: int) -> RouteResult:
+        async with self._sessions() as session:
+            stored = await session.get(Message, message_id)
+            if stored is None:
+                raise LookupError(f"no inbound message {message_id}")
+            conversation = await repo.get_or_create_conversation(
+                session=session, conversation_id=stored.conversation_id, channel=""
+            )
+            bound = log.bind(conversation=conversation.id, message=message_id)
+            if stored.status in (MessageStatus.ANSWERED, MessageStatus.WAITING):
                 earlier = await repo.replies_to(session=session, message=stored)
                 bound.info("inbound.duplicate")
                 return RouteResult(Outcome.DUPLICATE, tuple(BotMessage.from_payload(r.payload or {}) for r in earlier))
-            if stored is None:
-                stored = await repo.add_inbound(
-                    session=session,
-                    conversation=conversation,
-                    channel_message_id=message.channel_message_id,
-                    text=message.text,
-                )
             if conversation.owner == Owner.CLOSED:
                 check_transition(conversation.owner, Owner.BOT)
                 await repo.record_owner_change(
@@ -98,47 +178,86 @@ class ConversationRouter:
                 await session.commit()
                 bound.info("inbound.waiting_for_person", owner=conversation.owner)
                 return RouteResult(Outcome.WAITING, ())
-            inbound_id = stored.id
+            kind = InboundKind((stored.payload or {}).get("kind", InboundKind.TEXT))
+            text = stored.text or ""
+            adapter = self._channels.find(conversation.channel)
+            if adapter is not None and adapter.numbered_options:
+                picked = chosen_option(text, list((conversation.options or {}).get("buttons", [])))
+                text = picked or text
             await session.commit()
 
-        try:
-            replies = await self._rasa.send(
-                sender=message.conversation_id,
-                message=message.text,
-                metadata={"channel": message.channel, "message_id": message.channel_message_id},
-            )
-        except RasaUnavailable as exc:
-            bound.warning("rasa.unavailable", error=str(exc))
-            await self._mark(inbound_id, MessageStatus.FAILED)
-            return RouteResult(Outcome.UNAVAILABLE, (self._texto("rasa_no_disponible"),))
-
-        if not replies:
-            bound.warning("rasa.empty_reply")
-            replies = [self._texto("respuesta_vacia")]
+        direct = {
+            InboundKind.UNSUPPORTED: "solo_texto",
+            InboundKind.OWN_CONTACT: "contacto_recibido",
+            InboundKind.OTHER_CONTACT: "contacto_ajeno",
+        }.get(kind)
+        if direct is not None:
+            replies = [self._texto(direct)]
+        else:
+            if adapter is not None and adapter.asynchronous:
+                await adapter.typing(conversation.id.split(":", 1)[1])
+            try:
+                replies = await self._rasa.send(
+                    sender=conversation.id,
+                    message=text,
+                    metadata={"channel": conversation.channel, "message_id": stored.channel_message_id},
+                )
+            except RasaUnavailable as exc:
+                bound.warning("rasa.unavailable", error=str(exc))
+                apology = self._texto("rasa_no_disponible")
+                await self._mark_failed(message_id, apology if adapter is not None and adapter.asynchronous else None)
+                return RouteResult(Outcome.UNAVAILABLE, (apology,))
+            if not replies:
+                bound.warning("rasa.empty_reply")
+                replies = [self._texto("respuesta_vacia")]
         visible, handoffs = split_signals(replies)
-        await self._store_answer(inbound_id, message.conversation_id, visible, handoffs)
+        await self._store_answer(message_id, visible, handoffs)
         bound.info("inbound.answered", replies=len(visible), handoffs=len(handoffs))
         return RouteResult(Outcome.ANSWERED, tuple(visible))
 
     def _texto(self, key: str) -> BotMessage:
-        return BotMessage(text=self._textos.render(key).text)
+        texto = self._textos.render(key)
+        return BotMessage(text=texto.text, buttons=tuple(Button(t, p) for t, p in texto.buttons))
 
-    async def _mark(self, message_id: int, status: MessageStatus) -> None:
+    async def _mark_failed(self, message_id: int, apology: BotMessage | None) -> None:
+        """Keep the message for a retry; asynchronous channels get the apology once."""
         async with self._sessions() as session:
             stored = await session.get(Message, message_id)
-            if stored is not None:
-                stored.status = status
-                await session.commit()
+            if stored is None:
+                return
+            already = stored.status == MessageStatus.FAILED
+            stored.status = MessageStatus.FAILED
+            if apology is not None and not already:
+                conversation = await repo.get_or_create_conversation(
+                    session=session, conversation_id=stored.conversation_id, channel=""
+                )
+                await repo.add_outbound(
+                    session=session,
+                    conversation_id=stored.conversation_id,
+                    reply_to=None,
+                    author="system",
+                    text=apology.text,
+                    payload=apology.as_payload(),
+                )
+                await repo.enqueue_outbox(
+                    session=session, conversation_id=conversation.id, channel=conversation.channel, messages=[apology]
+                )
+            await session.commit()
+        if apology is not None:
+            self._outbox_notify()
 
-    async def _store_answer(
-        self, inbound_id: int, conversation_id: str, replies: list[BotMessage], handoffs: list[HandoffSignal]
-    ) -> None:
+    async def _store_answer(self, message_id: int, replies: list[BotMessage], handoffs: list[HandoffSignal]) -> None:
         async with self._sessions() as session:
-            inbound = await session.get(Message, inbound_id)
+            inbound = await session.get(Message, message_id)
+            if inbound is None:
+                return
+            conversation = await repo.get_or_create_conversation(
+                session=session, conversation_id=inbound.conversation_id, channel=""
+            )
             for reply in replies:
                 await repo.add_outbound(
                     session=session,
-                    conversation_id=conversation_id,
+                    conversation_id=conversation.id,
                     reply_to=inbound,
                     author="bot",
                     text=reply.text,
@@ -146,11 +265,23 @@ class ConversationRouter:
                 )
             for handoff in handoffs:
                 await repo.add_handoff_request(
-                    session=session, conversation_id=conversation_id, reason=handoff.reason, team=handoff.team
+                    session=session, conversation_id=conversation.id, reason=handoff.reason, team=handoff.team
                 )
-            if inbound is not None:
-                inbound.status = MessageStatus.ANSWERED
+            offered = [b for reply in replies for b in reply.buttons]
+            # Only the latest buttons can be picked by number; an answer without buttons clears them.
+            conversation.options = (
+                {"buttons": [{"title": b.title, "payload": b.payload} for b in offered]} if offered else None
+            )
+            adapter = self._channels.find(conversation.channel)
+            queued = adapter is not None and adapter.asynchronous and bool(replies)
+            if queued:
+                await repo.enqueue_outbox(
+                    session=session, conversation_id=conversation.id, channel=conversation.channel, messages=replies
+                )
+            inbound.status = MessageStatus.ANSWERED
             await session.commit()
+        if queued:
+            self._outbox_notify()
 
 
 def split_signals(replies: list[BotMessage]) -> tuple[list[BotMessage], list[HandoffSignal]]:

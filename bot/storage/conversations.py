@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import (
@@ -15,6 +15,7 @@ from bot.storage.models import (
     HandoffRequest,
     Message,
     MessageStatus,
+    OutboxMessage,
     Owner,
     OwnerEvent,
     utcnow,
@@ -139,5 +140,47 @@ async def add_handoff_request(*, session: AsyncSession, conversation_id: str, re
 async def handoff_requests(*, session: AsyncSession, conversation_id: str) -> Sequence[HandoffRequest]:
     result = await session.scalars(
         select(HandoffRequest).where(HandoffRequest.conversation_id == conversation_id).order_by(HandoffRequest.id)
+    )
+    return result.all()
+
+
+async def enqueue_outbox(
+    *, session: AsyncSession, conversation_id: str, channel: str, messages: Sequence[Any]
+) -> list[OutboxMessage]:
+    """Queue bot messages (anything with ``as_payload()``) for delivery through the channel's API."""
+    queued = [
+        OutboxMessage(conversation_id=conversation_id, channel=channel, payload=message.as_payload())
+        for message in messages
+    ]
+    session.add_all(queued)
+    await session.flush()
+    return queued
+
+
+async def pending_inbound(*, session: AsyncSession, conversation_id: str) -> Sequence[Message]:
+    """Inbound messages stored but not answered yet, oldest first."""
+    result = await session.scalars(
+        select(Message)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.direction == Direction.IN,
+            Message.status.in_((MessageStatus.RECEIVED, MessageStatus.FAILED)),
+        )
+        .order_by(Message.id)
+    )
+    return result.all()
+
+
+async def conversations_with_pending_inbound(*, session: AsyncSession, channels: Sequence[str]) -> Sequence[str]:
+    result = await session.scalars(
+        select(Message.conversation_id)
+        .join(Conversation, Conversation.id == Message.conversation_id)
+        .where(
+            Conversation.channel.in_(channels),
+            Message.direction == Direction.IN,
+            Message.status.in_((MessageStatus.RECEIVED, MessageStatus.FAILED)),
+        )
+        .group_by(Message.conversation_id)
+        .order_by(func.min(Message.id))
     )
     return result.all()

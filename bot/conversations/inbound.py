@@ -1,0 +1,90 @@
+"""Background processing of Telegram and WhatsApp messages: in order per conversation, recovered at start.
+
+A webhook stores the message and answers at once; `InboundProcessor.schedule` then drains that
+conversation's unanswered messages one by one. Messages stored before a crash are found again by
+`recover`. While Rasa is unavailable a conversation retries with a growing pause.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.conversations.router import ConversationRouter, Outcome
+from bot.storage import conversations as repo
+
+log = structlog.get_logger(__name__)
+
+
+class InboundProcessor:
+    """One drain task per conversation with unanswered messages."""
+
+    def __init__(
+        self,
+        *,
+        router: ConversationRouter,
+        sessions: async_sessionmaker[AsyncSession],
+        retry_seconds: Sequence[float] = (2, 5, 10, 30, 60),
+    ) -> None:
+        self._router = router
+        self._sessions = sessions
+        self._retry = tuple(retry_seconds)
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()
+
+    def schedule(self, conversation_id: str) -> None:
+        """Make sure the conversation's unanswered messages get processed."""
+        task = self._tasks.get(conversation_id)
+        if task is not None and not task.done():
+            self._again.add(conversation_id)
+            return
+        self._tasks[conversation_id] = asyncio.create_task(
+            self._drain(conversation_id), name=f"inbound:{conversation_id}"
+        )
+
+    async def recover(self, channels: Sequence[str]) -> int:
+        """Schedule every conversation that has messages stored but not answered (after a restart)."""
+        async with self._sessions() as session:
+            pending = await repo.conversations_with_pending_inbound(session=session, channels=channels)
+        for conversation_id in pending:
+            self.schedule(conversation_id)
+        if pending:
+            log.info("inbound.recovered", conversations=len(pending))
+        return len(pending)
+
+    async def _drain(self, conversation_id: str) -> None:
+        failures = 0
+        while True:
+            self._again.discard(conversation_id)
+            async with self._sessions() as session:
+                pending = [m.id for m in await repo.pending_inbound(session=session, conversation_id=conversation_id)]
+            if not pending:
+                if conversation_id in self._again:
+                    continue
+                return
+            for message_id in pending:
+                try:
+                    result = await self._router.process(message_id)
+                except Exception:
+                    log.exception("inbound.processing_failed", conversation=conversation_id, message=message_id)
+                    result = None
+                if result is None or result.outcome is Outcome.UNAVAILABLE:
+                    pause = self._retry[min(failures, len(self._retry) - 1)]
+                    failures += 1
+                    await asyncio.sleep(pause)
+                    break  # start again from the oldest unanswered message
+                failures = 0
+
+    async def idle(self) -> None:
+        """Wait until every scheduled conversation is drained (tests, shutdown)."""
+        while any(not t.done() for t in self._tasks.values()):
+            await asyncio.gather(*(t for t in self._tasks.values() if not t.done()), return_exceptions=True)
+
+    async def close(self) -> None:
+        for task in self._tasks.values():
+            task.cancel()
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+        self._tasks.clear()

@@ -1,0 +1,121 @@
+"""Building and starting the Telegram and WhatsApp adapters from the settings (only when configured)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from contextlib import AsyncExitStack
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import structlog
+from telegram import Bot, BotCommand
+from telegram.error import TelegramError
+from telegram.request import HTTPXRequest
+from twilio.http.async_http_client import AsyncTwilioHttpClient
+from twilio.rest import Client
+
+from bot.channels.telegram.adapter import COMMANDS, TelegramAdapter
+from bot.channels.whatsapp.adapter import WhatsAppAdapter
+from bot.settings import Settings
+from bot.textos import Textos
+
+if TYPE_CHECKING:
+    from bot.gateway.app import Gateway
+
+log = structlog.get_logger(__name__)
+POLL_TIMEOUT_SECONDS = 25
+
+
+class DocumentFetcher:
+    """Gets a delivered document's bytes from its signed, short-lived link (served by this gateway)."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self._http = http
+
+    async def content(self, document: dict[str, Any]) -> tuple[bytes, str]:
+        response = await self._http.get(str(document["url"]))
+        response.raise_for_status()
+        return response.content, str(document.get("filename") or "documento")
+
+
+async def telegram_adapter(settings: Settings, stack: AsyncExitStack) -> TelegramAdapter | None:
+    if not settings.telegram_token:
+        return None
+    bot = Bot(
+        settings.telegram_token,
+        base_url=settings.telegram_api_url,
+        request=HTTPXRequest(connection_pool_size=32, read_timeout=15.0),
+        get_updates_request=HTTPXRequest(read_timeout=POLL_TIMEOUT_SECONDS + 10.0),
+    )
+    await stack.enter_async_context(bot)
+    http = await stack.enter_async_context(httpx.AsyncClient(timeout=30.0))
+    return TelegramAdapter(bot, documents=DocumentFetcher(http))
+
+
+def whatsapp_adapter(settings: Settings, textos: Textos, stack: AsyncExitStack) -> WhatsAppAdapter | None:
+    if not (settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_whatsapp_from):
+        return None
+    http_client = AsyncTwilioHttpClient(timeout=15.0)
+    stack.push_async_callback(http_client.close)
+    client = Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http_client)
+    client.api.base_url = settings.twilio_api_url.rstrip("/")
+
+    def numbered(titles: list[str]) -> str:
+        options = "\n".join(f"{number}. {title}" for number, title in enumerate(titles, start=1))
+        return textos.render("opciones_numeradas", opciones=options).text
+
+    return WhatsAppAdapter(
+        client,
+        auth_token=settings.twilio_auth_token,
+        sender=settings.twilio_whatsapp_from,
+        status_callback_url=f"{settings.effective_public_base_url}/webhooks/whatsapp/estado",
+        quick_reply_templates=settings.whatsapp_quick_replies,
+        numbered_options_text=numbered,
+        media_url=lambda document: str(document["url"]),
+    )
+
+
+async def start_telegram(settings: Settings, gateway: Gateway, adapter: TelegramAdapter) -> asyncio.Task[None]:
+    """Publish the commands menu, then register the webhook or start long polling."""
+    bot = adapter.bot
+    try:
+        await bot.set_my_commands([BotCommand(name, name) for name in COMMANDS])
+    except TelegramError as exc:
+        log.warning("telegram.commands_not_set", error=str(exc))
+    if settings.telegram_webhook_mode:
+        if not settings.telegram_secret_token:
+            settings.telegram_secret_token = secrets.token_urlsafe(32)
+        await bot.set_webhook(
+            url=f"{settings.effective_public_base_url}/webhooks/telegram",
+            secret_token=settings.telegram_secret_token,
+            allowed_updates=["message", "callback_query"],
+        )
+        log.info("telegram.webhook_set")
+        return asyncio.create_task(asyncio.sleep(0), name="telegram-webhook")
+    await bot.delete_webhook(drop_pending_updates=False)
+    log.info("telegram.polling")
+    return asyncio.create_task(_poll(gateway, adapter), name="telegram-polling")
+
+
+async def _poll(gateway: Gateway, adapter: TelegramAdapter) -> None:
+    """Long polling for a bot with only a token: the same path as the webhook after `getUpdates`."""
+    offset: int | None = None
+    failures = 0
+    while True:
+        try:
+            updates = await adapter.bot.get_updates(
+                offset=offset, timeout=POLL_TIMEOUT_SECONDS, allowed_updates=["message", "callback_query"]
+            )
+            failures = 0
+        except TelegramError as exc:
+            failures += 1
+            log.warning("telegram.poll_failed", error=str(exc))
+            await asyncio.sleep(min(60, 2**failures))
+            continue
+        for update in updates:
+            try:
+                await gateway.receive(adapter, update.to_dict())
+            except Exception:
+                log.exception("telegram.update_failed")
+            offset = update.update_id + 1
