@@ -2,7 +2,7 @@
 
 Bot methods arrive as form-urlencoded or multipart POSTs to `/bot<token>/<method>`; answers are
 `{"ok": true, "result": ...}` or Telegram's error shape. Chats can be made to block the bot (403) or to
-hit the flood limit once (429 with `retry_after`); `hold()` makes requests wait, and a request whose
+hit the flood limit once (429 with `retry_after`); `hold()` makes deliveries wait, and a request whose
 client went away while held is dropped unrecorded (a crash before Telegram received it).
 """
 
@@ -38,6 +38,8 @@ class FakeTelegram:
         self.blocked_chats: set[int] = set()
         self.flood_once: set[int] = set()
         self.updates: list[dict[str, Any]] = []
+        self.dropped = 0  # held deliveries whose client went away (never received)
+        self.released = 0  # held deliveries that went through after `release()`
         self._ids = itertools.count(1000)
         self._lock = threading.Lock()
         self._held = threading.Event()
@@ -79,10 +81,15 @@ class FakeTelegram:
             return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401)
         method = request.path_params["method"]
         params, files = await self._params(request)
-        while not self._held.is_set():
+        was_held = False
+        while method in ("sendMessage", "sendDocument") and not self._held.is_set():
+            was_held = True
             if await request.is_disconnected():
+                self.dropped += 1
                 return JSONResponse({}, status_code=499)  # the client died before Telegram got it
             await asyncio.sleep(0.01)
+        if was_held:
+            self.released += 1
         chat_id = int(params["chat_id"]) if "chat_id" in params else None
         if chat_id in self.blocked_chats:
             return JSONResponse(

@@ -1,0 +1,216 @@
+"""The sandbox registries' records: people and what each institution holds about them, and the rules on them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from integrations.registros.sandbox.catalogos import Catalogos, IdentidadDemo
+
+CENTS = Decimal("0.01")
+PUNTOS_INICIALES = Decimal(30)
+# Registration month by the plate's last digit (ecuador.md §4.2); December is for late registrations.
+MES_MATRICULA = {1: 2, 2: 3, 3: 4, 4: 5, 5: 6, 6: 7, 7: 8, 8: 9, 9: 10, 0: 11}
+
+
+def sumar_anios(fecha: date, anios: int) -> date:
+    """``fecha`` plus ``anios`` years (29 February becomes 28 February)."""
+    try:
+        return fecha.replace(year=fecha.year + anios)
+    except ValueError:
+        return fecha.replace(year=fecha.year + anios, day=28)
+
+
+def edad(nacimiento: date, hoy: date) -> int:
+    """Age in whole years on ``hoy``."""
+    return hoy.year - nacimiento.year - ((hoy.month, hoy.day) < (nacimiento.month, nacimiento.day))
+
+
+def mes_matricula(placa: str) -> int:
+    """The registration month set by the plate's last digit."""
+    return MES_MATRICULA[int(placa[-1])]
+
+
+@dataclass(slots=True)
+class LicenciaRegistrada:
+    """A driving licence in the sandbox ANT."""
+
+    tipo: str
+    fecha_emision: date
+    fecha_vencimiento: date
+    puntos: Decimal = PUNTOS_INICIALES
+
+
+@dataclass(slots=True)
+class VehiculoRegistrado:
+    """A vehicle in the sandbox ANT, with its registration status and what is owed."""
+
+    placa: str
+    marca: str
+    modelo: str
+    anio: int
+    color: str
+    clase: str
+    cedula_propietario: str
+    estado_matricula: str
+    anio_ultima_matricula: int
+    valores: list[tuple[str, Decimal]] = field(default_factory=list)
+    servicio: str = "PARTICULAR"
+
+    @property
+    def total(self) -> Decimal:
+        return sum((v for _, v in self.valores), Decimal("0.00"))
+
+
+@dataclass(slots=True)
+class CitacionRegistrada:
+    """A traffic citation in the sandbox ANT."""
+
+    numero: str
+    cedula: str
+    fecha: date
+    articulo: str
+    clase: int
+    descripcion: str
+    valor: Decimal
+    puntos: Decimal
+    pagada: bool
+    placa: str | None
+
+
+@dataclass(slots=True)
+class VotoRegistrado:
+    """One round of the last election for one voter, in the sandbox CNE."""
+
+    vuelta: str
+    fecha: date
+    estado: str
+    motivo_exencion: str | None = None
+    multa: Decimal | None = None
+    multa_pagada: bool = False
+
+
+@dataclass(slots=True)
+class RucRegistrado:
+    """A natural person's RUC in the sandbox SRI."""
+
+    numero: str
+    cedula: str
+    estado: str
+    fecha_inicio: date
+    actividades: list[tuple[str, str]]
+    obligado_contabilidad: bool = False
+
+
+@dataclass(slots=True)
+class Persona:
+    """A fictitious citizen and everything the sandbox registries hold about them.
+
+    Mutable while the generator links families; read-only once the population is built.
+    """
+
+    cedula: str
+    codigo_dactilar: str
+    nombres: str
+    apellidos: str
+    sexo: str
+    fecha_nacimiento: date
+    provincia: str
+    canton: str
+    fecha_cedulacion: date
+    fecha_expiracion: date
+    profesion: str = "NINGUNA"
+    estado_civil: str = "SOLTERO"
+    cedula_conyuge: str | None = None
+    fecha_matrimonio: date | None = None
+    cedula_padre: str | None = None
+    cedula_madre: str | None = None
+    nombre_padre: str | None = None
+    nombre_madre: str | None = None
+    fecha_defuncion: date | None = None
+    grupo_facultativo: str | None = None
+    antecedentes: bool = False
+    licencia: LicenciaRegistrada | None = None
+    placas: list[str] = field(default_factory=list)
+    citaciones: list[CitacionRegistrada] = field(default_factory=list)
+    votos: list[VotoRegistrado] = field(default_factory=list)
+    ruc: str | None = None
+    demo: str | None = None
+
+    @property
+    def nombre(self) -> str:
+        """Surnames first, as the Registro Civil writes it."""
+        return f"{self.apellidos} {self.nombres}"
+
+    def viva_el(self, fecha: date) -> bool:
+        """Born on or before ``fecha`` and not dead by then."""
+        return self.fecha_nacimiento <= fecha and (self.fecha_defuncion is None or self.fecha_defuncion > fecha)
+
+
+@dataclass
+class Poblacion:
+    """The whole sandbox population and its indexes."""
+
+    semilla: int
+    hoy: date
+    catalogos: Catalogos
+    personas: dict[str, Persona]
+    vehiculos: dict[str, VehiculoRegistrado]
+    rucs: dict[str, RucRegistrado]
+    hijos: dict[str, list[str]]
+    identidades_demo: tuple[IdentidadDemo, ...]
+
+    def persona(self, cedula: str) -> Persona | None:
+        """The person with ``cedula``, if any."""
+        return self.personas.get(cedula)
+
+    def citaciones_de_placa(self, placa: str) -> list[CitacionRegistrada]:
+        """Citations recorded against the vehicle ``placa``, newest first."""
+        vehiculo = self.vehiculos.get(placa)
+        if vehiculo is None:
+            return []
+        owner = self.personas[vehiculo.cedula_propietario]
+        return sorted((c for c in owner.citaciones if c.placa == placa), key=lambda c: c.fecha, reverse=True)
+
+
+def motivo_facultativo(persona: Persona, fecha: date) -> str | None:
+    """Why voting is optional for ``persona`` on ``fecha`` (age or group), or None when it is compulsory."""
+    anios = edad(persona.fecha_nacimiento, fecha)
+    if anios < 18:
+        return "edad_16_17"
+    if anios >= 65:
+        return "edad_65_o_mas"
+    return persona.grupo_facultativo
+
+
+def estado_matricula(placa: str, anio_ultima: int, hoy: date) -> str:
+    """``al_dia`` (registered this year), ``pendiente`` (this year's month is now or ahead) or ``vencida``."""
+    if anio_ultima >= hoy.year:
+        return "al_dia"
+    if anio_ultima == hoy.year - 1 and hoy.month <= mes_matricula(placa):
+        return "pendiente"
+    return "vencida"
+
+
+def valores_matricula(
+    vehiculo: VehiculoRegistrado, catalogos: Catalogos, hoy: date, *, avaluo: Decimal
+) -> list[tuple[str, Decimal]]:
+    """What is owed for the registration (nothing when it is up to date)."""
+    if vehiculo.estado_matricula == "al_dia":
+        return []
+    t = catalogos.tarifas
+    valores = [
+        (
+            "IMPUESTO A LA PROPIEDAD DE VEHICULOS MOTORIZADOS",
+            (avaluo * t.impuesto_propiedad_porcentaje / 100).quantize(CENTS),
+        ),
+        ("TASA DE MATRICULACION", t.tasa_matriculacion),
+        ("SPPAT", t.sppat),
+        ("TASA JUNTA DE BENEFICENCIA DE GUAYAQUIL", t.junta_beneficencia),
+        ("IMPUESTO AL RODAJE", t.impuesto_rodaje),
+    ]
+    if vehiculo.estado_matricula == "vencida":
+        meses = max(1, (hoy.year - vehiculo.anio_ultima_matricula - 1) * 12 + hoy.month - mes_matricula(vehiculo.placa))
+        valores.append(("RECARGO POR MATRICULACION TARDIA", t.recargo_mensual * meses))
+    return valores
