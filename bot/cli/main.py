@@ -18,6 +18,10 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="llevar la base de datos a la última versión del esquema")
     report = commands.add_parser("nlu-report", help="exactitud y macro-F1 por intención en un conjunto apartado")
     report.add_argument("--fraction", type=float, default=0.8, help="fracción para entrenar (el resto se evalúa)")
+    verify = commands.add_parser("verificar", help="verificar un documento: archivo PDF, imagen con QR o código")
+    verify.add_argument("objetivo", help="ruta de un PDF o imagen, o el código de verificación")
+    bench = commands.add_parser("bench-documentos", help="medir emisión y verificación de documentos")
+    bench.add_argument("--n", type=int, default=21, help="documentos por medición")
     args = parser.parse_args(argv)
     settings = load_settings()
 
@@ -42,6 +46,14 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli.nlu_report import main_nlu_report
 
         return main_nlu_report(settings, fraction=args.fraction)
+    if args.command == "verificar":
+        from bot.cli.verificar import main_verificar
+
+        return main_verificar(settings, args.objetivo)
+    if args.command == "bench-documentos":
+        from bot.cli.bench_documentos import main_bench_documentos
+
+        return main_bench_documentos(settings, count=args.n)
     parser.error(f"unknown command {args.command}")
     return 2
 

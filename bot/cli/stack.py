@@ -196,13 +196,27 @@ class Stack:
 
 
 def prepare_databases(settings: Settings) -> None:
-    """Create missing PostgreSQL databases and bring the app's schema to the latest revision."""
+    """Create missing PostgreSQL databases, bring the app's schema to the latest revision, and create
+    the sandbox signing keys once, before several processes would race to create them."""
     from bot.storage.db import migrate
 
     for url in (settings.effective_database_url, settings.effective_rasa_database_url):
         if url.startswith(("postgresql", "postgres")):
             asyncio.run(ensure_postgres_database(url))
     migrate(settings.effective_database_url)
+    asyncio.run(_prepare_documents(settings))
+
+
+async def _prepare_documents(settings: Settings) -> None:
+    from bot.documents.runtime import build_documents
+    from bot.documents.settings import document_settings_from
+    from bot.storage.db import create_engine, session_factory
+
+    engine = create_engine(settings.effective_database_url)
+    try:
+        await asyncio.to_thread(build_documents, document_settings_from(settings), sessions=session_factory(engine))
+    finally:
+        await engine.dispose()
 
 
 async def ensure_postgres_database(url: str) -> None:

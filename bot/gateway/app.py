@@ -26,7 +26,10 @@ from bot.conversations.inbound import InboundProcessor
 from bot.conversations.outbox import OutboxDispatcher
 from bot.conversations.rasa_client import RasaClient
 from bot.conversations.router import ConversationRouter, Outcome
+from bot.documents.runtime import Documents, build_documents
+from bot.documents.settings import document_settings_from
 from bot.gateway.channels_setup import start_telegram, telegram_adapter, whatsapp_adapter
+from bot.gateway.documentos import create_documentos_router
 from bot.gateway.webhooks import build_router as build_webhooks
 from bot.logs import configure_logging
 from bot.settings import Settings, load_settings
@@ -50,6 +53,7 @@ class Gateway:
     web: WebAdapter
     processor: InboundProcessor
     outbox: OutboxDispatcher
+    documents: Documents | None = None
     telegram: TelegramAdapter | None = None
     whatsapp: WhatsAppAdapter | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -106,6 +110,8 @@ def create_app(
         engine = create_engine(settings.effective_database_url)
         sessions = session_factory(engine)
         textos = load_textos(settings.textos_dir)
+        documents = await asyncio.to_thread(build_documents, document_settings_from(settings), sessions=sessions)
+        app.state.documents = documents
         async with AsyncExitStack() as stack:
             http = await stack.enter_async_context(
                 httpx.AsyncClient(
@@ -118,8 +124,8 @@ def create_app(
             channels = ChannelRegistry()
             web = WebAdapter(max_text_length=settings.max_text_chars)
             channels.register(web)
-            telegram = await telegram_adapter(settings, stack)
-            whatsapp = whatsapp_adapter(settings, textos, stack)
+            telegram = await telegram_adapter(settings, stack, documents)
+            whatsapp = whatsapp_adapter(settings, textos, stack, documents)
             for adapter in (telegram, whatsapp):
                 if adapter is not None:
                     channels.register(adapter)
@@ -137,6 +143,7 @@ def create_app(
                 web=web,
                 processor=InboundProcessor(router=router, sessions=sessions),
                 outbox=outbox,
+                documents=documents,
                 telegram=telegram,
                 whatsapp=whatsapp,
             )
@@ -160,6 +167,7 @@ def create_app(
     app = FastAPI(title="Chasqui gateway", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(build_webhooks())
+    app.include_router(create_documentos_router())
 
     @app.exception_handler(InvalidPayload)
     async def invalid_payload(_: Request, exc: InvalidPayload) -> JSONResponse:

@@ -7,7 +7,6 @@ import secrets
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import structlog
 from telegram import Bot, BotCommand
 from telegram.error import TelegramError
@@ -17,6 +16,7 @@ from twilio.rest import Client
 
 from bot.channels.telegram.adapter import COMMANDS, TelegramAdapter
 from bot.channels.whatsapp.adapter import WhatsAppAdapter
+from bot.documents.runtime import Documents
 from bot.settings import Settings
 from bot.textos import Textos
 
@@ -27,19 +27,19 @@ log = structlog.get_logger(__name__)
 POLL_TIMEOUT_SECONDS = 25
 
 
-class DocumentFetcher:
-    """Gets a delivered document's bytes from its signed, short-lived link (served by this gateway)."""
+class DocumentFiles:
+    """A delivered document's bytes, read from the document store (Telegram uploads the file itself)."""
 
-    def __init__(self, http: httpx.AsyncClient) -> None:
-        self._http = http
+    def __init__(self, documents: Documents) -> None:
+        self._documents = documents
 
     async def content(self, document: dict[str, Any]) -> tuple[bytes, str]:
-        response = await self._http.get(str(document["url"]))
-        response.raise_for_status()
-        return response.content, str(document.get("filename") or "documento")
+        filename = str(document["filename"])
+        stored = await self._documents.issuer.fetch(str(document["id"]), filename)
+        return stored.data, filename
 
 
-async def telegram_adapter(settings: Settings, stack: AsyncExitStack) -> TelegramAdapter | None:
+async def telegram_adapter(settings: Settings, stack: AsyncExitStack, documents: Documents) -> TelegramAdapter | None:
     if not settings.telegram_token:
         return None
     bot = Bot(
@@ -49,11 +49,12 @@ async def telegram_adapter(settings: Settings, stack: AsyncExitStack) -> Telegra
         get_updates_request=HTTPXRequest(read_timeout=POLL_TIMEOUT_SECONDS + 10.0),
     )
     await stack.enter_async_context(bot)
-    http = await stack.enter_async_context(httpx.AsyncClient(timeout=30.0))
-    return TelegramAdapter(bot, documents=DocumentFetcher(http))
+    return TelegramAdapter(bot, documents=DocumentFiles(documents))
 
 
-def whatsapp_adapter(settings: Settings, textos: Textos, stack: AsyncExitStack) -> WhatsAppAdapter | None:
+def whatsapp_adapter(
+    settings: Settings, textos: Textos, stack: AsyncExitStack, documents: Documents
+) -> WhatsAppAdapter | None:
     if not (settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_whatsapp_from):
         return None
     http_client = AsyncTwilioHttpClient(timeout=15.0)
@@ -72,7 +73,10 @@ def whatsapp_adapter(settings: Settings, textos: Textos, stack: AsyncExitStack) 
         status_callback_url=f"{settings.effective_public_base_url}/webhooks/whatsapp/estado",
         quick_reply_templates=settings.whatsapp_quick_replies,
         numbered_options_text=numbered,
-        media_url=lambda document: str(document["url"]),
+        # Twilio fetches media later: a fresh short-lived signed link, not the one made at issue time.
+        media_url=lambda document: documents.issuer.download_url(
+            str(document["id"]), str(document["filename"]), minutes=30
+        ),
     )
 
 

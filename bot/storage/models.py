@@ -117,6 +117,9 @@ class HandoffRequest(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+from bot.storage import models_documents as _documents  # noqa: E402,F401  (registers the documents tables on Base)
+
+
 class OutboxStatus(enum.StrEnum):
     """Delivery state of an outbound message; later states never go back (callbacks arrive out of order)."""
 

@@ -1,0 +1,1 @@
+"""Signed documents: PAdES PDFs and signed-QR images, their storage, delivery and verification."""

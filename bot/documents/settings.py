@@ -1,0 +1,96 @@
+"""What the documents subsystem is configured with, read from the process settings and the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.settings import Settings
+
+# Environment variables read until `bot.settings.Settings` grows the matching fields (see the report).
+ENV_PREFIX = "CHASQUI_DOCUMENTS_"
+
+
+@dataclass(frozen=True)
+class DocumentSettings:
+    """Everything `bot.documents` needs; built once when a process starts.
+
+    Secrets left empty are generated on first use under ``<var_dir>/keys/`` in the sandbox, and
+    are required in any other environment.
+    """
+
+    var_dir: Path
+    templates_dir: Path
+    public_base_url: str
+    sandbox: bool = True
+    signing_backend: str = "dev"
+    link_secret: str = field(default="", repr=False)
+    holder_key: str = field(default="", repr=False)
+    download_minutes: int = 24 * 60
+    share_minutes: int = 10
+    max_upload_bytes: int = 5 * 1024 * 1024
+    font_dir: Path | None = Path("/usr/share/fonts/truetype/dejavu")
+    font_cache_dir: Path | None = None  # <var_dir>/cache/fuentes by default
+    trust_roots: tuple[Path, ...] = ()
+    pkcs12_path: Path | None = None
+    pkcs12_passphrase: str = field(default="", repr=False)
+    pkcs11_module: str = ""
+    pkcs11_token_label: str = ""
+    pkcs11_key_label: str = ""
+    pkcs11_cert_label: str = ""
+    pkcs11_pin: str = field(default="", repr=False)
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.var_dir / "keys"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.var_dir / "documentos"
+
+    @property
+    def effective_font_cache_dir(self) -> Path:
+        return self.font_cache_dir or self.var_dir / "cache" / "fuentes"
+
+
+def document_settings_from(settings: Settings, *, environ: Mapping[str, str] | None = None) -> DocumentSettings:
+    """Derive the documents settings from the process settings plus ``CHASQUI_DOCUMENTS_*`` variables.
+
+    Args:
+        settings: the process settings (var_dir, public URL, environment).
+        environ: where to read the extra variables; the process environment by default.
+    """
+    env = os.environ if environ is None else environ
+
+    def text(name: str, default: str = "") -> str:
+        return env.get(ENV_PREFIX + name, default).strip()
+
+    def number(name: str, default: int) -> int:
+        value = text(name)
+        return int(value) if value else default
+
+    font_dir = text("FONT_DIR")
+    pkcs12 = text("PKCS12_PATH")
+    return DocumentSettings(
+        var_dir=settings.var_dir,
+        templates_dir=Path(text("TEMPLATES_DIR") or settings.project_dir / "data" / "plantillas"),
+        public_base_url=settings.effective_public_base_url,
+        sandbox=settings.environment == "sandbox",
+        signing_backend=text("SIGNING_BACKEND", "dev"),
+        link_secret=text("LINK_SECRET"),
+        holder_key=text("HOLDER_KEY"),
+        download_minutes=number("DOWNLOAD_MINUTES", 24 * 60),
+        share_minutes=number("SHARE_MINUTES", 10),
+        max_upload_bytes=number("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+        font_dir=Path(font_dir) if font_dir else DocumentSettings.font_dir,
+        trust_roots=tuple(Path(p) for p in text("TRUST_ROOTS").split(os.pathsep) if p),
+        pkcs12_path=Path(pkcs12) if pkcs12 else None,
+        pkcs12_passphrase=text("PKCS12_PASSPHRASE"),
+        pkcs11_module=text("PKCS11_MODULE"),
+        pkcs11_token_label=text("PKCS11_TOKEN_LABEL"),
+        pkcs11_key_label=text("PKCS11_KEY_LABEL"),
+        pkcs11_cert_label=text("PKCS11_CERT_LABEL"),
+        pkcs11_pin=text("PKCS11_PIN"),
+    )

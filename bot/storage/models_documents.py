@@ -1,0 +1,56 @@
+"""Typed SQLAlchemy 2 models of issued documents and their share links (`bot.documents`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.storage.models import Base, utcnow
+
+
+class Document(Base):
+    """A signed document as issued: never its files (those live in the document store), never a cédula.
+
+    The holder's cédula is kept only as a keyed hash (to find a citizen's documents) and masked (to show).
+    ``public_fields`` holds the fields its template marks as shown to verifiers, nothing more.
+    """
+
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(48))
+    verification_code: Mapped[str] = mapped_column(String(32), unique=True)
+    holder_cedula_hash: Mapped[str] = mapped_column(String(64), index=True)
+    holder_cedula_masked: Mapped[str] = mapped_column(String(16))
+    holder_name: Mapped[str] = mapped_column(String(200))
+    public_fields: Mapped[dict[str, Any]] = mapped_column()
+    issued_at: Mapped[datetime] = mapped_column()
+    expires_at: Mapped[datetime] = mapped_column()
+    pdf_filename: Mapped[str] = mapped_column(String(120))
+    pdf_sha256: Mapped[str] = mapped_column(String(64))
+    pdf_size: Mapped[int] = mapped_column()
+    png_filename: Mapped[str] = mapped_column(String(120))
+    png_sha256: Mapped[str] = mapped_column(String(64))
+    png_size: Mapped[int] = mapped_column()
+    signer_kid: Mapped[str] = mapped_column(String(16))
+    sandbox: Mapped[bool] = mapped_column()
+    conversation_id: Mapped[str | None] = mapped_column(String(160), default=None)
+    revoked_at: Mapped[datetime | None] = mapped_column(default=None)
+    revocation_reason: Mapped[str | None] = mapped_column(String(200), default=None)
+    revoked_by: Mapped[str | None] = mapped_column(String(80), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DocumentShareLink(Base):
+    """A short-lived link that shows one document to a third party; only the token's hash is kept."""
+
+    __tablename__ = "document_share_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    document_id: Mapped[str] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
