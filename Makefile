@@ -22,7 +22,7 @@ export CHASQUI_CACHE_DIR := $(CACHE_DIR)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 
-.PHONY: run test install system-deps lint typecheck validate pytest nlu-report train chat lock-app lock-rasa clean
+.PHONY: run test install system-deps bench lint typecheck validate pytest nlu-report train chat lock-app lock-rasa clean
 
 run: install
 	$(BIN)/chasqui run
@@ -33,14 +33,14 @@ install: system-deps $(VENV)/.installed-$(APP_HASH) $(RASA_VENV)/.installed
 
 # Debian packages the product and its tests use: poppler's pdfsig and NSS certutil (an independent check
 # of the PAdES signatures), DejaVu fonts for the documents, Chromium for the console's browser tests.
-SYSTEM_COMMANDS := pdfsig certutil pdftotext
+SYSTEM_COMMANDS := pdfsig certutil pdftotext chromium
 system-deps:
 	@missing=""; for c in $(SYSTEM_COMMANDS); do command -v $$c >/dev/null || missing=1; done; \
 	test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || missing=1; \
 	if [ -n "$$missing" ]; then \
-	  echo "Instalando paquetes del sistema (poppler-utils, libnss3-tools, fonts-dejavu-core)…"; \
+	  echo "Instalando paquetes del sistema (poppler-utils, libnss3-tools, fonts-dejavu-core, chromium)…"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq poppler-utils libnss3-tools fonts-dejavu-core >/dev/null; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq poppler-utils libnss3-tools fonts-dejavu-core chromium >/dev/null; \
 	fi
 
 $(VENV)/.installed-$(APP_HASH):
@@ -88,6 +88,9 @@ chat: install
 
 nlu-report: install
 	$(BIN)/chasqui nlu-report
+
+bench: install
+	$(BIN)/chasqui bench-documentos
 
 lock-app:
 	rm -rf /tmp/chasqui-lock && $(PYTHON) -m venv /tmp/chasqui-lock

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from functools import cached_property
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -32,6 +33,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CHASQUI_", env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     environment: str = "sandbox"
+    timezone: str = "America/Guayaquil"
     project_dir: Path = PROJECT_DIR
     var_dir: Path = PROJECT_DIR / "var"
     cache_dir: Path = Field(default_factory=_cache_dir)
@@ -53,6 +55,26 @@ class Settings(BaseSettings):
     model_path: str = ""
 
     public_base_url: str = ""
+    internal_token: str = ""  # the action server's credential for the gateway's internal API
+    gateway_internal_url: str = ""
+
+    # Protection at rest (see bot/privacy/cifrado.py); generated under var/keys in the sandbox.
+    encryption_keys: str = ""
+    hash_key: str = ""
+
+    # Registries: the sandbox server in development, demos and tests.
+    registros_port: int = 8300
+    registros_url: str = ""
+    registros_sandbox: bool = True  # start the sandbox registries with `chasqui run`
+    registros_timeout_seconds: float = 5.0
+
+    # Payments: the secret that signs payment links and the sandbox provider's callbacks.
+    pagos_secreto: str = ""
+
+    # Identity verification.
+    identidad_minutos: int = 60  # how long a chat stays linked to the identity it proved
+    identidad_intentos: int = 3  # failed checks before the identity step locks
+    identidad_bloqueo_minutos: int = 15
 
     # Telegram (python-telegram-bot). Webhook mode needs an HTTPS public URL; otherwise long polling.
     telegram_token: str = Field(default="", validation_alias=AliasChoices("TELEGRAM_TOKEN", "CHASQUI_TELEGRAM_TOKEN"))
@@ -94,6 +116,18 @@ class Settings(BaseSettings):
     @property
     def effective_public_base_url(self) -> str:
         return (self.public_base_url or f"http://{self.host}:{self.gateway_port}").rstrip("/")
+
+    @property
+    def zona_horaria(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def effective_registros_url(self) -> str:
+        return (self.registros_url or f"http://{self.host}:{self.registros_port}").rstrip("/")
+
+    @property
+    def effective_gateway_internal_url(self) -> str:
+        return (self.gateway_internal_url or f"http://{self.host}:{self.gateway_port}").rstrip("/")
 
     @property
     def effective_rasa_bin(self) -> Path:

@@ -19,7 +19,11 @@ POSTGRES_ADMIN_URL = os.environ.get("CHASQUI_TEST_POSTGRES_URL", "postgresql://p
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(var_dir=tmp_path / "var", database_url=f"sqlite+aiosqlite:///{tmp_path / 'var' / 'app.db'}")
+    return Settings(
+        var_dir=tmp_path / "var",
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'var' / 'app.db'}",
+        internal_token="token-interno-de-prueba",
+    )
 
 
 async def _create_postgres_database() -> str:

@@ -56,7 +56,11 @@ class ActionPedirAgente(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         say(dispatcher, "agente_solicitado")
         dispatcher.utter_message(json_message=handoff_payload("pedido_ciudadano"))
-        return []
+        form = (tracker.active_loop or {}).get("name")
+        if not form:
+            return [ActiveLoop(None)]  # the same event with or without a form (Rasa's rules require it)
+        # The form stops asking while a person attends; it is remembered so it can be resumed later.
+        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("formulario_interrumpido", form)]
 
 
 class ActionCancelar(Action):
@@ -69,7 +73,7 @@ class ActionCancelar(Action):
         form = (tracker.active_loop or {}).get("name")
         if not form:
             say(dispatcher, "nada_que_cancelar")
-            return []
+            return [ActiveLoop(None)]  # the same event with or without a form (Rasa's rules require it)
         form_slots = ((domain.get("forms") or {}).get(form) or {}).get("required_slots") or []
         say(dispatcher, "tramite_cancelado")
         return [

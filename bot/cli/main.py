@@ -22,6 +22,11 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("objetivo", help="ruta de un PDF o imagen, o el código de verificación")
     bench = commands.add_parser("bench-documentos", help="medir emisión y verificación de documentos")
     bench.add_argument("--n", type=int, default=21, help="documentos por medición")
+    admin = commands.add_parser("crear-admin", help="crear la primera cuenta de administrador de la consola")
+    admin.add_argument("--usuario", required=True, help="usuario para entrar (minúsculas, números, . _ -)")
+    admin.add_argument("--nombre", required=True, help="nombre de la persona")
+    admin.add_argument("--password-stdin", action="store_true", help="leer la contraseña de la entrada estándar")
+    commands.add_parser("trabajador", help="reintentar en segundo plano los trámites pendientes")
     args = parser.parse_args(argv)
     settings = load_settings()
 
@@ -46,6 +51,26 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli.nlu_report import main_nlu_report
 
         return main_nlu_report(settings, fraction=args.fraction)
+    if args.command == "trabajador":
+        import asyncio
+
+        from bot.logs import configure_logging
+        from bot.servicios import build_servicios
+        from bot.tramites.trabajador import run_forever
+
+        configure_logging(level=settings.log_level, json=settings.log_json)
+
+        async def _work() -> None:
+            await run_forever(await build_servicios(settings))
+
+        asyncio.run(_work())
+        return 0
+    if args.command == "crear-admin":
+        from bot.cli.stack import prepare_databases
+        from bot.console.cli import main_crear_admin
+
+        prepare_databases(settings)
+        return main_crear_admin(settings, usuario=args.usuario, nombre=args.nombre, password_stdin=args.password_stdin)
     if args.command == "verificar":
         from bot.cli.verificar import main_verificar
 

@@ -34,16 +34,24 @@ def main_run(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     try:
-        print("Iniciando el servidor de acciones, Rasa y el gateway…", flush=True)
+        print("Iniciando los registros de prueba, el servidor de acciones, Rasa y el gateway…", flush=True)
+        stack.start_registros()
         stack.start_actions()
         stack.start_rasa(model)
         stack.start_gateway()
+        stack.start_worker()
         print(f"Rasa carga su modelo (cerca de un minuto). Registros en {stack.log_dir}/", flush=True)
         stack.wait_ready()
         url = settings.effective_public_base_url
         print(
             f"\nChasqui está listo.\n  Chat web:   {url}/\n  Terminal:   chasqui chat  (en otra terminal)\n"
-            "Pulse Ctrl+C para detener.\n",
+            f"  Verificar documentos: {url}/verificar\n"
+            + (
+                f"  Registros de prueba: {settings.effective_registros_url}/docs\n"
+                if settings.registros_sandbox
+                else ""
+            )
+            + "Pulse Ctrl+C para detener.\n",
             flush=True,
         )
         while True:

@@ -42,6 +42,7 @@ class Stack:
 
     settings: Settings
     rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    internal_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     processes: list[Process] = field(default_factory=list)
 
     @property
@@ -76,6 +77,9 @@ class Stack:
             CHASQUI_RASA_TOKEN=self.rasa_token,
             CHASQUI_GATEWAY_PORT=str(s.gateway_port),
             CHASQUI_HOST=s.host,
+            CHASQUI_INTERNAL_TOKEN=s.internal_token or self.internal_token,
+            CHASQUI_GATEWAY_INTERNAL_URL=s.effective_gateway_internal_url,
+            CHASQUI_REGISTROS_URL=s.effective_registros_url,
             PYTHONUNBUFFERED="1",
         )
         return env
@@ -119,6 +123,21 @@ class Stack:
         ]
         return self._spawn("actions", command, env)
 
+    def start_registros(self) -> Process | None:
+        """The sandbox registries (fictitious population), unless real registries are configured."""
+        if not self.settings.registros_sandbox:
+            return None
+        command = [
+            sys.executable,
+            "-m",
+            "integrations.registros.sandbox",
+            "--host",
+            self.settings.host,
+            "--port",
+            str(self.settings.registros_port),
+        ]
+        return self._spawn("registros", command, self.app_env())
+
     def start_rasa(self, model: Path) -> Process:
         s = self.settings
         command = [
@@ -139,6 +158,10 @@ class Stack:
             self.rasa_token,
         ]
         return self._spawn("rasa", command, self.rasa_process_env())
+
+    def start_worker(self) -> Process:
+        """Retries of applications kept pending after a registry error."""
+        return self._spawn("trabajador", [sys.executable, "-m", "bot.cli.main", "trabajador"], self.app_env())
 
     def start_gateway(self) -> Process:
         s = self.settings
@@ -177,6 +200,8 @@ class Stack:
 
     def wait_ready(self, *, timeout: float = 240.0) -> None:
         s = self.settings
+        if s.registros_sandbox:
+            self.wait_http(f"{s.effective_registros_url}/healthz", timeout=60)
         self.wait_http(f"http://{s.host}:{s.actions_port}/health", timeout=60)
         self.wait_http(f"http://{s.host}:{s.gateway_port}/healthz", timeout=60)
         self.wait_http(f"http://{s.host}:{s.gateway_port}/readyz", timeout=timeout)

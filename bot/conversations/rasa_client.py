@@ -9,6 +9,7 @@ Exceptions::
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -56,3 +57,24 @@ class RasaClient:
         if response.status_code != 200:
             return False
         return bool(response.json().get("model_file"))
+
+    async def tracker(self, sender: str) -> dict[str, Any] | None:
+        """The conversation's tracker without its events (slots, active form), for the staff console.
+
+        Returns:
+            Rasa's tracker JSON, or None when Rasa cannot answer now (the console then shows no slots).
+        """
+        params = {"include_events": "NONE"}
+        if self._token:
+            params["token"] = self._token
+        try:
+            response = await self._http.get(f"/conversations/{quote(sender, safe='')}/tracker", params=params)
+        except httpx.TransportError:
+            return None
+        if response.status_code != 200:
+            return None
+        try:
+            data = response.json()
+        except ValueError:
+            return None
+        return data if isinstance(data, dict) else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -24,10 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.channels.base import ChannelRegistry
 from bot.conversations.messages import BotMessage, Button, HandoffSignal, InboundKind, InboundMessage
 from bot.conversations.rasa_client import RasaClient, RasaUnavailable
+from bot.handoff.service import Change, HandoffService
 from bot.handoff.state import bot_answers, check_transition
+from bot.privacy.boveda import Vault, pseudonymize
 from bot.storage import conversations as repo
-from bot.storage.models import Message, MessageStatus, Owner
-from bot.textos import Textos
+from bot.storage.models import Conversation, Message, MessageStatus, Owner
+from bot.textos import Texto, Textos
 
 log = structlog.get_logger(__name__)
 
@@ -72,6 +74,11 @@ def chosen_option(text: str, options: list[dict[str, str]]) -> str | None:
     return options[number - 1]["payload"]
 
 
+def from_texto(texto: Texto) -> BotMessage:
+    """A rendered template as a message for the citizen."""
+    return BotMessage(text=texto.text, buttons=tuple(Button(t, p) for t, p in texto.buttons))
+
+
 class ConversationRouter:
     """Routes inbound messages of every channel; the single owner of conversation state."""
 
@@ -82,9 +89,13 @@ class ConversationRouter:
         rasa: RasaClient,
         textos: Textos,
         channels: ChannelRegistry,
+        vault: Vault,
         outbox_notify: Callable[[], None] = lambda: None,
+        handoff: HandoffService | None = None,
     ) -> None:
         self._sessions = sessions
+        self._handoff = handoff
+        self._vault = vault
         self._rasa = rasa
         self._textos = textos
         self._channels = channels
@@ -119,12 +130,20 @@ class ConversationRouter:
             )
             if stored is not None:
                 return Accepted(stored.id, duplicate=True)
+            # Identifiers go to the vault before anything is stored or reaches Rasa (see bot.privacy.boveda).
+            state = dict(conversation.options or {})
+            expected = state.pop("secreto", None)
+            protected = await pseudonymize(message.text, self._vault, secret_expected=expected)
+            if expected is not None:
+                conversation.options = state or None
             metadata: dict[str, Any] = {"kind": message.kind.value}
+            if protected.masked:
+                metadata["masked"] = protected.masked
             stored = await repo.add_inbound(
                 session=session,
                 conversation=conversation,
                 channel_message_id=message.channel_message_id,
-                text=message.text,
+                text=protected.text,
                 payload=metadata,
             )
             message_id = stored.id
@@ -175,7 +194,13 @@ class ConversationRouter:
                 )
             if not bot_answers(conversation.owner):
                 stored.status = MessageStatus.WAITING
+                # --- handoff: the consoles showing this conversation fetch the new message.
+                waiting = None
+                if self._handoff is not None:
+                    waiting = await self._handoff.waiting(session=session, conversation_id=conversation.id)
                 await session.commit()
+                if waiting is not None and self._handoff is not None:
+                    self._handoff.announce(waiting)
                 bound.info("inbound.waiting_for_person", owner=conversation.owner)
                 return RouteResult(Outcome.WAITING, ())
             kind = InboundKind((stored.payload or {}).get("kind", InboundKind.TEXT))
@@ -184,7 +209,16 @@ class ConversationRouter:
             if adapter is not None and adapter.numbered_options:
                 picked = chosen_option(text, list((conversation.options or {}).get("buttons", [])))
                 text = picked or text
+            # --- handoff: a reply to the rating question asked when a person's attention ended never reaches Rasa.
+            rated: tuple[Texto, ...] = ()
+            if self._handoff is not None and kind is InboundKind.TEXT:
+                rated = await self._handoff.answer_csat(session=session, conversation=conversation, text=text)
             await session.commit()
+        if rated:
+            answer = [from_texto(t) for t in rated]
+            await self._store_answer(message_id, answer, [], None)
+            bound.info("inbound.rating_recorded")
+            return RouteResult(Outcome.ANSWERED, tuple(answer))
 
         direct = {
             InboundKind.UNSUPPORTED: "solo_texto",
@@ -210,14 +244,13 @@ class ConversationRouter:
             if not replies:
                 bound.warning("rasa.empty_reply")
                 replies = [self._texto("respuesta_vacia")]
-        visible, handoffs = split_signals(replies)
-        await self._store_answer(message_id, visible, handoffs)
+        visible, handoffs, secret = split_signals(replies)
+        await self._store_answer(message_id, visible, handoffs, secret)
         bound.info("inbound.answered", replies=len(visible), handoffs=len(handoffs))
         return RouteResult(Outcome.ANSWERED, tuple(visible))
 
     def _texto(self, key: str) -> BotMessage:
-        texto = self._textos.render(key)
-        return BotMessage(text=texto.text, buttons=tuple(Button(t, p) for t, p in texto.buttons))
+        return from_texto(self._textos.render(key))
 
     async def _mark_failed(self, message_id: int, apology: BotMessage | None) -> None:
         """Keep the message for a retry; asynchronous channels get the apology once."""
@@ -246,7 +279,9 @@ class ConversationRouter:
         if apology is not None:
             self._outbox_notify()
 
-    async def _store_answer(self, message_id: int, replies: list[BotMessage], handoffs: list[HandoffSignal]) -> None:
+    async def _store_answer(
+        self, message_id: int, replies: list[BotMessage], handoffs: list[HandoffSignal], secret: str | None
+    ) -> None:
         async with self._sessions() as session:
             inbound = await session.get(Message, message_id)
             if inbound is None:
@@ -263,33 +298,101 @@ class ConversationRouter:
                     text=reply.text,
                     payload=reply.as_payload(),
                 )
-            for handoff in handoffs:
-                await repo.add_handoff_request(
-                    session=session, conversation_id=conversation.id, reason=handoff.reason, team=handoff.team
-                )
             offered = [b for reply in replies for b in reply.buttons]
             # Only the latest buttons can be picked by number; an answer without buttons clears them.
-            conversation.options = (
-                {"buttons": [{"title": b.title, "payload": b.payload} for b in offered]} if offered else None
-            )
+            state: dict[str, Any] = {}
+            if offered:
+                state["buttons"] = [{"title": b.title, "payload": b.payload} for b in offered]
+            if secret:
+                state["secreto"] = secret  # the next message is the answer to a secret question
+            conversation.options = state or None
             adapter = self._channels.find(conversation.channel)
             queued = adapter is not None and adapter.asynchronous and bool(replies)
             if queued:
                 await repo.enqueue_outbox(
                     session=session, conversation_id=conversation.id, channel=conversation.channel, messages=replies
                 )
+            # --- handoff: bot → queue; the place in the queue (or the opening time) follows the bot's answer.
+            changes: list[Change] = []
+            for handoff in handoffs:
+                if self._handoff is None:
+                    await repo.add_handoff_request(
+                        session=session, conversation_id=conversation.id, reason=handoff.reason, team=handoff.team
+                    )
+                    continue
+                change = await self._handoff.request(
+                    session=session, conversation=conversation, reason=handoff.reason, team=handoff.team
+                )
+                if change is not None:
+                    changes.append(change)
+                    notices = [from_texto(t) for t in change.notices]
+                    if await self.stage_outbound(
+                        session=session, conversation=conversation, messages=notices, author="system"
+                    ):
+                        queued = True
             inbound.status = MessageStatus.ANSWERED
             await session.commit()
         if queued:
             self._outbox_notify()
+        for change in changes:
+            if self._handoff is not None:
+                self._handoff.announce(change.event)
+
+    # --- handoff: messages nobody asked for (a person's replies, handoff notices, resent documents).
+    async def stage_outbound(
+        self, *, session: AsyncSession, conversation: Conversation, messages: Sequence[BotMessage], author: str
+    ) -> list[int]:
+        """Store ``messages`` for the citizen outside any answer and queue them for the channel.
+
+        The web chat fetches them (``GET /webhooks/rest/mensajes``); Telegram and WhatsApp get them
+        through the outbox. The caller commits, then calls `wake_outbox`.
+
+        Returns:
+            The ids of the stored messages.
+        """
+        stored = [
+            await repo.add_outbound(
+                session=session,
+                conversation_id=conversation.id,
+                reply_to=None,
+                author=author,
+                text=message.text,
+                payload=message.as_payload(),
+            )
+            for message in messages
+        ]
+        offered = [b for message in messages for b in message.buttons]
+        if offered:  # the latest buttons can be picked by number
+            conversation.options = {
+                **(conversation.options or {}),
+                "buttons": [{"title": b.title, "payload": b.payload} for b in offered],
+            }
+        adapter = self._channels.find(conversation.channel)
+        if adapter is not None and adapter.asynchronous and messages:
+            await repo.enqueue_outbox(
+                session=session, conversation_id=conversation.id, channel=conversation.channel, messages=messages
+            )
+        return [message.id for message in stored]
+
+    def wake_outbox(self) -> None:
+        """Start delivering what `stage_outbound` queued (after the commit)."""
+        self._outbox_notify()
 
 
-def split_signals(replies: list[BotMessage]) -> tuple[list[BotMessage], list[HandoffSignal]]:
-    """Separate what the citizen sees from the signals actions send to the gateway."""
+def split_signals(replies: list[BotMessage]) -> tuple[list[BotMessage], list[HandoffSignal], str | None]:
+    """Separate what the citizen sees from the signals actions send to the gateway.
+
+    Signals: ``{"handoff": {"reason", "team"}}`` asks for a person; ``{"secreto": "codigo_dactilar"}`` says
+    the bot has just asked for a secret, so the next message goes whole to the vault.
+    """
     visible: list[BotMessage] = []
     handoffs: list[HandoffSignal] = []
+    secret: str | None = None
     for reply in replies:
         custom = reply.custom or {}
+        if isinstance(custom.get("secreto"), str):
+            secret = str(custom["secreto"])
+            continue
         handoff = custom.get("handoff")
         if isinstance(handoff, dict):
             handoffs.append(
@@ -299,4 +402,4 @@ def split_signals(replies: list[BotMessage]) -> tuple[list[BotMessage], list[Han
                 visible.append(BotMessage(text=reply.text, buttons=reply.buttons))
             continue
         visible.append(reply)
-    return visible, handoffs
+    return visible, handoffs, secret

@@ -132,6 +132,18 @@ class IssuedDocument:
 
 
 @dataclass(frozen=True)
+class IssuedSummary:
+    """One document in a citizen's list ("mis documentos")."""
+
+    id: str
+    kind: str
+    verification_code: str
+    issued_at: datetime
+    expires_at: datetime
+    revoked: bool
+
+
+@dataclass(frozen=True)
 class StoredFile:
     """A document's file as served for download."""
 
@@ -395,6 +407,47 @@ class DocumentService:
             ),
             token=rendered.token,
         )
+
+    async def payloads(self, document_id: str) -> list[dict[str, Any]]:
+        """The ``{"document": ...}`` payloads of an issued document with fresh download links (to resend it).
+
+        Raises:
+            DocumentNotFound: no document with that id.
+        """
+        async with self.sessions() as session:
+            document = await repo.get_document(session=session, document_id=document_id)
+        if document is None:
+            raise DocumentNotFound(document_id)
+        return [
+            {
+                "document": {
+                    "id": document.id,
+                    "kind": kind,
+                    "filename": filename,
+                    "url": self.download_url(document.id, filename),
+                    "verification_code": document.verification_code,
+                }
+            }
+            for kind, filename in (("pdf", document.pdf_filename), ("png", document.png_filename))
+        ]
+
+    async def of_holder(self, cedula: str) -> list[IssuedSummary]:
+        """The documents issued to ``cedula`` (looked up by keyed hash), newest first."""
+        async with self.sessions() as session:
+            found = await repo.documents_of_holder(
+                session=session, holder_cedula_hash=holder_hash(self.holder_key, cedula)
+            )
+        return [
+            IssuedSummary(
+                id=d.id,
+                kind=d.kind,
+                verification_code=d.verification_code,
+                issued_at=d.issued_at,
+                expires_at=d.expires_at,
+                revoked=d.revoked_at is not None,
+            )
+            for d in found
+        ]
 
     def download_url(self, document_id: str, filename: str, *, minutes: int | None = None) -> str:
         """A fresh signed download link (for a channel that fetches the file later, e.g. Twilio media)."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import json
+import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -18,11 +20,16 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.catalogo import load_catalogo
 from bot.channels.base import ChannelAdapter, ChannelRegistry, InvalidPayload
 from bot.channels.telegram.adapter import TelegramAdapter
 from bot.channels.web.adapter import WebAdapter
 from bot.channels.whatsapp.adapter import WhatsAppAdapter
+from bot.console.auth import StaffAuth
+from bot.console.routes import create_console_router
+from bot.console.servicio import Consola, seed_canned_replies
 from bot.conversations.inbound import InboundProcessor
+from bot.conversations.notificaciones import NotificationDispatcher
 from bot.conversations.outbox import OutboxDispatcher
 from bot.conversations.rasa_client import RasaClient
 from bot.conversations.router import ConversationRouter, Outcome
@@ -30,13 +37,23 @@ from bot.documents.runtime import Documents, build_documents
 from bot.documents.settings import document_settings_from
 from bot.gateway.channels_setup import start_telegram, telegram_adapter, whatsapp_adapter
 from bot.gateway.documentos import create_documentos_router
+from bot.gateway.pagos import build_router as build_pagos_router
 from bot.gateway.webhooks import build_router as build_webhooks
+from bot.handoff.equipos import load_equipos
+from bot.handoff.events import EventBus
+from bot.handoff.service import HandoffService
 from bot.logs import configure_logging
+from bot.privacy.boveda import MemoryVault, RedisVault, Vault
+from bot.privacy.cifrado import protector_from
 from bot.settings import Settings, load_settings
+from bot.storage import console as console_repo
 from bot.storage.db import create_engine, session_factory
 from bot.textos import load_textos
+from bot.tramites.pagos import PagosService, build_pagos
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+CONSOLE_STATIC_DIR = Path(__file__).resolve().parent.parent / "console" / "static"
+_WEB_SENDER = re.compile(r"^[A-Za-z0-9_.@-]{1,100}$")
 log = structlog.get_logger(__name__)
 
 
@@ -54,6 +71,8 @@ class Gateway:
     processor: InboundProcessor
     outbox: OutboxDispatcher
     documents: Documents | None = None
+    vault: Vault | None = None
+    pagos: PagosService | None = None
     telegram: TelegramAdapter | None = None
     whatsapp: WhatsAppAdapter | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -87,6 +106,17 @@ async def read_limited_body(request: Request, limit: int) -> bytes:
         if len(body) > limit:
             raise InvalidPayload(f"body larger than {limit} bytes", status_code=413)
     return bytes(body)
+
+
+async def _vault(settings: Settings, stack: AsyncExitStack) -> Vault:
+    """Memory for one gateway process; Redis when several workers share the conversations."""
+    if not settings.redis_url:
+        return MemoryVault()
+    import redis.asyncio
+
+    client = redis.asyncio.from_url(settings.redis_url)
+    stack.push_async_callback(client.aclose)
+    return RedisVault(client)
 
 
 def create_app(
@@ -130,9 +160,36 @@ def create_app(
                 if adapter is not None:
                     channels.register(adapter)
             outbox = OutboxDispatcher(sessions=sessions, channels=channels)
-            router = ConversationRouter(
-                sessions=sessions, rasa=rasa, textos=textos, channels=channels, outbox_notify=outbox.notify
+            vault = await _vault(settings, stack)
+            # --- handoff and console: teams and hours from data/consola; events feed the console's SSE.
+            data_dir = settings.project_dir / "data"
+            equipos = await asyncio.to_thread(
+                lambda: load_equipos(data_dir / "consola", catalogo=load_catalogo(data_dir / "catalogo.yml"))
             )
+            bus = EventBus()
+            handoff = HandoffService(equipos=equipos, textos=textos, bus=bus)
+            router = ConversationRouter(
+                sessions=sessions,
+                rasa=rasa,
+                textos=textos,
+                channels=channels,
+                vault=vault,
+                outbox_notify=outbox.notify,
+                handoff=handoff,
+            )
+            app.state.consola = Consola(
+                sessions=sessions,
+                auth=StaffAuth(sessions=sessions),
+                handoff=handoff,
+                router=router,
+                rasa=rasa,
+                bus=bus,
+                equipos=equipos,
+                protector=await asyncio.to_thread(protector_from, settings),
+                download_url=documents.issuer.download_url,
+                secure_cookies=settings.effective_public_base_url.startswith("https://"),
+            )
+            await seed_canned_replies(sessions, equipos)
             gateway = Gateway(
                 settings=settings,
                 engine=engine,
@@ -144,12 +201,23 @@ def create_app(
                 processor=InboundProcessor(router=router, sessions=sessions),
                 outbox=outbox,
                 documents=documents,
+                vault=vault,
+                pagos=build_pagos(settings, sessions),
                 telegram=telegram,
                 whatsapp=whatsapp,
             )
             app.state.gateway = gateway
+            notifications = NotificationDispatcher(
+                sessions=sessions,
+                channels=channels,
+                textos=textos,
+                whatsapp_templates=settings.whatsapp_templates,
+                outbox_notify=outbox.notify,
+                documents=documents,
+            )
             if start_background:
                 gateway.tasks.append(asyncio.create_task(outbox.run(), name="outbox"))
+                gateway.tasks.append(asyncio.create_task(notifications.run(), name="notificaciones"))
                 await gateway.processor.recover([c for c in channels.codes() if channels.get(c).asynchronous])
                 if telegram is not None:
                     gateway.tasks.append(await start_telegram(settings, gateway, telegram))
@@ -166,8 +234,11 @@ def create_app(
 
     app = FastAPI(title="Chasqui gateway", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/consola/static", StaticFiles(directory=CONSOLE_STATIC_DIR), name="consola-static")
     app.include_router(build_webhooks())
     app.include_router(create_documentos_router())
+    app.include_router(create_console_router())
+    app.include_router(build_pagos_router(rechazos_path=settings.project_dir / "data" / "pagos.yml"))
 
     @app.exception_handler(InvalidPayload)
     async def invalid_payload(_: Request, exc: InvalidPayload) -> JSONResponse:
@@ -195,6 +266,19 @@ def create_app(
         ready = all(v == "ok" for v in checks.values())
         return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
 
+    @app.get("/interno/boveda/{reference}", include_in_schema=False)
+    async def vault_take(request: Request, reference: str, consumir: bool = False) -> JSONResponse:
+        """The action server redeems a reference (internal network and token only)."""
+        gateway: Gateway = request.app.state.gateway
+        token = gateway.settings.internal_token
+        given = request.headers.get("authorization", "").removeprefix("Bearer ")
+        if not token or not hmac.compare_digest(given.encode(), token.encode()) or gateway.vault is None:
+            return JSONResponse({"detail": "forbidden"}, status_code=403)
+        value = await gateway.vault.take(reference, consume=consumir)
+        if value is None:
+            return JSONResponse({"detail": "unknown or expired reference"}, status_code=404)
+        return JSONResponse({"valor": value}, headers={"Cache-Control": "no-store"})
+
     @app.post("/webhooks/rest/webhook")
     async def web_channel(request: Request) -> Response:
         gateway: Gateway = request.app.state.gateway
@@ -209,5 +293,30 @@ def create_app(
         status = 503 if result.outcome is Outcome.UNAVAILABLE else 200
         headers = {"Retry-After": "10"} if status == 503 else None
         return JSONResponse(body, status_code=status, headers=headers)
+
+    @app.get("/webhooks/rest/mensajes")
+    async def web_channel_news(request: Request, sender: str, despues: int = 0) -> JSONResponse:
+        """The web chat polls here for messages nobody asked for: a person's replies, handoff notices.
+
+        The REST channel's shape, plus ``id`` (the next ``despues``) and ``autor`` (``agente`` or ``sistema``).
+        """
+        gateway: Gateway = request.app.state.gateway
+        user = sender.removeprefix("web:")
+        if not _WEB_SENDER.match(user):
+            return JSONResponse({"detail": "'sender' must be 1-100 letters, digits or _.@-"}, status_code=422)
+        async with gateway.sessions() as session:
+            news = await console_repo.proactive_outbound(
+                session=session, conversation_id=f"web:{user}", after_id=max(0, despues)
+            )
+        body = [
+            {
+                "recipient_id": sender,
+                "id": m.id,
+                "autor": "agente" if m.author == "agent" else "sistema",
+                **(m.payload or {}),
+            }
+            for m in news
+        ]
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     return app

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 REDACTED = "[redactado]"
@@ -27,6 +28,7 @@ DEFAULT_REDACT_KEYS: frozenset[str] = frozenset(
         "secret",
         "api_key",
         "codigo_dactilar",
+        "individualdactilar",
         "x-telegram-bot-api-secret-token",
         "x-twilio-signature",
         "cookie",
@@ -94,3 +96,49 @@ def _redact(value: Any, keys: set[str]) -> Any:
     if isinstance(value, int) and not isinstance(value, bool) and len(str(abs(value))) >= 7:
         return redact_text(str(value))
     return value
+
+
+# --- Identifiers a citizen types, found so the gateway can keep them out of Rasa and the database. ---
+
+_FIND_DACTILAR = re.compile(r"(?<![A-Za-z0-9])[A-Za-z][0-9Xx]{4}[\s-]?[A-Za-z][0-9Xx]{4}(?![A-Za-z0-9])")
+_FIND_RUC = re.compile(r"(?<![\d+])\d{13}(?!\d)")
+_FIND_PHONE = re.compile(r"\+\d{8,15}(?!\d)|(?<![\d+])593\d{9}(?!\d)")
+_FIND_CEDULA = re.compile(r"(?<![\d+])(?:\d{9}-\d|\d{10}|\d{3,4}[ .]\d{3}[ .]\d{3,4})(?![\d])")
+
+
+@dataclass(frozen=True)
+class Identifier:
+    """A personal identifier found in free text, with its span."""
+
+    kind: str  # cedula | ruc | codigo_dactilar | telefono
+    start: int
+    end: int
+    value: str
+
+    @property
+    def masked(self) -> str:
+        if self.kind == "codigo_dactilar":
+            return "[codigo dactilar]"
+        if self.kind == "telefono":
+            return mask_phone(self.value)
+        return redact_text(re.sub(r"\D", "", self.value))
+
+
+def find_identifiers(text: str) -> list[Identifier]:
+    """Cédulas, RUCs, códigos dactilares and phone numbers in ``text``, left to right, never overlapping."""
+    found: list[Identifier] = []
+    taken: list[tuple[int, int]] = []
+    for kind, pattern in (
+        ("codigo_dactilar", _FIND_DACTILAR),
+        ("ruc", _FIND_RUC),
+        ("telefono", _FIND_PHONE),
+        ("cedula", _FIND_CEDULA),
+    ):
+        for match in pattern.finditer(text):
+            if kind == "cedula" and len(re.sub(r"\D", "", match.group(0))) != 10:
+                continue
+            if any(match.start() < end and start < match.end() for start, end in taken):
+                continue
+            taken.append((match.start(), match.end()))
+            found.append(Identifier(kind, match.start(), match.end(), match.group(0)))
+    return sorted(found, key=lambda i: i.start)

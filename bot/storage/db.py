@@ -46,12 +46,12 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def migrate(url: str, revision: str = "head") -> None:
+def migrate(url: str, revision: str = "heads") -> None:
     """Upgrade the database at ``url`` to ``revision`` (blocking; call from a thread inside a loop)."""
     command.upgrade(alembic_config(url), revision)
 
 
-async def migrate_async(url: str, revision: str = "head") -> None:
+async def migrate_async(url: str, revision: str = "heads") -> None:
     await asyncio.to_thread(migrate, url, revision)
 
 

@@ -117,9 +117,6 @@ class HandoffRequest(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-from bot.storage import models_documents as _documents  # noqa: E402,F401  (registers the documents tables on Base)
-
-
 class OutboxStatus(enum.StrEnum):
     """Delivery state of an outbound message; later states never go back (callbacks arrive out of order)."""
 
@@ -149,3 +146,10 @@ class OutboxMessage(Base):
     provider_message_id: Mapped[str | None] = mapped_column(String(80), default=None, unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+# The other model modules register their tables on the same metadata (Alembic compares against it).
+from bot.storage import models_console as _console  # noqa: E402,F401  (registers the console tables on Base)
+from bot.storage import models_documents as _documents  # noqa: E402,F401  (registers the documents tables on Base)
+from bot.storage import models_identidad as _identidad  # noqa: E402,F401  (registers the identity tables on Base)
+from bot.storage import models_tramites as _tramites  # noqa: E402,F401  (registers the application tables on Base)

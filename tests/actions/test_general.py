@@ -50,7 +50,7 @@ async def test_an_understood_message_breaks_the_streak() -> None:
 async def test_asking_for_a_person_emits_the_handoff_payload() -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionPedirAgente().run(dispatcher, tracker(user("un asesor", "hablar_con_agente")), {})
-    assert events == []
+    assert events == [ActiveLoop(None)]
     assert _said(dispatcher) == [
         "agente_solicitado",
         {"handoff": {"reason": "pedido_ciudadano", "team": "general"}},
@@ -60,7 +60,7 @@ async def test_asking_for_a_person_emits_the_handoff_payload() -> None:
 async def test_cancel_without_a_form_says_there_is_nothing_to_cancel() -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionCancelar().run(dispatcher, tracker(user("cancelar", "cancelar")), {})
-    assert events == []
+    assert events == [ActiveLoop(None)]
     assert _said(dispatcher) == ["nada_que_cancelar"]
 
 
@@ -76,3 +76,14 @@ async def test_cancel_in_a_form_deactivates_it_and_forgets_its_slots() -> None:
         SlotSet("confirmacion", None),
     ]
     assert _said(dispatcher) == ["tramite_cancelado"]
+
+
+async def test_asking_for_a_person_mid_form_stops_the_form_and_remembers_it() -> None:
+    dispatcher = CollectingDispatcher()
+    t = tracker(user("un asesor", "hablar_con_agente"), active_loop="identidad_form")
+    events = await ActionPedirAgente().run(dispatcher, t, {})
+    assert events == [
+        ActiveLoop(None),
+        SlotSet("requested_slot", None),
+        SlotSet("formulario_interrumpido", "identidad_form"),
+    ]

@@ -70,15 +70,18 @@ def chasqui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chasqui]:
         gateway_port=free_port(),
         rasa_port=free_port(),
         actions_port=free_port(),
+        registros_port=free_port(),
     )
     var_dir.mkdir(parents=True)
     model = ensure_model(settings, echo=False)
     prepare_databases(settings)
     stack = Stack(settings)
     try:
+        stack.start_registros()
         stack.start_actions()
         stack.start_rasa(model)
         stack.start_gateway()
+        stack.start_worker()
         stack.wait_ready(timeout=300)
         yield Chasqui(settings=settings, stack=stack, model=model)
     finally:

@@ -91,6 +91,6 @@ def test_thanks_and_goodbye(chasqui: Chasqui) -> None:
 
 
 def test_a_service_answers_honestly_that_it_is_coming(chasqui: Chasqui) -> None:
-    [reply] = chasqui.citizen().says("necesito sacar el récord policial")
-    assert reply["text"].startswith("El certificado de antecedentes penales (récord policial) lo emite el Ministerio")
+    [reply] = chasqui.citizen().says("cuánto debo pagar de la matrícula del carro")
+    assert reply["text"].startswith("Para la matrícula del vehículo necesitará la placa.")
     assert "llegará pronto a Chasqui" in reply["text"]

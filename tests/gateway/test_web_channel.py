@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -232,3 +233,40 @@ def test_the_web_chat_page_is_spanish_and_accessible(client: TestClient) -> None
     assert '<label for="mensaje">' in html
     assert "http://" not in html and "https://" not in html  # no assets from the internet
     assert client.get("/static/chat.js").status_code == 200
+
+
+def test_identifiers_reach_rasa_and_the_database_only_as_vault_references(
+    client: TestClient, fake_rasa: FakeRasa, settings: Settings
+) -> None:
+    post(client, "mi cédula es 1712345675 y mi celular +593991234567", message_id="p1")
+    sent = fake_rasa.received[0]["message"]
+    assert "1712345675" not in sent and "+593991234567" not in sent
+    assert re.fullmatch(r"mi cédula es ced_[0-9a-f]{10} y mi celular tel_[0-9a-f]{10}", sent)
+    [(direction, text, _), _reply] = stored(settings, "web:prueba")
+    assert (direction, text) == ("in", sent)
+
+
+def test_the_reply_to_the_codigo_dactilar_question_goes_whole_to_the_vault(
+    client: TestClient, fake_rasa: FakeRasa, settings: Settings
+) -> None:
+    fake_rasa.reply = lambda body: httpx.Response(
+        200,
+        json=[
+            {"recipient_id": body["sender"], "text": "Escriba su código dactilar."},
+            {"recipient_id": body["sender"], "custom": {"secreto": "codigo_dactilar"}},
+        ],
+    )
+    asked = post(client, "quiero identificarme", message_id="s1")
+    assert asked.json() == [{"recipient_id": "web:prueba", "text": "Escriba su código dactilar."}]
+    post(client, "v 4443 v 4442", message_id="s2")  # typed with spaces: still treated as the secret
+    reference = fake_rasa.received[1]["message"]
+    assert re.fullmatch(r"dac_[0-9a-f]{10}", reference)
+    token = {"Authorization": f"Bearer {settings.internal_token}"}
+    assert client.get(f"/interno/boveda/{reference}").status_code == 403
+    assert client.get(f"/interno/boveda/{reference}", headers={"Authorization": "Bearer otro"}).status_code == 403
+    first = client.get(f"/interno/boveda/{reference}", headers=token)
+    assert (first.status_code, first.json()) == (200, {"valor": "v 4443 v 4442"})
+    assert client.get(f"/interno/boveda/{reference}", headers=token).status_code == 404  # redeemed once
+    assert all("4443" not in (text or "") for _, text, _ in stored(settings, "web:prueba"))
+    post(client, "4443", message_id="s3")  # the expectation lasts one message
+    assert fake_rasa.received[2]["message"] == "4443"

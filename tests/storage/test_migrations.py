@@ -29,7 +29,7 @@ async def test_migrations_match_the_models(database_url: str) -> None:
 async def test_downgrade_to_base_and_upgrade_again(database_url: str) -> None:
     config = alembic_config(database_url)
     await asyncio.to_thread(command.downgrade, config, "base")
-    await asyncio.to_thread(command.upgrade, config, "head")
+    await asyncio.to_thread(command.upgrade, config, "heads")
     engine = create_engine(database_url)
     async with engine.connect() as connection:
         diff = await connection.run_sync(_diff)

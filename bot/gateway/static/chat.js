@@ -29,7 +29,8 @@
   }
 
   function mostrarRespuesta(mensaje) {
-    var item = agregar("bot", "Chasqui", mensaje.text || "");
+    var deAsesor = mensaje.autor === "agente";
+    var item = agregar(deAsesor ? "bot agente" : "bot", deAsesor ? "Asesor" : "Chasqui", mensaje.text || "");
     var documento = mensaje.custom && mensaje.custom.document;
     if (documento && documento.url) {
       var enlace = document.createElement("a");
@@ -96,8 +97,33 @@
       ocupado = false;
       estado.textContent = "";
       entrada.focus();
+      novedades();
     });
   }
+
+  // Messages nobody asked for (a person's replies, notices of the queue) arrive by polling.
+  var claveUltimo = "chasqui.ultimo." + remitente;
+  var ultimo = Number(localStorage.getItem(claveUltimo) || "0");
+  var consultando = false;
+  function novedades() {
+    if (ocupado || consultando) { return; }
+    consultando = true;
+    fetch("/webhooks/rest/mensajes?sender=" + encodeURIComponent(remitente) + "&despues=" + ultimo)
+      .then(function (r) { return r.ok ? r.json() : []; })
+      .then(function (lista) {
+        (Array.isArray(lista) ? lista : []).forEach(function (mensaje) {
+          if (typeof mensaje.id === "number" && mensaje.id > ultimo) {
+            ultimo = mensaje.id;
+            mostrarRespuesta(mensaje);
+          }
+        });
+        localStorage.setItem(claveUltimo, String(ultimo));
+      })
+      .catch(function () {})
+      .then(function () { consultando = false; });
+  }
+  setInterval(novedades, 2500);
+  novedades();
 
   formulario.addEventListener("submit", function (evento) {
     evento.preventDefault();

@@ -1,0 +1,1 @@
+"""The staff console: login, queues, conversations, context, live updates, dashboard and audit."""

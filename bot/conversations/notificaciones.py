@@ -1,0 +1,103 @@
+"""Delivering notifications recorded by trámites (an application finished, a payment confirmed).
+
+Each becomes a message in the citizen's conversation: through the outbox on Telegram and WhatsApp, and
+as a stored message the web chat fetches. Outside WhatsApp's 24-hour window a free-form message would
+fail (error 63016), so an approved template configured by name is sent instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.channels.base import ChannelRegistry
+from bot.conversations.messages import BotMessage, Button
+from bot.documents.runtime import Documents
+from bot.storage import conversations as conversations_repo
+from bot.storage import tramites as repo
+from bot.storage.models import Conversation, utcnow
+from bot.textos import Textos
+
+log = structlog.get_logger(__name__)
+WHATSAPP_WINDOW = timedelta(hours=24)
+
+
+class NotificationDispatcher:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        channels: ChannelRegistry,
+        textos: Textos,
+        whatsapp_templates: dict[str, str],
+        outbox_notify: object,
+        documents: Documents | None = None,
+    ) -> None:
+        self._documents = documents
+        self._sessions = sessions
+        self._channels = channels
+        self._textos = textos
+        self._templates = whatsapp_templates
+        self._outbox_notify = outbox_notify
+
+    async def deliver_pending(self) -> int:
+        """Turn every undelivered notification into a message; returns how many were delivered."""
+        delivered = 0
+        async with self._sessions() as session:
+            for notification in await repo.undelivered_notifications(session=session):
+                conversation = await session.get(Conversation, notification.conversation_id)
+                notification.delivered_at = utcnow()
+                if conversation is None:
+                    continue
+                texto = self._textos.render(notification.plantilla, **notification.valores)
+                message = BotMessage(text=texto.text, buttons=tuple(Button(t, p) for t, p in texto.buttons))
+                await conversations_repo.add_outbound(
+                    session=session,
+                    conversation_id=conversation.id,
+                    reply_to=None,
+                    author="system",
+                    text=message.text,
+                    payload=message.as_payload(),
+                )
+                adapter = self._channels.find(conversation.channel)
+                if adapter is not None and adapter.asynchronous:
+                    outgoing = self._for_window(conversation, notification.plantilla, notification.valores, message)
+                    if outgoing is None:
+                        log.warning("notificacion.fuera_de_ventana_sin_plantilla", plantilla=notification.plantilla)
+                        continue
+                    await conversations_repo.enqueue_outbox(
+                        session=session,
+                        conversation_id=conversation.id,
+                        channel=conversation.channel,
+                        messages=[outgoing],
+                    )
+                delivered += 1
+            await session.commit()
+        if delivered:
+            self._outbox_notify()  # type: ignore[operator]
+        return delivered
+
+    def _for_window(
+        self, conversation: Conversation, plantilla: str, valores: dict[str, object], message: BotMessage
+    ) -> BotMessage | None:
+        if conversation.channel != "wa":
+            return message
+        last = conversation.last_inbound_at
+        if last is not None and utcnow() - last < WHATSAPP_WINDOW:
+            return message
+        content_sid = self._templates.get(plantilla)
+        if content_sid is None:
+            return None
+        variables = {str(i): str(v) for i, v in enumerate(valores.values(), start=1)}
+        return BotMessage(custom={"template": {"content_sid": content_sid, "variables": variables}})
+
+    async def run(self, *, every_seconds: float = 2.0) -> None:
+        while True:
+            try:
+                await self.deliver_pending()
+            except Exception:
+                log.exception("notificacion.ciclo_fallido")
+            await asyncio.sleep(every_seconds)

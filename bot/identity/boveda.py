@@ -1,0 +1,49 @@
+"""The action server's side of the vault: redeem a reference through the gateway's internal API."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from bot.privacy.boveda import REFERENCE
+
+
+class VaultUnavailable(Exception):
+    """The gateway's vault could not be asked."""
+
+
+class VaultClient:
+    """Redeems references such as ``ced_3f9a0c21b7`` for the values the citizen typed."""
+
+    def __init__(self, http: httpx.AsyncClient, *, token: str) -> None:
+        self._http = http
+        self._token = token
+
+    async def take(self, reference: str, *, consume: bool = False) -> str | None:
+        try:
+            response = await self._http.get(
+                f"/interno/boveda/{reference}",
+                params={"consumir": "true"} if consume else None,
+                headers={"Authorization": f"Bearer {self._token}"},
+            )
+        except httpx.TransportError as exc:
+            raise VaultUnavailable(type(exc).__name__) from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise VaultUnavailable(f"HTTP {response.status_code}")
+        return str(response.json()["valor"])
+
+    async def reveal(self, text: str, *, kind: str, consume: bool = False) -> str | None:
+        """The value behind the first reference of ``kind`` in ``text``; None when there is none or it expired.
+
+        Args:
+            text: a slot value (a reference, or text containing one).
+            kind: ``ced``, ``ruc``, ``dac`` or ``tel``.
+            consume: forget the value once read.
+        """
+        match = re.search(rf"\b{kind}_[0-9a-f]{{10}}\b", text)
+        if match is None or not REFERENCE.fullmatch(match.group(0)):
+            return None
+        return await self.take(match.group(0), consume=consume)

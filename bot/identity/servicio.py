@@ -1,0 +1,162 @@
+"""Proving who the citizen is: cédula + código dactilar checked by the Registro Civil, then a timed link.
+
+The código dactilar passes through `verify` once, to the registry, and is never stored or logged.
+Failed checks are counted per chat; at the limit the identity step locks for a while.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.privacy.cifrado import Protector
+from bot.privacy.redaction import mask_cedula
+from bot.storage import identidad as repo
+from bot.storage.models import utcnow
+from integrations.registros.errores import NotFound, Rejected, Unavailable
+from integrations.registros.registro_civil import RegistroCivilClient
+from integrations.registros.tipos import Ciudadano
+
+log = structlog.get_logger(__name__)
+NIVEL_DACTILAR = "dactilar"  # cédula + código dactilar checked by the Registro Civil
+
+
+class Resultado(enum.StrEnum):
+    VERIFICADO = "verificado"
+    NO_COINCIDE = "no_coincide"
+    BLOQUEADO = "bloqueado"
+    NO_ENCONTRADO = "no_encontrado"
+    FALLECIDO = "fallecido"
+    NO_DISPONIBLE = "no_disponible"
+
+
+@dataclass(frozen=True)
+class Identidad:
+    """The identity a chat proved, decrypted for the action that needs it."""
+
+    cedula: str
+    nombres: str
+    nivel: str
+    expires_at: datetime
+
+    def __repr__(self) -> str:  # never a full cédula in logs or tracebacks
+        return f"Identidad(cedula={mask_cedula(self.cedula)!r}, nivel={self.nivel!r})"
+
+
+@dataclass(frozen=True)
+class Verificacion:
+    resultado: Resultado
+    identidad: Identidad | None = None
+    intentos_restantes: int = 0
+    bloqueado_hasta: datetime | None = None
+
+
+def first_names(ciudadano: Ciudadano) -> str:
+    """The given names, for greeting ("María José"); the registry writes surnames first."""
+    names = ciudadano.nombres or " ".join(ciudadano.nombre.split()[2:]) or ciudadano.nombre
+    return names.title()
+
+
+class IdentityService:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        registro_civil: RegistroCivilClient,
+        protector: Protector,
+        link_minutes: int = 60,
+        max_failures: int = 3,
+        lock_minutes: int = 15,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self._registro_civil = registro_civil
+        self._protector = protector
+        self._link = timedelta(minutes=link_minutes)
+        self._max_failures = max_failures
+        self._lock = timedelta(minutes=lock_minutes)
+        self._clock = clock
+
+    async def current(self, conversation_id: str) -> Identidad | None:
+        """The identity this chat proved, while the link lasts."""
+        async with self._sessions() as session:
+            link = await repo.current_link(session=session, conversation_id=conversation_id, now=self._clock())
+            if link is None:
+                return None
+            return Identidad(
+                cedula=self._protector.decrypt(link.cedula_cifrada),
+                nombres=self._protector.decrypt(link.nombres_cifrados),
+                nivel=link.nivel,
+                expires_at=link.expires_at,
+            )
+
+    async def locked_until(self, conversation_id: str) -> datetime | None:
+        async with self._sessions() as session:
+            row = await repo.attempts(session=session, conversation_id=conversation_id)
+            await session.commit()
+            if row.locked_until is not None and row.locked_until > self._clock():
+                return row.locked_until
+            return None
+
+    async def unlink(self, conversation_id: str) -> bool:
+        async with self._sessions() as session:
+            removed = await repo.delete_link(session=session, conversation_id=conversation_id)
+            await session.commit()
+        return removed
+
+    async def verify(self, conversation_id: str, cedula: str, codigo_dactilar: str) -> Verificacion:
+        """Check the pair with the Registro Civil and link the chat on success."""
+        locked = await self.locked_until(conversation_id)
+        if locked is not None:
+            return Verificacion(Resultado.BLOQUEADO, bloqueado_hasta=locked)
+        try:
+            ciudadano = await self._registro_civil.verificar_identidad(cedula, codigo_dactilar)
+        except Unavailable:
+            return Verificacion(Resultado.NO_DISPONIBLE)
+        except NotFound:
+            return await self._failed(conversation_id, Resultado.NO_ENCONTRADO)
+        except Rejected as exc:
+            if exc.code == "demasiados_intentos":
+                return await self._failed(conversation_id, Resultado.BLOQUEADO, lock_now=True)
+            if exc.code == "ciudadano_fallecido":
+                return await self._failed(conversation_id, Resultado.FALLECIDO)
+            return await self._failed(conversation_id, Resultado.NO_COINCIDE)
+        now = self._clock()
+        identidad = Identidad(
+            cedula=ciudadano.cedula, nombres=first_names(ciudadano), nivel=NIVEL_DACTILAR, expires_at=now + self._link
+        )
+        async with self._sessions() as session:
+            await repo.save_link(
+                session=session,
+                conversation_id=conversation_id,
+                cedula_hash=self._protector.lookup_hash(ciudadano.cedula),
+                cedula_cifrada=self._protector.encrypt(ciudadano.cedula),
+                nombres_cifrados=self._protector.encrypt(identidad.nombres),
+                nivel=NIVEL_DACTILAR,
+                verified_at=now,
+                expires_at=identidad.expires_at,
+            )
+            await repo.clear_attempts(session=session, conversation_id=conversation_id)
+            await session.commit()
+        log.info("identidad.verificada", conversation=conversation_id, cedula=mask_cedula(ciudadano.cedula))
+        return Verificacion(Resultado.VERIFICADO, identidad=identidad)
+
+    async def _failed(self, conversation_id: str, resultado: Resultado, *, lock_now: bool = False) -> Verificacion:
+        now = self._clock()
+        async with self._sessions() as session:
+            row = await repo.attempts(session=session, conversation_id=conversation_id)
+            row.failures += 1
+            left = max(0, self._max_failures - row.failures)
+            if lock_now or left == 0:
+                row.locked_until = now + self._lock
+                row.failures = 0
+                resultado = Resultado.BLOQUEADO
+            locked = row.locked_until if resultado is Resultado.BLOQUEADO else None
+            await session.commit()
+        log.info("identidad.fallida", conversation=conversation_id, resultado=resultado.value, restantes=left)
+        return Verificacion(resultado, intentos_restantes=left, bloqueado_hasta=locked)

@@ -1,0 +1,137 @@
+"""The vault: personal identifiers typed by citizens, kept server-side for minutes; Rasa sees references.
+
+The gateway replaces every cédula, RUC, código dactilar and phone number in an inbound message with a
+reference such as ``ced_3f9a0c21b7`` before the message is stored or reaches Rasa. Actions redeem the
+reference through the gateway's internal API. A código dactilar can be redeemed once; nothing here is
+written to disk (a Redis vault, for several gateway workers, keeps values in memory with an expiry).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.privacy.redaction import find_identifiers
+
+SECRET_DACTILAR = "codigo_dactilar"  # noqa: S105 - the name of a kind of data, not a password
+PREFIXES = {"cedula": "ced", "ruc": "ruc", "codigo_dactilar": "dac", "telefono": "tel"}
+KINDS = {prefix: kind for kind, prefix in PREFIXES.items()}
+REFERENCE = re.compile(r"\b(ced|ruc|dac|tel)_[0-9a-f]{10}\b")
+# A código dactilar lives only as long as it takes to check it; the others as long as a trámite.
+TTL_SECONDS = {"codigo_dactilar": 10 * 60, "cedula": 60 * 60, "ruc": 60 * 60, "telefono": 60 * 60}
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str
+    value: str
+    expires_at: float
+
+
+class Vault(Protocol):
+    async def put(self, kind: str, value: str) -> str: ...
+
+    async def take(self, reference: str, *, consume: bool = False) -> str | None: ...
+
+
+class MemoryVault:
+    """One gateway process: a dict with expiries (the embedded default)."""
+
+    def __init__(self, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self._entries: dict[str, Entry] = {}
+        self._clock = clock
+
+    async def put(self, kind: str, value: str) -> str:
+        self._purge()
+        reference = f"{PREFIXES[kind]}_{secrets.token_hex(5)}"
+        self._entries[reference] = Entry(kind, value, self._clock() + TTL_SECONDS[kind])
+        return reference
+
+    async def take(self, reference: str, *, consume: bool = False) -> str | None:
+        entry = self._entries.get(reference)
+        if entry is None or entry.expires_at < self._clock():
+            self._entries.pop(reference, None)
+            return None
+        if consume or entry.kind == "codigo_dactilar":
+            del self._entries[reference]
+        return entry.value
+
+    def _purge(self) -> None:
+        now = self._clock()
+        for reference in [r for r, e in self._entries.items() if e.expires_at < now]:
+            del self._entries[reference]
+
+
+class RedisVault:
+    """Several gateway workers: Redis with key expiry, nothing persisted (``--save ""`` on our machines)."""
+
+    def __init__(self, redis: object, *, prefix: str = "chasqui:boveda:") -> None:
+        self._redis = redis
+        self._prefix = prefix
+
+    async def put(self, kind: str, value: str) -> str:
+        reference = f"{PREFIXES[kind]}_{secrets.token_hex(5)}"
+        await self._redis.set(  # type: ignore[attr-defined]
+            self._prefix + reference, json.dumps({"kind": kind, "value": value}), ex=TTL_SECONDS[kind]
+        )
+        return reference
+
+    async def take(self, reference: str, *, consume: bool = False) -> str | None:
+        key = self._prefix + reference
+        one_time = consume or reference.startswith("dac_")
+        raw = await (self._redis.getdel(key) if one_time else self._redis.get(key))  # type: ignore[attr-defined]
+        if raw is None:
+            return None
+        return str(json.loads(raw)["value"])
+
+
+@dataclass(frozen=True)
+class Pseudonymized:
+    text: str  # what is stored and what Rasa sees
+    masked: dict[str, str]  # reference -> masked form, for transcripts
+
+
+async def pseudonymize(text: str, vault: Vault, *, secret_expected: str | None = None) -> Pseudonymized:
+    """Replace the identifiers in ``text`` with vault references.
+
+    Args:
+        text: the citizen's message.
+        vault: where the values go.
+        secret_expected: ``"codigo_dactilar"`` when the bot has just asked for it; then a reply that looks
+            like an attempt at the code (even a mistyped one) is kept whole in the vault.
+    """
+    if secret_expected == SECRET_DACTILAR and looks_like_code_attempt(text):
+        reference = await vault.put("codigo_dactilar", text.strip())
+        return Pseudonymized(reference, {reference: "[codigo dactilar]"})
+    pieces: list[str] = []
+    masked: dict[str, str] = {}
+    cursor = 0
+    for identifier in find_identifiers(text):
+        reference = await vault.put(identifier.kind, identifier.value)
+        masked[reference] = identifier.masked
+        pieces.append(text[cursor : identifier.start])
+        pieces.append(reference)
+        cursor = identifier.end
+    pieces.append(text[cursor:])
+    return Pseudonymized("".join(pieces), masked)
+
+
+def looks_like_code_attempt(text: str) -> bool:
+    """A short reply mixing letters and digits, e.g. ``V4443V4442``, ``v 4443 v 4442`` or ``V444V4442``."""
+    compact = re.sub(r"[\s.-]", "", text)
+    return (
+        6 <= len(compact) <= 14
+        and compact.isalnum()
+        and any(c.isdigit() for c in compact)
+        and any(c.isalpha() for c in compact)
+    )
+
+
+def unmask(text: str, masked: dict[str, str]) -> str:
+    """How a stored text reads in a transcript: references shown as their masked values."""
+    return REFERENCE.sub(lambda m: masked.get(m.group(0), "[dato protegido]"), text)

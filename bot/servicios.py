@@ -1,0 +1,106 @@
+"""The services a trámite needs, built once where a process starts: registries, identity, documents,
+applications, payments. The action server and the background worker share this container."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import structlog
+
+from bot.catalogo import Catalogo, load_catalogo
+from bot.documents.runtime import Documents, build_documents
+from bot.documents.settings import document_settings_from
+from bot.identity.boveda import VaultClient
+from bot.identity.servicio import IdentityService
+from bot.privacy.cifrado import protector_from
+from bot.settings import Settings
+from bot.storage.db import create_engine, session_factory
+from bot.tramites.pagos import PagosService, build_pagos
+from bot.tramites.solicitudes import SolicitudesService
+from integrations.registros.ant import AntClient, AntConfig
+from integrations.registros.base import AuditEvent, CircuitBreaker
+from integrations.registros.cne import CneClient, CneConfig
+from integrations.registros.ministerio_interior import MinisterioInteriorClient, MinisterioInteriorConfig
+from integrations.registros.registro_civil import RegistroCivilClient, RegistroCivilConfig
+from integrations.registros.sri import SriClient, SriConfig
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Registros:
+    registro_civil: RegistroCivilClient
+    ant: AntClient
+    ministerio_interior: MinisterioInteriorClient
+    cne: CneClient
+    sri: SriClient
+
+
+@dataclass(frozen=True)
+class Servicios:
+    settings: Settings
+    vault: VaultClient
+    identidad: IdentityService
+    registros: Registros
+    documents: Documents
+    catalogo: Catalogo
+    solicitudes: SolicitudesService
+    pagos: PagosService
+
+
+def audit_registry_call(event: AuditEvent) -> None:
+    """Every registry call, with identifiers already masked by the client."""
+    log.info(
+        "registro.llamada",
+        institucion=event.institution,
+        operacion=event.operation,
+        duracion_ms=event.duration_ms,
+        resultado=event.outcome.value,
+        intentos=event.attempts,
+        codigo=event.code,
+        identificadores=list(event.identifiers),
+    )
+
+
+async def build_servicios(settings: Settings) -> Servicios:
+    """Build every service once, where a process starts (action server, background worker)."""
+    engine = create_engine(settings.effective_database_url)
+    sessions = session_factory(engine)
+    registros_http = httpx.AsyncClient(timeout=settings.registros_timeout_seconds)
+    base = settings.effective_registros_url
+    common: dict[str, Any] = {"audit": audit_registry_call, "timeout": settings.registros_timeout_seconds}
+    registros = Registros(
+        registro_civil=RegistroCivilClient(
+            registros_http, RegistroCivilConfig.sandbox(base), breaker=CircuitBreaker(), **common
+        ),
+        ant=AntClient(registros_http, AntConfig.sandbox(base), breaker=CircuitBreaker(), **common),
+        ministerio_interior=MinisterioInteriorClient(
+            registros_http, MinisterioInteriorConfig.sandbox(base), breaker=CircuitBreaker(), **common
+        ),
+        cne=CneClient(registros_http, CneConfig.sandbox(base), breaker=CircuitBreaker(), **common),
+        sri=SriClient(registros_http, SriConfig.sandbox(base), breaker=CircuitBreaker(), **common),
+    )
+    gateway_http = httpx.AsyncClient(base_url=settings.effective_gateway_internal_url, timeout=5.0)
+    protector = protector_from(settings)
+    identidad = IdentityService(
+        sessions=sessions,
+        registro_civil=registros.registro_civil,
+        protector=protector,
+        link_minutes=settings.identidad_minutos,
+        max_failures=settings.identidad_intentos,
+        lock_minutes=settings.identidad_bloqueo_minutos,
+    )
+    documents = await asyncio.to_thread(build_documents, document_settings_from(settings), sessions=sessions)
+    return Servicios(
+        settings=settings,
+        vault=VaultClient(gateway_http, token=settings.internal_token),
+        identidad=identidad,
+        registros=registros,
+        documents=documents,
+        catalogo=load_catalogo(settings.project_dir / "data" / "catalogo.yml"),
+        solicitudes=SolicitudesService(sessions=sessions, protector=protector),
+        pagos=build_pagos(settings, sessions),
+    )

@@ -1,0 +1,155 @@
+"""Typed SQLAlchemy 2 models of the staff console: staff, sessions, handoff cases, notes, ratings, audit."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.storage.models import Base, utcnow
+
+
+class Rol(enum.StrEnum):
+    AGENTE = "agente"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class StaffMember(Base):
+    """A person who works in the console; never deleted (the audit log names them), only deactivated."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    usuario: Mapped[str] = mapped_column(String(60), unique=True)
+    nombre: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    rol: Mapped[str] = mapped_column(String(16))
+    equipos: Mapped[list[str]] = mapped_column(JSON, default=list)
+    activo: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(default=None)  # the console's heartbeat
+
+
+class StaffSession(Base):
+    """A server-side login session; the cookie holds the token, the table only its SHA-256."""
+
+    __tablename__ = "staff_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class LoginAttempt(Base):
+    """Every login attempt, for the rate limit (failures per user and address) and for audits."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_usuario_ip_created", "usuario", "ip", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    usuario: Mapped[str] = mapped_column(String(60))
+    ip: Mapped[str] = mapped_column(String(64))
+    success: Mapped[bool] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class HandoffCase(Base):
+    """One episode of a person's attention, from the request until it is handed back or closed.
+
+    ``conversations.owner`` stays the single truth of who answers; the open case says which team and
+    which agent hold the conversation while the owner is ``queue`` or ``agent``. ``version`` grows with
+    every change, so two agents claiming at once cannot both win (compare-and-set).
+    """
+
+    __tablename__ = "handoff_cases"
+    __table_args__ = (Index("ix_handoff_cases_open", "ended_at", "team", "queued_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)
+    team: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(String(80))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), default=None)
+    ticket: Mapped[bool] = mapped_column(default=False)  # arrived out of hours
+    opens_at: Mapped[datetime | None] = mapped_column(default=None)  # when a ticket's team opens
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow)  # entered its current queue
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
+    first_response_at: Mapped[datetime | None] = mapped_column(default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    end_owner: Mapped[str | None] = mapped_column(String(16), default=None)  # bot | closed
+    end_reason: Mapped[str | None] = mapped_column(String(80), default=None)
+    version: Mapped[int] = mapped_column(default=0)
+
+
+class CaseNote(Base):
+    """An internal note or a transfer comment: never sent to the citizen."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("handoff_cases.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # nota | transferencia
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffMessage(Base):
+    """Which agent wrote an outbound message (the message itself is in ``messages``)."""
+
+    __tablename__ = "staff_messages"
+
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("handoff_cases.id", ondelete="CASCADE"), index=True)
+
+
+class CannedReply(Base):
+    """A prepared answer with ``{variables}``; ``equipo`` limits it to one team (none: every team)."""
+
+    __tablename__ = "canned_replies"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    titulo: Mapped[str] = mapped_column(String(80))
+    texto: Mapped[str] = mapped_column(Text)
+    equipo: Mapped[str | None] = mapped_column(String(40), default=None)
+    activo: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CsatRating(Base):
+    """A citizen's 1-5 rating of a person's attention, asked when the case ended."""
+
+    __tablename__ = "csat_ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("handoff_cases.id", ondelete="CASCADE"), unique=True)
+    team: Mapped[str] = mapped_column(String(40))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), default=None)
+    score: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only: everything staff viewed or did. No foreign keys, so no deletion rewrites history."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_conversation", "conversation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    staff_id: Mapped[int | None] = mapped_column(default=None)
+    usuario: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(40))
+    conversation_id: Mapped[str | None] = mapped_column(String(160), default=None)
+    case_id: Mapped[int | None] = mapped_column(default=None)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    ip: Mapped[str | None] = mapped_column(String(64), default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

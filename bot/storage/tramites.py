@@ -1,0 +1,167 @@
+"""Repository functions of applications, their history, documents, payments and notifications."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage.models import utcnow
+from bot.storage.models_tramites import (
+    Application,
+    ApplicationDocument,
+    ApplicationEvent,
+    EstadoPago,
+    EstadoSolicitud,
+    Notification,
+    Payment,
+)
+
+
+def numero_de(application: Application) -> str:
+    """The number the citizen sees: ``EC-<year>-<id, six digits>``."""
+    return f"EC-{application.created_at.year}-{application.id:06d}"
+
+
+async def create_application(
+    *,
+    session: AsyncSession,
+    tramite: str,
+    conversation_id: str,
+    titular_hash: str,
+    titular_cifrado: str,
+    datos: dict[str, Any],
+    estado: EstadoSolicitud = EstadoSolicitud.RECIBIDA,
+) -> Application:
+    application = Application(
+        tramite=tramite,
+        conversation_id=conversation_id,
+        titular_hash=titular_hash,
+        titular_cifrado=titular_cifrado,
+        datos=datos,
+        estado=estado,
+    )
+    session.add(application)
+    await session.flush()
+    application.numero = numero_de(application)
+    session.add(ApplicationEvent(application_id=application.id, estado=estado))
+    await session.flush()
+    return application
+
+
+async def set_estado(
+    *, session: AsyncSession, application: Application, estado: EstadoSolicitud, nota: str | None = None
+) -> None:
+    """Change the status and append it to the history."""
+    application.estado = estado
+    session.add(ApplicationEvent(application_id=application.id, estado=estado, nota=nota))
+    await session.flush()
+
+
+async def by_numero(*, session: AsyncSession, numero: str) -> Application | None:
+    return await session.scalar(select(Application).where(Application.numero == numero))
+
+
+async def for_titular(*, session: AsyncSession, titular_hash: str, limit: int = 20) -> Sequence[Application]:
+    result = await session.scalars(
+        select(Application).where(Application.titular_hash == titular_hash).order_by(Application.id.desc()).limit(limit)
+    )
+    return result.all()
+
+
+async def history(*, session: AsyncSession, application_id: int) -> Sequence[ApplicationEvent]:
+    result = await session.scalars(
+        select(ApplicationEvent).where(ApplicationEvent.application_id == application_id).order_by(ApplicationEvent.id)
+    )
+    return result.all()
+
+
+async def attach_document(*, session: AsyncSession, application_id: int, document_id: str) -> None:
+    session.add(ApplicationDocument(application_id=application_id, document_id=document_id))
+    await session.flush()
+
+
+async def documents_of(*, session: AsyncSession, application_id: int) -> Sequence[str]:
+    result = await session.scalars(
+        select(ApplicationDocument.document_id).where(ApplicationDocument.application_id == application_id)
+    )
+    return result.all()
+
+
+async def due_retries(*, session: AsyncSession, now: datetime, limit: int = 50) -> Sequence[Application]:
+    """Applications kept pending after a registry error whose next attempt is due."""
+    result = await session.scalars(
+        select(Application)
+        .where(Application.estado == EstadoSolicitud.EN_PROCESO, Application.proximo_intento <= now)
+        .order_by(Application.proximo_intento)
+        .limit(limit)
+    )
+    return result.all()
+
+
+async def create_payment(
+    *,
+    session: AsyncSession,
+    payment_id: str,
+    application: Application,
+    concepto: str,
+    monto: Decimal,
+    proveedor: str,
+    detalle: dict[str, Any],
+) -> Payment:
+    payment = Payment(
+        id=payment_id,
+        application_id=application.id,
+        concepto=concepto,
+        monto=monto,
+        proveedor=proveedor,
+        detalle=detalle,
+    )
+    session.add(payment)
+    await session.flush()
+    return payment
+
+
+async def payment(*, session: AsyncSession, payment_id: str) -> Payment | None:
+    return await session.get(Payment, payment_id)
+
+
+async def payments_of(*, session: AsyncSession, application_id: int) -> Sequence[Payment]:
+    result = await session.scalars(
+        select(Payment).where(Payment.application_id == application_id).order_by(Payment.created_at)
+    )
+    return result.all()
+
+
+def mark_paid(payment: Payment, *, recibo: str, referencia: str, detalle: dict[str, Any]) -> bool:
+    """Record the provider's confirmation once; a repeated callback changes nothing (returns False)."""
+    if payment.estado == EstadoPago.PAGADO:
+        return False
+    payment.estado = EstadoPago.PAGADO
+    payment.recibo = recibo
+    payment.referencia_proveedor = referencia
+    payment.detalle = {**payment.detalle, **detalle}
+    payment.paid_at = utcnow()
+    return True
+
+
+async def add_notification(
+    *, session: AsyncSession, conversation_id: str, application_id: int | None, plantilla: str, valores: dict[str, Any]
+) -> Notification:
+    notification = Notification(
+        conversation_id=conversation_id, application_id=application_id, plantilla=plantilla, valores=valores
+    )
+    session.add(notification)
+    await session.flush()
+    return notification
+
+
+async def undelivered_notifications(*, session: AsyncSession, limit: int = 100) -> Sequence[Notification]:
+    result = await session.scalars(
+        select(Notification).where(Notification.delivered_at.is_(None)).order_by(Notification.id).limit(limit)
+    )
+    return result.all()

@@ -1,0 +1,63 @@
+"""The background worker: retries applications kept pending after a registry error, and records the
+notification that tells the citizen when one completes (the gateway delivers it through their channel)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import structlog
+
+from bot.servicios import Servicios
+from bot.storage.models_tramites import EstadoSolicitud
+from bot.tramites import antecedentes_penales, certificado_nacimiento
+from bot.tramites.solicitudes import Solicitud
+
+log = structlog.get_logger(__name__)
+
+# What processes each trámite again; every module exposes `procesar(servicios, solicitud, cedula)`.
+Procesar = Callable[[Servicios, Solicitud, str], Awaitable[object]]
+PROCESADORES: dict[str, Procesar] = {
+    antecedentes_penales.TRAMITE: antecedentes_penales.procesar,
+    certificado_nacimiento.TRAMITE: certificado_nacimiento.procesar,
+}
+
+
+async def retry_due(s: Servicios) -> int:
+    """Process every application whose retry is due; returns how many completed."""
+    completed = 0
+    for solicitud, cedula in await s.solicitudes.pendientes_de_reintento():
+        procesar = PROCESADORES.get(solicitud.tramite)
+        if procesar is None:
+            continue
+        try:
+            await procesar(s, solicitud, cedula)
+        except Exception:
+            log.exception("trabajador.fallo", solicitud=solicitud.numero)
+            continue
+        [current] = [a for a in await s.solicitudes.de_ciudadano(cedula) if a.id == solicitud.id]
+        if current.estado == EstadoSolicitud.EMITIDA:
+            completed += 1
+            documents = list(await s.solicitudes.documentos(current.id))
+            await s.solicitudes.notificar(
+                current,
+                plantilla="tramite_emitido_notificacion",
+                valores={"numero": current.numero, "documentos": documents},
+            )
+        elif current.estado == EstadoSolicitud.RECHAZADA:
+            completed += 1
+            await s.solicitudes.notificar(
+                current, plantilla="tramite_rechazado_notificacion", valores={"numero": current.numero}
+            )
+        if current.estado in (EstadoSolicitud.EMITIDA, EstadoSolicitud.RECHAZADA):
+            log.info("trabajador.completada", solicitud=current.numero, estado=current.estado)
+    return completed
+
+
+async def run_forever(s: Servicios, *, every_seconds: float = 5.0) -> None:
+    while True:
+        try:
+            await retry_due(s)
+        except Exception:
+            log.exception("trabajador.ciclo_fallido")
+        await asyncio.sleep(every_seconds)

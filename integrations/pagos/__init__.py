@@ -1,0 +1,1 @@
+"""Payment providers: one protocol, a sandbox provider with documented test cards."""
