@@ -16,6 +16,7 @@ from bot.documents.settings import document_settings_from
 from bot.identity.boveda import VaultClient
 from bot.identity.servicio import IdentityService
 from bot.privacy.cifrado import protector_from
+from bot.privacy.derechos import ExportStore, PrivacyService, build_privacy
 from bot.settings import Settings
 from bot.storage.db import create_engine, session_factory
 from bot.tramites.pagos import PagosService, build_pagos
@@ -49,6 +50,8 @@ class Servicios:
     catalogo: Catalogo
     solicitudes: SolicitudesService
     pagos: PagosService
+    privacidad: PrivacyService
+    exportes: ExportStore
 
 
 def audit_registry_call(event: AuditEvent) -> None:
@@ -103,4 +106,6 @@ async def build_servicios(settings: Settings) -> Servicios:
         catalogo=load_catalogo(settings.project_dir / "data" / "catalogo.yml"),
         solicitudes=SolicitudesService(sessions=sessions, protector=protector),
         pagos=build_pagos(settings, sessions),
+        privacidad=build_privacy(settings, sessions, documents),
+        exportes=ExportStore(settings.var_dir / "exportes"),
     )

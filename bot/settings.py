@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     # Payments: the secret that signs payment links and the sandbox provider's callbacks.
     pagos_secreto: str = ""
 
+    # Data protection (see PRIVACY.md).
+    consentimiento_requerido: bool = True  # ask at first contact; off only in tests of other features
+    aviso_privacidad_version: str = "2026-11-27"
+    retencion_dias_anonimas: int = 30
+    retencion_dias_identificadas: int = 365
+
     # Identity verification.
     identidad_minutos: int = 60  # how long a chat stays linked to the identity it proved
     identidad_intentos: int = 3  # failed checks before the identity step locks

@@ -23,6 +23,7 @@ def settings(tmp_path: Path) -> Settings:
         var_dir=tmp_path / "var",
         database_url=f"sqlite+aiosqlite:///{tmp_path / 'var' / 'app.db'}",
         internal_token="token-interno-de-prueba",
+        consentimiento_requerido=False,  # consent has its own tests (tests/gateway/test_consentimiento.py)
     )
 
 

@@ -27,6 +27,13 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--nombre", required=True, help="nombre de la persona")
     admin.add_argument("--password-stdin", action="store_true", help="leer la contraseña de la entrada estándar")
     commands.add_parser("trabajador", help="reintentar en segundo plano los trámites pendientes")
+    commands.add_parser("purgar", help="borrar las conversaciones que pasaron su plazo de conservación")
+    breach = commands.add_parser("brecha", help="qué personas tocó un periodo y una categoría de datos")
+    breach.add_argument("--desde", required=True, help="inicio, ISO 8601 (p. ej. 2026-11-01T00:00)")
+    breach.add_argument("--hasta", required=True, help="fin, ISO 8601")
+    breach.add_argument(
+        "--categoria", required=True, choices=["identidad", "tramites", "antecedentes", "documentos", "mensajes"]
+    )
     args = parser.parse_args(argv)
     settings = load_settings()
 
@@ -71,6 +78,12 @@ def main(argv: list[str] | None = None) -> int:
 
         prepare_databases(settings)
         return main_crear_admin(settings, usuario=args.usuario, nombre=args.nombre, password_stdin=args.password_stdin)
+    if args.command in ("purgar", "brecha"):
+        from bot.cli.privacidad import main_brecha, main_purgar
+
+        if args.command == "purgar":
+            return main_purgar(settings)
+        return main_brecha(settings, desde=args.desde, hasta=args.hasta, categoria=args.categoria)
     if args.command == "verificar":
         from bot.cli.verificar import main_verificar
 

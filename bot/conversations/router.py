@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import weakref
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
@@ -22,6 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import ChannelRegistry
+from bot.conversations.consentimiento import ConsentGate
 from bot.conversations.messages import BotMessage, Button, HandoffSignal, InboundKind, InboundMessage
 from bot.conversations.rasa_client import RasaClient, RasaUnavailable
 from bot.handoff.service import Change, HandoffService
@@ -92,9 +93,13 @@ class ConversationRouter:
         vault: Vault,
         outbox_notify: Callable[[], None] = lambda: None,
         handoff: HandoffService | None = None,
+        consent: ConsentGate | None = None,
+        privacy: Callable[[str], Awaitable[object]] | None = None,
     ) -> None:
         self._sessions = sessions
         self._handoff = handoff
+        self._consent = consent
+        self._privacy = privacy  # deletes a citizen's data when an action asks for it
         self._vault = vault
         self._rasa = rasa
         self._textos = textos
@@ -213,7 +218,22 @@ class ConversationRouter:
             rated: tuple[Texto, ...] = ()
             if self._handoff is not None and kind is InboundKind.TEXT:
                 rated = await self._handoff.answer_csat(session=session, conversation=conversation, text=text)
+            # --- consent: at first contact nothing goes on until the citizen answers (consentimiento.py).
+            decision = None
+            if self._consent is not None and not rated:
+                decision = await self._consent.decide(
+                    session=session, conversation=conversation, message_id=message_id, text=text
+                )
             await session.commit()
+        if decision is not None and not decision.forward:
+            answer = [self._texto(decision.texto, **decision.valores)] if decision.texto else []
+            await self._store_answer(message_id, answer, [], None)
+            shown = list(answer)
+            if decision.process_pending is not None:  # the message that came before the consent
+                await self._reopen(decision.process_pending)
+                shown += (await self._process_locked(decision.process_pending)).replies
+            bound.info("inbound.consent", texto=decision.texto)
+            return RouteResult(Outcome.ANSWERED, tuple(shown))
         if rated:
             answer = [from_texto(t) for t in rated]
             await self._store_answer(message_id, answer, [], None)
@@ -247,10 +267,19 @@ class ConversationRouter:
         visible, handoffs, secret = split_signals(replies)
         await self._store_answer(message_id, visible, handoffs, secret)
         bound.info("inbound.answered", replies=len(visible), handoffs=len(handoffs))
+        if self._privacy is not None and any((r.custom or {}).get("privacidad") == "borrar" for r in replies):
+            await self._privacy(conversation.id)  # after the answer is stored: the deletion takes it too
         return RouteResult(Outcome.ANSWERED, tuple(visible))
 
-    def _texto(self, key: str) -> BotMessage:
-        return from_texto(self._textos.render(key))
+    async def _reopen(self, message_id: int) -> None:
+        async with self._sessions() as session:
+            stored = await session.get(Message, message_id)
+            if stored is not None:
+                stored.status = MessageStatus.RECEIVED
+                await session.commit()
+
+    def _texto(self, key: str, **values: Any) -> BotMessage:
+        return from_texto(self._textos.render(key, **values))
 
     async def _mark_failed(self, message_id: int, apology: BotMessage | None) -> None:
         """Keep the message for a retry; asynchronous channels get the apology once."""
@@ -300,7 +329,9 @@ class ConversationRouter:
                 )
             offered = [b for reply in replies for b in reply.buttons]
             # Only the latest buttons can be picked by number; an answer without buttons clears them.
-            state: dict[str, Any] = {}
+            state: dict[str, Any] = {
+                k: v for k, v in (conversation.options or {}).items() if k not in ("buttons", "secreto")
+            }
             if offered:
                 state["buttons"] = [{"title": b.title, "payload": b.payload} for b in offered]
             if secret:
@@ -392,6 +423,8 @@ def split_signals(replies: list[BotMessage]) -> tuple[list[BotMessage], list[Han
         custom = reply.custom or {}
         if isinstance(custom.get("secreto"), str):
             secret = str(custom["secreto"])
+            continue
+        if "privacidad" in custom:  # e.g. {"privacidad": "borrar"}: acted on by the gateway, never shown
             continue
         handoff = custom.get("handoff")
         if isinstance(handoff, dict):

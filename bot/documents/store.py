@@ -39,6 +39,10 @@ class DocumentStore(Protocol):
         """
         ...
 
+    def delete(self, document_id: str, filename: str) -> None:
+        """Remove a file for good (a citizen's deletion request); missing files are fine."""
+        ...
+
 
 class FilesystemDocumentStore:
     """Files under ``<root>/<first two characters of the id>/<id>/<filename>``.
@@ -71,6 +75,9 @@ class FilesystemDocumentStore:
         except FileNotFoundError as exc:
             raise DocumentNotFound(f"{document_id}/{filename}") from exc
 
+    def delete(self, document_id: str, filename: str) -> None:
+        self._path(document_id, filename).unlink(missing_ok=True)
+
 
 class MemoryDocumentStore:
     """A store in a dict, for tests and benchmarks."""
@@ -88,3 +95,6 @@ class MemoryDocumentStore:
             return self.files[(document_id, filename)]
         except KeyError as exc:
             raise DocumentNotFound(f"{document_id}/{filename}") from exc
+
+    def delete(self, document_id: str, filename: str) -> None:
+        self.files.pop((document_id, filename), None)

@@ -28,6 +28,7 @@ from bot.channels.whatsapp.adapter import WhatsAppAdapter
 from bot.console.auth import StaffAuth
 from bot.console.routes import create_console_router
 from bot.console.servicio import Consola, seed_canned_replies
+from bot.conversations.consentimiento import ConsentGate
 from bot.conversations.inbound import InboundProcessor
 from bot.conversations.notificaciones import NotificationDispatcher
 from bot.conversations.outbox import OutboxDispatcher
@@ -38,6 +39,7 @@ from bot.documents.settings import document_settings_from
 from bot.gateway.channels_setup import start_telegram, telegram_adapter, whatsapp_adapter
 from bot.gateway.documentos import create_documentos_router
 from bot.gateway.pagos import build_router as build_pagos_router
+from bot.gateway.privacidad import build_router as build_privacidad_router
 from bot.gateway.webhooks import build_router as build_webhooks
 from bot.handoff.equipos import load_equipos
 from bot.handoff.events import EventBus
@@ -45,6 +47,7 @@ from bot.handoff.service import HandoffService
 from bot.logs import configure_logging
 from bot.privacy.boveda import MemoryVault, RedisVault, Vault
 from bot.privacy.cifrado import protector_from
+from bot.privacy.derechos import ExportStore, build_privacy
 from bot.settings import Settings, load_settings
 from bot.storage import console as console_repo
 from bot.storage.db import create_engine, session_factory
@@ -73,6 +76,7 @@ class Gateway:
     documents: Documents | None = None
     vault: Vault | None = None
     pagos: PagosService | None = None
+    exports: ExportStore | None = None
     telegram: TelegramAdapter | None = None
     whatsapp: WhatsAppAdapter | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
@@ -168,6 +172,15 @@ def create_app(
             )
             bus = EventBus()
             handoff = HandoffService(equipos=equipos, textos=textos, bus=bus)
+            privacy = build_privacy(settings, sessions, documents)
+            consent = (
+                ConsentGate(
+                    notice_version=settings.aviso_privacidad_version,
+                    public_base_url=settings.effective_public_base_url,
+                )
+                if settings.consentimiento_requerido
+                else None
+            )
             router = ConversationRouter(
                 sessions=sessions,
                 rasa=rasa,
@@ -176,6 +189,8 @@ def create_app(
                 vault=vault,
                 outbox_notify=outbox.notify,
                 handoff=handoff,
+                consent=consent,
+                privacy=privacy.borrar,
             )
             app.state.consola = Consola(
                 sessions=sessions,
@@ -203,6 +218,7 @@ def create_app(
                 documents=documents,
                 vault=vault,
                 pagos=build_pagos(settings, sessions),
+                exports=ExportStore(settings.var_dir / "exportes"),
                 telegram=telegram,
                 whatsapp=whatsapp,
             )
@@ -236,6 +252,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/consola/static", StaticFiles(directory=CONSOLE_STATIC_DIR), name="consola-static")
     app.include_router(build_webhooks())
+    app.include_router(build_privacidad_router())
     app.include_router(create_documentos_router())
     app.include_router(create_console_router())
     app.include_router(build_pagos_router(rechazos_path=settings.project_dir / "data" / "pagos.yml"))

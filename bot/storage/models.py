@@ -152,4 +152,5 @@ class OutboxMessage(Base):
 from bot.storage import models_console as _console  # noqa: E402,F401  (registers the console tables on Base)
 from bot.storage import models_documents as _documents  # noqa: E402,F401  (registers the documents tables on Base)
 from bot.storage import models_identidad as _identidad  # noqa: E402,F401  (registers the identity tables on Base)
+from bot.storage import models_privacidad as _privacidad  # noqa: E402,F401  (registers the privacy tables on Base)
 from bot.storage import models_tramites as _tramites  # noqa: E402,F401  (registers the application tables on Base)

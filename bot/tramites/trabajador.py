@@ -54,10 +54,19 @@ async def retry_due(s: Servicios) -> int:
     return completed
 
 
+PURGE_EVERY_SECONDS = 24 * 3600
+
+
 async def run_forever(s: Servicios, *, every_seconds: float = 5.0) -> None:
+    """Retry due applications every few seconds; run the retention purge once a day."""
+    next_purge = 0.0
+    loop = asyncio.get_running_loop()
     while True:
         try:
             await retry_due(s)
+            if loop.time() >= next_purge:
+                await s.privacidad.purgar()
+                next_purge = loop.time() + PURGE_EVERY_SECONDS
         except Exception:
             log.exception("trabajador.ciclo_fallido")
         await asyncio.sleep(every_seconds)

@@ -22,6 +22,7 @@ from bot.identity.boveda import VaultClient
 from bot.identity.servicio import IdentityService
 from bot.privacy.boveda import MemoryVault
 from bot.privacy.cifrado import protector_from
+from bot.privacy.derechos import ExportStore, build_privacy
 from bot.servicios import Registros, Servicios
 from bot.settings import Settings
 from bot.storage.db import create_engine, migrate_async, session_factory
@@ -101,6 +102,8 @@ async def world(tmp_path: Path, keys_dir: Path) -> AsyncIterator[World]:
         catalogo=load_catalogo(settings.project_dir / "data" / "catalogo.yml"),
         solicitudes=SolicitudesService(sessions=sessions, protector=protector_from(settings)),
         pagos=build_pagos(settings, sessions),
+        privacidad=build_privacy(settings, sessions, documents),
+        exportes=ExportStore(settings.var_dir / "exportes"),
     )
     use_services(services)
     try:

@@ -85,6 +85,7 @@ def channels(tmp_path: Path) -> Iterator[Channels]:
             twilio_auth_token=TWILIO_TOKEN,
             twilio_whatsapp_from="whatsapp:+14155238886",
             twilio_api_url=twilio_url,
+            consentimiento_requerido=False,  # consent has its own tests
         )
         migrate(settings.effective_database_url)
         app = create_app(settings, rasa_transport=httpx.MockTransport(rasa.handler))

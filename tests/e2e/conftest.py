@@ -38,8 +38,15 @@ class Chasqui:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.settings.gateway_port}"
 
-    def citizen(self) -> Citizen:
-        return Citizen(self.url, f"web:e2e-{uuid.uuid4().hex[:12]}")
+    def citizen(self, *, consented: bool = True) -> Citizen:
+        """A new citizen on the web chat; by default past the privacy notice of first contact."""
+        citizen = Citizen(self.url, f"web:e2e-{uuid.uuid4().hex[:12]}")
+        if consented:
+            [notice] = citizen.says("hola")
+            assert notice["text"].startswith("Antes de empezar: Chasqui es el asistente del Gobierno del Ecuador.")
+            answers = citizen.texts("/consentimiento_acepto")
+            assert answers[0].startswith("Gracias, quedó registrado."), answers
+        return citizen
 
 
 @dataclass

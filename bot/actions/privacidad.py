@@ -1,0 +1,47 @@
+"""The citizen's rights in chat: a copy of their data, and deletion after an explicit confirmation."""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.runtime import say, services
+from bot.actions.tramites import confirmation
+
+
+class ActionExportarMisDatos(Action):
+    def name(self) -> str:
+        return "action_exportar_mis_datos"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        s = await services()
+        data = await s.privacidad.exportar(tracker.sender_id)
+        token = s.exportes.put(data)
+        say(dispatcher, "exportar_listo", enlace=f"{s.settings.effective_public_base_url}/mis-datos/{token}")
+        return []
+
+
+class ActionAskConfirmarBorrado(Action):
+    def name(self) -> str:
+        return "action_ask_confirmar_borrado"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        say(dispatcher, "borrar_confirmar")
+        return []
+
+
+class ActionBorrarMisDatos(Action):
+    """Confirmed: tell the gateway to delete everything of this chat right after this answer."""
+
+    def name(self) -> str:
+        return "action_borrar_mis_datos"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if confirmation(tracker.get_slot("confirmar_borrado")) is True:
+            say(dispatcher, "borrar_hecho")
+            dispatcher.utter_message(json_message={"privacidad": "borrar"})
+        else:
+            say(dispatcher, "borrar_cancelado")
+        return [SlotSet("confirmar_borrado", None)]

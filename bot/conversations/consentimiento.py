@@ -1,0 +1,139 @@
+"""Consent at first contact, in the gateway: nothing reaches Rasa until the citizen has answered.
+
+Chasqui's service rests on a public mission, so the notice informs; consent is asked where processing
+rests on it: the international transfer that WhatsApp and Telegram imply (LOPDP Art. 60.2, explicit
+consent after being told the risks) and anonymous analytics. Silence is not consent. Every answer is
+recorded in the ledger (`consent_records`) with the notice version, the channel and the time, and can
+be withdrawn as easily as it was given (the button or the word «retirar consentimiento»).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.storage import privacidad as repo
+from bot.storage.models import Conversation
+
+TRANSFER = "transferencia_internacional"
+ANALYTICS = "analitica"
+MESSAGING_CHANNELS = frozenset({"tg", "wa"})  # their servers are abroad
+
+ACCEPT = "/consentimiento_acepto"
+REFUSE = "/consentimiento_rechazo"
+WITHDRAW = "/consentimiento_retiro"
+_YES = re.compile(r"^(si|acepto|de acuerdo|claro|ok|dale|bueno|ya|simon)\b")
+_NO = re.compile(r"^(no|no acepto|nop|nel|rechazo)\b")
+_WITHDRAW = re.compile(r"\bretir\w*\s+(mi\s+)?consentimiento\b")
+
+
+def _plain(text: str) -> str:
+    text = "".join(c for c in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(c) != "Mn")
+    return " ".join(text.split())
+
+
+class Respuesta(StrEnum):
+    ACEPTA = "acepta"
+    RECHAZA = "rechaza"
+    RETIRA = "retira"
+    OTRA = "otra"
+
+
+def read_answer(text: str) -> Respuesta:
+    """What a message says about consent (a button payload or a typed answer)."""
+    if text == ACCEPT:
+        return Respuesta.ACEPTA
+    if text == REFUSE:
+        return Respuesta.RECHAZA
+    plain = _plain(text)
+    if text == WITHDRAW or _WITHDRAW.search(plain):
+        return Respuesta.RETIRA
+    if _YES.match(plain):
+        return Respuesta.ACEPTA
+    if _NO.match(plain):
+        return Respuesta.RECHAZA
+    return Respuesta.OTRA
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the gateway does with a message, as far as consent goes."""
+
+    forward: bool  # the message may go on to Rasa (or a person)
+    texto: str | None = None  # the template to answer with first (None: nothing to say)
+    process_pending: int | None = None  # an earlier message, kept until consent, to process now
+    valores: dict[str, str] = field(default_factory=dict)  # values of the template
+
+
+class ConsentGate:
+    def __init__(self, *, notice_version: str, public_base_url: str) -> None:
+        self._version = notice_version
+        self._values = {"politica": f"{public_base_url}/privacidad", "web": f"{public_base_url}/"}
+
+    def purposes(self, channel: str) -> tuple[str, ...]:
+        return (TRANSFER, ANALYTICS) if channel in MESSAGING_CHANNELS else (ANALYTICS,)
+
+    async def decide(
+        self, *, session: AsyncSession, conversation: Conversation, message_id: int, text: str
+    ) -> Decision:
+        """Apply the consent rules to one inbound message (records answers; the caller commits)."""
+        in_force = await repo.consents_in_force(session=session, conversation_id=conversation.id)
+        state = dict(conversation.options or {})
+        answer = read_answer(text)
+        required = TRANSFER in self.purposes(conversation.channel)
+
+        async def record(purpose: str, granted: bool) -> None:
+            await repo.record_consent(
+                session=session,
+                conversation_id=conversation.id,
+                proposito=purpose,
+                otorgado=granted,
+                version_aviso=self._version,
+                canal=conversation.channel,
+            )
+
+        if answer is Respuesta.RETIRA and in_force:
+            for purpose in self.purposes(conversation.channel):
+                await record(purpose, False)
+            return Decision(forward=False, valores=self._values, texto="consentimiento_retirado")
+
+        asked = state.get("consentimiento")
+        if asked is None and not in_force:
+            # First contact: keep this message, show the notice and ask.
+            state["consentimiento"] = {"pendiente": message_id}
+            conversation.options = state
+            return Decision(
+                forward=False,
+                valores=self._values,
+                texto="aviso_privacidad_mensajeria" if required else "aviso_privacidad_web",
+            )
+        if asked is not None:
+            if answer is Respuesta.OTRA:
+                return Decision(forward=False, valores=self._values, texto="consentimiento_responda")
+            granted = answer is Respuesta.ACEPTA
+            for purpose in self.purposes(conversation.channel):
+                await record(purpose, granted)
+            state.pop("consentimiento", None)
+            conversation.options = state or None
+            pending = asked.get("pendiente") if isinstance(asked, dict) else None
+            if required and not granted:
+                return Decision(forward=False, valores=self._values, texto="consentimiento_rechazado_mensajeria")
+            return Decision(
+                forward=False,
+                valores=self._values,
+                texto="consentimiento_aceptado" if granted else "consentimiento_rechazado_web",
+                process_pending=pending if pending != message_id else None,
+            )
+        # Answered before: a refused transfer keeps the channel closed until the citizen accepts.
+        transfer = in_force.get(TRANSFER)
+        if required and (transfer is None or not transfer.otorgado):
+            if answer is Respuesta.ACEPTA:
+                for purpose in self.purposes(conversation.channel):
+                    await record(purpose, True)
+                return Decision(forward=False, valores=self._values, texto="consentimiento_aceptado")
+            return Decision(forward=False, valores=self._values, texto="consentimiento_rechazado_mensajeria")
+        return Decision(forward=True)

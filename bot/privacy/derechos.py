@@ -1,0 +1,306 @@
+"""The citizen's rights, carried out at once: a copy of their data, deletion, and the retention purge.
+
+Deletion reaches every store: the app's tables, Rasa's tracker store and the document files. What a law
+obliges to keep stays, without personal data: payment receipts (tax and accounting rules), the staff
+audit log, and an anonymous record of issued documents so that a verifier learns a code was issued.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.documents.links import holder_hash
+from bot.documents.runtime import Documents
+from bot.documents.store import DocumentStore
+from bot.privacy.boveda import unmask
+from bot.privacy.cifrado import Protector, protector_from
+from bot.privacy.redaction import mask_cedula
+from bot.settings import Settings
+from bot.storage import conversations as conversations_repo
+from bot.storage import privacidad as repo
+from bot.storage import rasa_tracker
+from bot.storage import tramites as tramites_repo
+from bot.storage.models import Conversation, utcnow
+from bot.storage.models_documents import Document
+from bot.storage.models_identidad import IdentityLink
+from bot.storage.models_tramites import Application
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Retention:
+    anonymous_days: int
+    identified_days: int
+
+
+class PrivacyService:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        rasa_engine: AsyncEngine | None,
+        store: DocumentStore,
+        protector: Protector,
+        holder_key: bytes,
+        retention: Retention,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self._rasa = rasa_engine
+        self._store = store
+        self._protector = protector
+        self._holder_key = holder_key
+        self._retention = retention
+        self._clock = clock
+
+    async def _cedula_of(self, session: AsyncSession, conversation_id: str) -> str | None:
+        link = await session.get(IdentityLink, conversation_id)
+        return self._protector.decrypt(link.cedula_cifrada) if link is not None else None
+
+    async def exportar(self, conversation_id: str) -> dict[str, Any]:
+        """Everything Chasqui holds about this chat and, if it proved an identity, about that person."""
+        async with self._sessions() as session:
+            conversation = await session.get(Conversation, conversation_id)
+            cedula = await self._cedula_of(session, conversation_id)
+            messages = await conversations_repo.transcript(
+                session=session, conversation_id=conversation_id, limit=10_000
+            )
+            consents = await repo.consent_history(session=session, conversation_id=conversation_id)
+            link = await session.get(IdentityLink, conversation_id)
+            data: dict[str, Any] = {
+                "generado": self._clock().isoformat(),
+                "conversacion": {
+                    "id": conversation_id,
+                    "canal": conversation.channel if conversation else None,
+                    "creada": conversation.created_at.isoformat() if conversation else None,
+                },
+                "mensajes": [
+                    {
+                        "fecha": m.created_at.isoformat(),
+                        "direccion": "recibido" if m.direction == "in" else "enviado",
+                        "autor": m.author,
+                        "texto": unmask(m.text or "", (m.payload or {}).get("masked", {})),
+                    }
+                    for m in messages
+                ],
+                "consentimientos": [
+                    {
+                        "proposito": c.proposito,
+                        "otorgado": c.otorgado,
+                        "version_aviso": c.version_aviso,
+                        "fecha": c.created_at.isoformat(),
+                    }
+                    for c in consents
+                ],
+                "identidad": None,
+                "solicitudes": [],
+                "documentos": [],
+            }
+            if link is not None and cedula is not None:
+                data["identidad"] = {
+                    "cedula": mask_cedula(cedula),
+                    "nombres": self._protector.decrypt(link.nombres_cifrados),
+                    "verificada": link.verified_at.isoformat(),
+                    "vence": link.expires_at.isoformat(),
+                }
+                for application in await tramites_repo.for_titular(
+                    session=session, titular_hash=self._protector.lookup_hash(cedula), limit=1000
+                ):
+                    history = await tramites_repo.history(session=session, application_id=application.id)
+                    payments = await tramites_repo.payments_of(session=session, application_id=application.id)
+                    data["solicitudes"].append(
+                        {
+                            "numero": application.numero,
+                            "tramite": application.tramite,
+                            "estado": application.estado,
+                            "creada": application.created_at.isoformat(),
+                            "historial": [{"estado": e.estado, "fecha": e.created_at.isoformat()} for e in history],
+                            "pagos": [
+                                {"concepto": p.concepto, "monto": str(p.monto), "estado": p.estado, "recibo": p.recibo}
+                                for p in payments
+                            ],
+                        }
+                    )
+                documents = await session.scalars(
+                    select(Document).where(Document.holder_cedula_hash == holder_hash(self._holder_key, cedula))
+                )
+                data["documentos"] = [
+                    {
+                        "tipo": d.kind,
+                        "codigo_verificacion": d.verification_code,
+                        "emitido": d.issued_at.isoformat(),
+                        "vence": d.expires_at.isoformat(),
+                        "revocado": d.revoked_at is not None,
+                    }
+                    for d in documents
+                ]
+            return data
+
+    async def borrar(self, conversation_id: str, *, motivo: str = "borrado_solicitado") -> dict[str, int]:
+        """Delete this chat and, if it proved an identity, that person's data; at once, in every store."""
+        started = self._clock()
+        counts: dict[str, int] = {}
+        files: list[tuple[str, str, str]] = []
+        async with self._sessions() as session:
+            cedula = await self._cedula_of(session, conversation_id)
+            if cedula is not None:
+                counts.update(
+                    await repo.delete_applications_of(session=session, titular_hash=self._protector.lookup_hash(cedula))
+                )
+                files = await repo.anonymize_documents_of(
+                    session=session, holder_hash=holder_hash(self._holder_key, cedula)
+                )
+                counts["documentos_anonimizados"] = len(files)
+            counts.update(await repo.delete_conversation(session=session, conversation_id=conversation_id))
+            await session.commit()
+        for document_id, pdf, png in files:
+            await asyncio.to_thread(self._store.delete, document_id, pdf)
+            await asyncio.to_thread(self._store.delete, document_id, png)
+        if self._rasa is not None:
+            counts["eventos_rasa"] = await rasa_tracker.delete_sender(self._rasa, conversation_id)
+        async with self._sessions() as session:
+            await repo.log_purge(session=session, motivo=motivo, conteos=counts, started_at=started)
+            await session.commit()
+        log.info("privacidad.borrado", motivo=motivo, **counts)
+        return counts
+
+    async def purgar(self) -> dict[str, int]:
+        """Delete conversations past their retention period (shorter for anonymous ones)."""
+        started = self._clock()
+        totals = {"anonimas": 0, "identificadas": 0}
+        anonymous_before = started - timedelta(days=self._retention.anonymous_days)
+        identified_before = started - timedelta(days=self._retention.identified_days)
+        async with self._sessions() as session:
+            candidates = [c.id for c in await repo.idle_conversations(session=session, before=anonymous_before)]
+            plan = []
+            for conversation_id in candidates:
+                identified = await repo.is_identified(session=session, conversation_id=conversation_id)
+                conversation = await session.get(Conversation, conversation_id)
+                last = conversation.updated_at if conversation else started
+                if identified and last >= identified_before:
+                    continue
+                plan.append((conversation_id, identified))
+        for conversation_id, identified in plan:
+            await self.borrar(conversation_id, motivo="retencion")
+            totals["identificadas" if identified else "anonimas"] += 1
+        if self._rasa is not None:  # Rasa may hold conversations the app no longer has
+            for sender in await rasa_tracker.senders_idle_since(self._rasa, anonymous_before.timestamp()):
+                async with self._sessions() as session:
+                    if await session.get(Conversation, sender) is not None:
+                        continue
+                totals["solo_rasa"] = totals.get("solo_rasa", 0) + 1
+                await rasa_tracker.delete_sender(self._rasa, sender)
+        async with self._sessions() as session:
+            await repo.log_purge(session=session, motivo="retencion_resumen", conteos=totals, started_at=started)
+            await session.commit()
+        log.info("privacidad.purga", **totals)
+        return totals
+
+    async def brecha(self, desde: datetime, hasta: datetime, categoria: str) -> list[dict[str, str]]:
+        """Which chats and citizens a window and a data category touched (breach notification duties)."""
+        async with self._sessions() as session:
+            rows: list[dict[str, str]] = []
+            if categoria == "identidad":
+                links = await session.scalars(
+                    select(IdentityLink).where(IdentityLink.verified_at >= desde, IdentityLink.verified_at <= hasta)
+                )
+                for link in links:
+                    rows.append(
+                        {
+                            "conversacion": link.conversation_id,
+                            "cedula": mask_cedula(self._protector.decrypt(link.cedula_cifrada)),
+                        }
+                    )
+            elif categoria in ("tramites", "antecedentes"):
+                query = select(Application).where(Application.created_at >= desde, Application.created_at <= hasta)
+                if categoria == "antecedentes":
+                    query = query.where(Application.tramite == "antecedentes_penales")
+                for application in await session.scalars(query):
+                    cedula = self._protector.decrypt(application.titular_cifrado) if application.titular_cifrado else ""
+                    rows.append(
+                        {
+                            "conversacion": application.conversation_id,
+                            "cedula": mask_cedula(cedula) if cedula else "—",
+                            "solicitud": application.numero or "",
+                        }
+                    )
+            elif categoria == "documentos":
+                for document in await session.scalars(
+                    select(Document).where(Document.issued_at >= desde, Document.issued_at <= hasta)
+                ):
+                    rows.append(
+                        {
+                            "conversacion": document.conversation_id or "—",
+                            "cedula": document.holder_cedula_masked,
+                            "documento": document.kind,
+                        }
+                    )
+            elif categoria == "mensajes":
+                from bot.storage.models import Message
+
+                ids = await session.scalars(
+                    select(Message.conversation_id)
+                    .where(Message.created_at >= desde, Message.created_at <= hasta)
+                    .group_by(Message.conversation_id)
+                )
+                rows = [{"conversacion": conversation_id} for conversation_id in ids]
+            else:
+                raise ValueError(f"unknown category {categoria!r}")
+            return rows
+
+
+def build_privacy(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], documents: Documents
+) -> PrivacyService:
+    """The privacy service of a process (gateway, action server, worker, CLI)."""
+    from bot.settings import async_database_url
+    from bot.storage.db import create_engine
+
+    return PrivacyService(
+        sessions=sessions,
+        rasa_engine=create_engine(async_database_url(settings.effective_rasa_database_url)),
+        store=documents.store,
+        protector=protector_from(settings),
+        holder_key=documents.issuer.holder_key,
+        retention=Retention(
+            anonymous_days=settings.retencion_dias_anonimas, identified_days=settings.retencion_dias_identificadas
+        ),
+    )
+
+
+class ExportStore:
+    """Copies of a citizen's data, kept under ``var/exportes`` for 30 minutes behind an unguessable token."""
+
+    def __init__(self, folder: Path, *, minutes: int = 30) -> None:
+        self._folder = folder
+        self._minutes = minutes
+
+    def put(self, data: dict[str, Any]) -> str:
+        self._folder.mkdir(parents=True, exist_ok=True)
+        token = secrets.token_urlsafe(24)
+        (self._folder / f"{token}.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        return token
+
+    def get(self, token: str) -> bytes | None:
+        if not token.replace("-", "").replace("_", "").isalnum():
+            return None
+        path = self._folder / f"{token}.json"
+        if not path.exists():
+            return None
+        if time.time() - path.stat().st_mtime > self._minutes * 60:
+            path.unlink(missing_ok=True)
+            return None
+        return path.read_bytes()

@@ -1,0 +1,121 @@
+"""Consent at first contact: nothing reaches Rasa before an answer; the ledger; withdrawal; messaging channels."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.conversations.consentimiento import ConsentGate, Respuesta, read_answer
+from bot.gateway.app import create_app
+from bot.settings import Settings
+from bot.storage import conversations as repo
+from bot.storage import privacidad
+from bot.storage.db import create_engine, migrate, session_factory
+from tests.gateway.test_web_channel import FakeRasa
+
+
+@pytest.fixture
+def consenting(settings: Settings, fake_rasa: FakeRasa) -> Iterator[TestClient]:
+    settings = settings.model_copy(update={"consentimiento_requerido": True})
+    migrate(settings.effective_database_url)
+    app = create_app(settings, rasa_transport=httpx.MockTransport(fake_rasa.handler))
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def fake_rasa() -> FakeRasa:
+    return FakeRasa()
+
+
+def post(client: TestClient, message: str) -> list[dict[str, Any]]:
+    response = client.post("/webhooks/rest/webhook", json={"sender": "web:ana", "message": message})
+    assert response.status_code == 200
+    return response.json()  # type: ignore[no-any-return]
+
+
+def ledger(settings: Settings) -> list[tuple[str, bool, str, str]]:
+    async def _read() -> list[tuple[str, bool, str, str]]:
+        engine = create_engine(settings.effective_database_url)
+        async with session_factory(engine)() as session:
+            rows = await privacidad.consent_history(session=session, conversation_id="web:ana")
+        await engine.dispose()
+        return [(r.proposito, r.otorgado, r.version_aviso, r.canal) for r in rows]
+
+    return asyncio.run(_read())
+
+
+def test_first_contact_shows_the_notice_and_nothing_reaches_rasa_until_an_answer(
+    consenting: TestClient, fake_rasa: FakeRasa, settings: Settings
+) -> None:
+    [notice] = post(consenting, "hola")
+    assert notice["text"].startswith("Antes de empezar: Chasqui es el asistente del Gobierno del Ecuador.")
+    assert "http://127.0.0.1:8000/privacidad" in notice["text"]
+    assert [b["payload"] for b in notice["buttons"]] == ["/consentimiento_acepto", "/consentimiento_rechazo"]
+    assert post(consenting, "quiero mi partida")[0]["text"].startswith("Para seguir necesito su respuesta")
+    assert fake_rasa.received == []
+    assert ledger(settings) == []
+
+    accepted = post(consenting, "/consentimiento_acepto")
+    assert accepted[0]["text"].startswith("Gracias, quedó registrado.")
+    assert accepted[1]["text"].startswith("¡Hola! Soy Chasqui")  # the first message, answered now
+    assert [r["message"] for r in fake_rasa.received] == ["hola"]
+    assert ledger(settings) == [("analitica", True, "2026-11-27", "web")]
+    post(consenting, "gracias")
+    assert [r["message"] for r in fake_rasa.received] == ["hola", "gracias"]
+
+
+def test_refusing_analytics_on_the_web_still_serves_and_withdrawal_is_recorded(
+    consenting: TestClient, fake_rasa: FakeRasa, settings: Settings
+) -> None:
+    post(consenting, "hola")
+    refused = post(consenting, "no")
+    assert refused[0]["text"] == "Entendido, no usaremos sus datos para estadísticas. Seguimos."
+    assert [r["message"] for r in fake_rasa.received] == ["hola"]
+    withdrawn = post(consenting, "quiero retirar mi consentimiento")
+    assert withdrawn[0]["text"].startswith("Listo, retiré su consentimiento")
+    assert ledger(settings) == [("analitica", False, "2026-11-27", "web"), ("analitica", False, "2026-11-27", "web")]
+
+
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("/consentimiento_acepto", Respuesta.ACEPTA),
+        ("Sí, acepto", Respuesta.ACEPTA),
+        ("acepto", Respuesta.ACEPTA),
+        ("No acepto", Respuesta.RECHAZA),
+        ("/consentimiento_rechazo", Respuesta.RECHAZA),
+        ("retirar consentimiento", Respuesta.RETIRA),
+        ("quiero mi partida de nacimiento", Respuesta.OTRA),
+    ],
+)
+def test_answers_are_read_from_buttons_and_words(text: str, answer: Respuesta) -> None:
+    assert read_answer(text) == answer
+
+
+async def test_on_messaging_channels_a_refused_transfer_closes_the_channel_until_accepted(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    gate = ConsentGate(notice_version="v1", public_base_url="https://chasqui.gob.ec")
+
+    async def turn(message_id: int, text: str) -> tuple[bool, str | None, int | None]:
+        async with sessions() as session:
+            conversation = await repo.get_or_create_conversation(session=session, conversation_id="wa:x1", channel="wa")
+            decision = await gate.decide(session=session, conversation=conversation, message_id=message_id, text=text)
+            await session.commit()
+        return decision.forward, decision.texto, decision.process_pending
+
+    assert await turn(1, "hola") == (False, "aviso_privacidad_mensajeria", None)
+    assert await turn(2, "no acepto") == (False, "consentimiento_rechazado_mensajeria", None)
+    assert await turn(3, "quiero mi récord") == (False, "consentimiento_rechazado_mensajeria", None)
+    assert await turn(4, "acepto") == (False, "consentimiento_aceptado", None)
+    assert await turn(5, "quiero mi récord") == (True, None, None)
+    async with sessions() as session:
+        in_force = await privacidad.consents_in_force(session=session, conversation_id="wa:x1")
+    assert {p: r.otorgado for p, r in in_force.items()} == {"transferencia_internacional": True, "analitica": True}
