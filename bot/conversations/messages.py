@@ -24,6 +24,8 @@ class InboundMessage:
     text: str
     kind: InboundKind = InboundKind.TEXT
     metadata: dict[str, Any] = field(default_factory=dict)
+    # Where to reply when the conversation id is a pseudonym (a WhatsApp number): stored encrypted only.
+    address: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

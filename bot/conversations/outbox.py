@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import structlog
@@ -62,7 +62,9 @@ class OutboxDispatcher:
         channels: ChannelRegistry,
         max_attempts: int = 8,
         idle_seconds: float = 5.0,
+        resolve: Callable[[str], Awaitable[str]] | None = None,
     ) -> None:
+        self._resolve = resolve  # pseudonymous conversation id → the channel's real address
         self._sessions = sessions
         self._channels = channels
         self._max_attempts = max_attempts
@@ -133,7 +135,7 @@ class OutboxDispatcher:
         if adapter is None:
             await self._finish(row.id, OutboxStatus.FAILED, error=f"no adapter for channel {row.channel}")
             return
-        chat_id = row.conversation_id.split(":", 1)[1]
+        chat_id = await self._resolve(row.conversation_id) if self._resolve else row.conversation_id.split(":", 1)[1]
         await self._limiter(adapter).acquire(chat_id)
         async with self._sessions() as session:
             current = await session.get(OutboxMessage, row.id)

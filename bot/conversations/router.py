@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import ChannelRegistry
 from bot.conversations.consentimiento import ConsentGate
+from bot.conversations.direcciones import AddressBook
 from bot.conversations.messages import BotMessage, Button, HandoffSignal, InboundKind, InboundMessage
 from bot.conversations.rasa_client import RasaClient, RasaUnavailable
 from bot.handoff.service import Change, HandoffService
@@ -95,7 +96,9 @@ class ConversationRouter:
         handoff: HandoffService | None = None,
         consent: ConsentGate | None = None,
         privacy: Callable[[str], Awaitable[object]] | None = None,
+        addresses: AddressBook | None = None,
     ) -> None:
+        self._addresses = addresses
         self._sessions = sessions
         self._handoff = handoff
         self._consent = consent
@@ -135,6 +138,10 @@ class ConversationRouter:
             )
             if stored is not None:
                 return Accepted(stored.id, duplicate=True)
+            if message.address is not None and self._addresses is not None:
+                await self._addresses.remember(
+                    session=session, conversation_id=message.conversation_id, address=message.address
+                )
             # Identifiers go to the vault before anything is stored or reaches Rasa (see bot.privacy.boveda).
             state = dict(conversation.options or {})
             expected = state.pop("secreto", None)

@@ -29,6 +29,7 @@ from bot.console.auth import StaffAuth
 from bot.console.routes import create_console_router
 from bot.console.servicio import Consola, seed_canned_replies
 from bot.conversations.consentimiento import ConsentGate
+from bot.conversations.direcciones import AddressBook
 from bot.conversations.inbound import InboundProcessor
 from bot.conversations.notificaciones import NotificationDispatcher
 from bot.conversations.outbox import OutboxDispatcher
@@ -158,12 +159,13 @@ def create_app(
             channels = ChannelRegistry()
             web = WebAdapter(max_text_length=settings.max_text_chars)
             channels.register(web)
+            addresses = AddressBook(sessions=sessions, protector=protector_from(settings))
             telegram = await telegram_adapter(settings, stack, documents)
-            whatsapp = whatsapp_adapter(settings, textos, stack, documents)
+            whatsapp = whatsapp_adapter(settings, textos, stack, documents, pseudonym=addresses.pseudonym)
             for adapter in (telegram, whatsapp):
                 if adapter is not None:
                     channels.register(adapter)
-            outbox = OutboxDispatcher(sessions=sessions, channels=channels)
+            outbox = OutboxDispatcher(sessions=sessions, channels=channels, resolve=addresses.resolve)
             vault = await _vault(settings, stack)
             # --- handoff and console: teams and hours from data/consola; events feed the console's SSE.
             data_dir = settings.project_dir / "data"
@@ -191,6 +193,7 @@ def create_app(
                 handoff=handoff,
                 consent=consent,
                 privacy=privacy.borrar,
+                addresses=addresses,
             )
             app.state.consola = Consola(
                 sessions=sessions,

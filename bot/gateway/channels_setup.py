@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +54,12 @@ async def telegram_adapter(settings: Settings, stack: AsyncExitStack, documents:
 
 
 def whatsapp_adapter(
-    settings: Settings, textos: Textos, stack: AsyncExitStack, documents: Documents
+    settings: Settings,
+    textos: Textos,
+    stack: AsyncExitStack,
+    documents: Documents,
+    *,
+    pseudonym: Callable[[str, str], str],
 ) -> WhatsAppAdapter | None:
     if not (settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_whatsapp_from):
         return None
@@ -74,6 +80,7 @@ def whatsapp_adapter(
         quick_reply_templates=settings.whatsapp_quick_replies,
         numbered_options_text=numbered,
         # Twilio fetches media later: a fresh short-lived signed link, not the one made at issue time.
+        pseudonym=lambda number: pseudonym("wa", number),
         media_url=lambda document: documents.issuer.download_url(
             str(document["id"]), str(document["filename"]), minutes=30
         ),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, String
+from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models import Base, utcnow
@@ -36,3 +36,13 @@ class PurgeLog(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
     conteos: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class ContactAddress(Base):
+    """Where to reply in a conversation whose id is a pseudonym (a WhatsApp number), encrypted."""
+
+    __tablename__ = "contact_addresses"
+
+    conversation_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    address_cifrada: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -22,7 +22,7 @@ from bot.storage.models import (
 )
 from bot.storage.models_documents import Document
 from bot.storage.models_identidad import IdentityAttempts, IdentityLink
-from bot.storage.models_privacidad import ConsentRecord, PurgeLog
+from bot.storage.models_privacidad import ConsentRecord, ContactAddress, PurgeLog
 from bot.storage.models_tramites import Application, ApplicationDocument, ApplicationEvent, Notification, Payment
 
 ERASED = "[eliminado]"
@@ -73,6 +73,7 @@ async def delete_conversation(*, session: AsyncSession, conversation_id: str) ->
         ("identidad", delete(IdentityLink).where(IdentityLink.conversation_id == conversation_id)),
         ("intentos_identidad", delete(IdentityAttempts).where(IdentityAttempts.conversation_id == conversation_id)),
         ("consentimientos", delete(ConsentRecord).where(ConsentRecord.conversation_id == conversation_id)),
+        ("direcciones", delete(ContactAddress).where(ContactAddress.conversation_id == conversation_id)),
         ("conversaciones", delete(Conversation).where(Conversation.id == conversation_id)),
     ):
         result = await session.execute(statement)
@@ -153,3 +154,17 @@ async def log_purge(*, session: AsyncSession, motivo: str, conteos: dict[str, An
     session.add(entry)
     await session.flush()
     return entry
+
+
+async def save_address(*, session: AsyncSession, conversation_id: str, address_cifrada: str) -> None:
+    row = await session.get(ContactAddress, conversation_id)
+    if row is None:
+        session.add(ContactAddress(conversation_id=conversation_id, address_cifrada=address_cifrada))
+    else:
+        row.address_cifrada = address_cifrada
+    await session.flush()
+
+
+async def address_of(*, session: AsyncSession, conversation_id: str) -> str | None:
+    row = await session.get(ContactAddress, conversation_id)
+    return row.address_cifrada if row is not None else None

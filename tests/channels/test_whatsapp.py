@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from bot.channels.whatsapp.adapter import WhatsAppAdapter
@@ -12,6 +13,7 @@ from bot.conversations.messages import InboundKind
 from bot.conversations.router import chosen_option
 from bot.storage import outbox as outbox_repo
 from bot.storage.db import create_engine, session_factory
+from bot.storage.models import Conversation
 from tests.channels.conftest import PUBLIC_URL, TWILIO_TOKEN, Channels, fixture, wait_until
 
 CITIZEN = "whatsapp:+593991234567"
@@ -31,7 +33,8 @@ def outbox_rows(channels: Channels) -> list[tuple[str, str | None, str | None]]:
     async def _read() -> list[tuple[str, str | None, str | None]]:
         engine = create_engine(channels.settings.effective_database_url)
         async with session_factory(engine)() as session:
-            rows = await outbox_repo.for_conversation(session=session, conversation_id="wa:+593991234567")
+            [conversation_id] = (await session.scalars(select(Conversation.id))).all()
+            rows = await outbox_repo.for_conversation(session=session, conversation_id=conversation_id)
         await engine.dispose()
         return [(r.status, r.provider_message_id, r.last_error) for r in rows]
 
@@ -71,7 +74,8 @@ def test_a_text_is_acknowledged_at_once_and_answered_through_the_rest_api(channe
         "Body": "eco: Buenos días, necesito el récord policial",
         "StatusCallback": "https://chasqui.gob.example/webhooks/whatsapp/estado",
     }
-    assert channels.rasa.received[0]["sender"] == "wa:+593991234567"
+    sender = channels.rasa.received[0]["sender"]
+    assert sender.startswith("wa:") and "593991234567" not in sender  # a pseudonym, not the number
 
 
 def test_a_redelivered_message_is_answered_once(channels: Channels) -> None:
@@ -160,12 +164,19 @@ def test_long_texts_are_split_under_whatsapps_limit(channels: Channels) -> None:
 
 
 def test_adapter_parses_golden_forms() -> None:
-    adapter = WhatsAppAdapter(None, auth_token="x", sender="whatsapp:+1", numbered_options_text=str)  # type: ignore[arg-type]
+    adapter = WhatsAppAdapter(
+        None,  # type: ignore[arg-type]
+        auth_token="x",
+        sender="whatsapp:+1",
+        numbered_options_text=str,
+        pseudonym=lambda number: "p" + number[-4:],
+    )
     text = adapter.parse(fixture("twilio", "texto"))
     image = adapter.parse(fixture("twilio", "imagen"))
     location = adapter.parse(fixture("twilio", "ubicacion"))
     assert text is not None
-    assert (text.conversation_id, text.channel_message_id) == ("wa:+593991234567", "SMa1b2c3d4e5f60718293a4b5c6d7e8f90")
+    assert (text.conversation_id, text.channel_message_id) == ("wa:p4567", "SMa1b2c3d4e5f60718293a4b5c6d7e8f90")
+    assert text.address == "+593991234567"
     assert image is not None and (image.kind, image.text) == (InboundKind.UNSUPPORTED, "[image]")
     assert location is not None and (location.kind, location.text) == (InboundKind.UNSUPPORTED, "[location]")
 
@@ -175,3 +186,15 @@ def test_numbered_choices_in_digits_and_words() -> None:
     assert [chosen_option(t, options) for t in ("1", "2.", " dos ", "opción 2", "la opcion uno", "3", "hola")] == [
         "/a", "/b", "/b", "/b", "/a", None, None
     ]  # fmt: skip
+
+
+def test_the_number_is_stored_only_encrypted(channels: Channels) -> None:
+    assert signed_post(channels, WEBHOOK, fixture("twilio", "texto")) == 200
+    wait_until(lambda: channels.twilio.bodies_to(CITIZEN))  # the reply still reaches the real number
+    database = channels.settings.effective_database_url.split(":///", 1)[1]
+    import sqlite3
+
+    with sqlite3.connect(database) as db:
+        for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
+            for row in db.execute(f'SELECT * FROM "{table}"'):  # noqa: S608 - names from sqlite_master
+                assert "593991234567" not in " ".join(str(c) for c in row), table

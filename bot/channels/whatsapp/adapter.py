@@ -42,6 +42,7 @@ class WhatsAppAdapter(ChannelAdapter):
         quick_reply_templates: Mapping[str, str] | None = None,
         numbered_options_text: Callable[[list[str]], str],
         media_url: Callable[[dict[str, Any]], str] | None = None,
+        pseudonym: Callable[[str], str] = lambda number: number,
     ) -> None:
         """Args:
         client: a Twilio client (its `api.base_url` may point to a local fake in tests).
@@ -51,7 +52,9 @@ class WhatsAppAdapter(ChannelAdapter):
         quick_reply_templates: ContentSid by the options' payloads joined with ``|``.
         numbered_options_text: renders the "Responda 1, 2 o 3" line (wording lives in templates).
         media_url: turns a ``{"document": ...}`` payload into a short-lived signed public URL.
+        pseudonym: turns a phone number into the conversation's id, so no number is stored in clear.
         """
+        self._pseudonym = pseudonym
         self._client = client
         self._validator = RequestValidator(auth_token)
         self._sender = sender
@@ -71,7 +74,8 @@ class WhatsAppAdapter(ChannelAdapter):
         sender = str(payload.get("From") or "")
         if not sid or not sender.startswith("whatsapp:+"):
             raise InvalidPayload("missing MessageSid or a WhatsApp From")
-        conversation_id = f"{self.code}:{sender.removeprefix('whatsapp:')}"
+        number = sender.removeprefix("whatsapp:")
+        conversation_id = f"{self.code}:{self._pseudonym(number)}"
         num_media = str(payload.get("NumMedia") or "0")
         message_type = str(payload.get("MessageType") or "text")
         text = str(payload.get("ButtonPayload") or payload.get("ListId") or payload.get("Body") or "").strip()
@@ -83,8 +87,11 @@ class WhatsAppAdapter(ChannelAdapter):
                 channel_message_id=sid,
                 text=f"[{kind}]",
                 kind=InboundKind.UNSUPPORTED,
+                address=number,
             )
-        return InboundMessage(conversation_id=conversation_id, channel=self.code, channel_message_id=sid, text=text)
+        return InboundMessage(
+            conversation_id=conversation_id, channel=self.code, channel_message_id=sid, text=text, address=number
+        )
 
     async def send(self, chat_id: str, message: BotMessage, *, conversation_options: bool = False) -> Delivery:
         to = f"whatsapp:{chat_id}"
