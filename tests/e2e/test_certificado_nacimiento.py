@@ -34,7 +34,7 @@ def test_for_a_minor_child_pay_and_receive_the_certificate(chasqui: Chasqui) -> 
 
     url = link.group(1)
     pago_id, token = re.search(r"/pagos/(\w+)\?t=(\w+)", url).groups()  # type: ignore[union-attr]
-    with httpx.Client(base_url=chasqui.url, timeout=10) as browser:
+    with httpx.Client(base_url=chasqui.url, timeout=10, follow_redirects=True) as browser:
         assert "4111 1111 1111 1111" in browser.get(f"/pagos/{pago_id}?t={token}").text
         declined = browser.post(
             f"/pagos/{pago_id}", data={"t": token, "numero": "4000000000000002", "vencimiento": "12/30", "cvv": "123"}
