@@ -28,6 +28,7 @@ def main_chat(settings: Settings, *, url: str | None = None) -> int:
     base = (url or f"http://{settings.host}:{settings.gateway_port}").rstrip("/")
     sender = f"web:terminal-{uuid.uuid4().hex[:16]}"
     options: list[str] = []
+    seen = 0  # the last proactive message shown (a person's replies, notifications)
     print("Chat con Chasqui. Escriba su mensaje y pulse Enter; el número de una opción la elige. Ctrl+D para salir.")
     with httpx.Client(base_url=base, timeout=60) as http:
         while True:
@@ -50,3 +51,7 @@ def main_chat(settings: Settings, *, url: str | None = None) -> int:
                 _show(response.json(), options)
             else:
                 print(f"(el gateway respondió {response.status_code}: {response.text[:200]})")
+            news = http.get("/webhooks/rest/mensajes", params={"sender": sender, "despues": seen})
+            if news.status_code == 200 and news.json():
+                seen = max(int(m.get("id", 0)) for m in news.json())
+                _show(news.json(), options)
