@@ -29,7 +29,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from bot.console.auth import SESSION_HOURS, InvalidCredentials, InvalidStaff, StaffSessionInfo, TooManyAttempts
-from bot.console.servicio import Consola, Outcome
+from bot.console.servicio import Consola, Outcome, canned_text_ok
 from bot.console.vistas import VIEWS, Pages, audit_rows, conversation_view, dashboard, queue_rows, transcript
 from bot.handoff.events import CaseEvent
 from bot.handoff.service import Agent
@@ -120,7 +120,7 @@ def create_console_router() -> APIRouter:
 
     async def viewable(request: Request, info: StaffSessionInfo, case_id: int) -> HandoffCase | None:
         consola = _consola(request)
-        case = await consola.conversation_of(case_id)
+        case = await consola.get_case(case_id)
         if case is None or not consola.may_view(info.agent, case):
             return None
         return case
@@ -192,7 +192,11 @@ def create_console_router() -> APIRouter:
     async def queue_fragment(request: Request, vista: str = "sin_asignar") -> Response:
         info = await who(request)
         vista = vista if vista in VIEWS and (vista != "todas" or info.agent.supervises) else "sin_asignar"
-        rows = await queue_rows(_consola(request), info.agent, vista)
+        consola = _consola(request)
+        rows = await queue_rows(consola, info.agent, vista)
+        await consola.audit(
+            info.agent, "ver_cola", ip=_ip(request), detail={"vista": vista, "filas": len(rows), "en_vivo": 1}
+        )
         return page(request, info, "_filas.html", vista=vista, filas=rows)
 
     # ------------------------------------------------------------------------------ conversation
@@ -367,6 +371,7 @@ def create_console_router() -> APIRouter:
         consola = _consola(request)
         async with consola.sessions() as session:
             replies = await repo.canned_replies(session=session, include_inactive=True)
+        await consola.audit(info.agent, "ver_respuestas", ip=_ip(request))
         return page(
             request,
             info,
@@ -387,6 +392,8 @@ def create_console_router() -> APIRouter:
         consola = _consola(request)
         if not titulo or not texto or len(titulo) > 80:
             return back(f"{PREFIX}/respuestas", Outcome("texto_vacio", ok=False))
+        if not canned_text_ok(texto):
+            return back(f"{PREFIX}/respuestas", Outcome("variables_invalidas", ok=False))
         async with consola.sessions() as session:
             reply = await repo.add_canned_reply(
                 session=session, titulo=titulo, texto=texto, equipo=team if team in consola.equipos.teams else None

@@ -89,7 +89,7 @@ class Consola:
 
     # --------------------------------------------------------------------------------- reads
 
-    async def conversation_of(self, case_id: int) -> HandoffCase | None:
+    async def get_case(self, case_id: int) -> HandoffCase | None:
         async with self.sessions() as session:
             return await repo.get_case(session=session, case_id=case_id)
 
@@ -149,14 +149,15 @@ class Consola:
 
     async def canned(self, agent: Agent, case_id: int, reply_id: int, *, ip: str) -> Outcome:
         """Send a canned reply with its variables filled; a variable without a value stops it."""
-        case = await self.conversation_of(case_id)
+        case = await self.get_case(case_id)
         async with self.sessions() as session:
             reply = await repo.get_canned_reply(session=session, reply_id=reply_id)
         if case is None or reply is None or not reply.activo:
             return Outcome("respuesta_invalida", ok=False)
+        if not canned_text_ok(reply.texto):
+            return Outcome("respuesta_invalida", ok=False)
         values = await self._canned_values(agent, case)
-        wanted = {name for _, name, _, _ in string.Formatter().parse(reply.texto) if name is not None}
-        missing = sorted(name for name in wanted if values.get(name) is None)
+        missing = sorted(name for name in canned_variables(reply.texto) if values.get(name) is None)
         if missing:
             return Outcome("falta_dato", ok=False, dato=missing[0])
         text = reply.texto.format_map(values)
@@ -166,7 +167,7 @@ class Consola:
 
     async def resend(self, agent: Agent, case_id: int, document_id: str, kind: str, *, ip: str) -> Outcome:
         """Send an issued document again, with a fresh download link."""
-        case = await self.conversation_of(case_id)
+        case = await self.get_case(case_id)
         if case is None or self.download_url is None or kind not in ("pdf", "png"):
             return Outcome("documento_invalido", ok=False)
         async with self.sessions() as session:
@@ -227,7 +228,7 @@ class Consola:
         return await self._act(agent, case_id, "transferir", run, ip=ip, detail={"destino": target})
 
     async def hand_back(self, agent: Agent, case_id: int, *, ip: str) -> Outcome:
-        case = await self.conversation_of(case_id)
+        case = await self.get_case(case_id)
         form = await self.interrupted_form(case.conversation_id) if case is not None else None
 
         async def run(session: AsyncSession, case: HandoffCase, events: list[CaseEvent]) -> Outcome:
@@ -312,7 +313,7 @@ class Consola:
         detail: dict[str, Any] | None = None,
         open_only: bool = True,
     ) -> Outcome:
-        case = await self.conversation_of(case_id)
+        case = await self.get_case(case_id)
         if case is None or not self.may_view(agent, case) or (open_only and case.ended_at is not None):
             return Outcome("no_encontrada", ok=False)
         events: list[CaseEvent] = []
@@ -368,6 +369,23 @@ class Consola:
             "equipo": self.equipos.team(case.team).nombre,
             "numero_tramite": numbers[-1] if numbers else None,
         }
+
+
+def canned_variables(text: str) -> set[str]:
+    """The ``{variables}`` a canned reply uses (ValueError for unbalanced braces)."""
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def canned_text_ok(text: str) -> bool:
+    """Balanced braces and only the known variables, without attribute or index access or formats."""
+    try:
+        parts = list(string.Formatter().parse(text))
+    except ValueError:
+        return False
+    return all(
+        name is None or (name in CANNED_VARIABLES and not spec and not conversion)
+        for _, name, spec, conversion in parts
+    )
 
 
 async def seed_canned_replies(sessions: async_sessionmaker[AsyncSession], equipos: Equipos) -> int:

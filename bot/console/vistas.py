@@ -31,10 +31,10 @@ VIEWS = ("sin_asignar", "mias", "todas")
 
 
 def visible_user(conversation_id: str) -> str:
-    """The citizen's channel id as agents see it: a phone masked, other ids shortened."""
-    channel, _, user = conversation_id.partition(":")
-    if channel == "wa":
-        return mask_phone(user.removeprefix("whatsapp:"))
+    """The citizen's channel id as agents see it: a phone number masked, other ids (pseudonyms) shortened."""
+    user = conversation_id.partition(":")[2].removeprefix("whatsapp:")
+    if user.startswith("+"):
+        return mask_phone(user)
     return "…" + user[-6:] if len(user) > 6 else user
 
 

@@ -169,6 +169,8 @@ def load_equipos(directory: Path, *, catalogo: Catalogo | None = None) -> Equipo
             if day not in DAYS:
                 raise ConfigError(f"horarios.{name}: unknown day {day!r} (use {', '.join(DAYS)})")
             schedule[DAYS.index(day)] = tuple(_interval(i, f"horarios.{name}.{day}") for i in intervals)
+        if not any(schedule.values()):
+            raise ConfigError(f"horarios.{name} has no working hours")
         schedules[str(name)] = schedule
 
     teams: dict[str, Team] = {}

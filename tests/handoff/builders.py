@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from datetime import datetime, time
 from pathlib import Path
 
@@ -32,11 +31,3 @@ class Clock:
 
     def __call__(self) -> datetime:
         return self.now
-
-    def advance(self, **delta: float) -> None:
-        from datetime import timedelta
-
-        self.now = self.now + timedelta(**delta)
-
-
-ClockType = Callable[[], datetime]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -419,6 +418,6 @@ def test_rating_replies() -> None:
     ]
 
 
-def test_always_open_builder_is_open_at_any_hour(tmp_path: Path) -> None:
+def test_always_open_builder_is_open_at_any_hour() -> None:
     equipos = always_open(shipped_equipos())
     assert equipos.is_open("registro_civil", datetime(2026, 12, 25, 3, tzinfo=UTC))
