@@ -1,0 +1,69 @@
+"""Data protection in conversation: consent given, refused and withdrawn; a copy of one's data; deletion
+from every store (app database, Rasa's tracker store, document files)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+
+import httpx
+import pytest
+
+from tests.e2e.conftest import Chasqui
+
+pytestmark = pytest.mark.conversation
+
+
+def test_consent_given_then_withdrawn(chasqui: Chasqui) -> None:
+    citizen = chasqui.citizen(consented=False)
+    [notice] = citizen.says("buenas tardes")
+    assert notice["text"].startswith("Antes de empezar: Chasqui es el asistente del Gobierno del Ecuador.")
+    assert citizen.texts("quiero mi partida")[0].startswith("Para seguir necesito su respuesta")
+    given = citizen.texts("sí, acepto")
+    assert given[0].startswith("Gracias, quedó registrado.")
+    assert given[1].startswith("¡Hola! Soy Chasqui")  # the first message, answered once consent was given
+    assert citizen.texts("retirar consentimiento")[0].startswith("Listo, retiré su consentimiento")
+
+
+def test_consent_refused_on_the_web_still_serves(chasqui: Chasqui) -> None:
+    citizen = chasqui.citizen(consented=False)
+    citizen.says("hola")
+    refused = citizen.texts("no, gracias")
+    assert refused[0] == "Entendido, no usaremos sus datos para estadísticas. Seguimos."
+    assert refused[1].startswith("¡Hola! Soy Chasqui")
+
+
+def test_a_copy_of_my_data(chasqui: Chasqui) -> None:
+    citizen = chasqui.citizen()
+    citizen.says("mi cédula es 1712345675")
+    [reply] = citizen.texts("quiero una copia de mis datos")
+    link = re.search(r"(http://\S+/mis-datos/\S+)", reply)
+    assert link is not None, reply
+    data = httpx.get(link.group(1), timeout=10).json()
+    assert [m["texto"] for m in data["mensajes"] if m["direccion"] == "recibido"][:3] == [
+        "hola",
+        "/consentimiento_acepto",
+        "mi cédula es 17******75",
+    ]
+    assert "1712345675" not in json.dumps(data)
+
+
+def test_deletion_leaves_nothing_of_the_citizen_in_any_store(chasqui: Chasqui) -> None:
+    citizen = chasqui.citizen()
+    citizen.says("quiero ver mi cédula digital")
+    citizen.says("1712345675")
+    documents = [m["custom"]["document"] for m in citizen.says("V4443V4442") if "custom" in m]
+    assert documents
+    assert citizen.texts("borrar mis datos")[0].startswith("Puedo borrar ahora sus datos")
+    assert citizen.texts("sí")[0].startswith("Listo: borré sus datos de Chasqui.")
+    var = chasqui.settings.var_dir
+    for database in ("chasqui.db", "rasa.db"):
+        with sqlite3.connect(var / database) as db:
+            for (table,) in db.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall():
+                if table == "audit_log":
+                    continue  # kept by law, with no identifiers of the citizen
+                for row in db.execute(f'SELECT * FROM "{table}"'):  # noqa: S608 - names from sqlite_master
+                    assert citizen.sender not in " ".join(str(c) for c in row), (database, table)
+    gone = httpx.get(documents[0]["url"], timeout=10)
+    assert gone.status_code in (404, 410)
