@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     admin.add_argument("--password-stdin", action="store_true", help="leer la contraseña de la entrada estándar")
     commands.add_parser("trabajador", help="reintentar en segundo plano los trámites pendientes")
     commands.add_parser("purgar", help="borrar las conversaciones que pasaron su plazo de conservación")
+    commands.add_parser("rotar-claves", help="cifrar de nuevo los datos protegidos con la clave más reciente")
     breach = commands.add_parser("brecha", help="qué personas tocó un periodo y una categoría de datos")
     breach.add_argument("--desde", required=True, help="inicio, ISO 8601 (p. ej. 2026-11-01T00:00)")
     breach.add_argument("--hasta", required=True, help="fin, ISO 8601")
@@ -78,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
 
         prepare_databases(settings)
         return main_crear_admin(settings, usuario=args.usuario, nombre=args.nombre, password_stdin=args.password_stdin)
+    if args.command == "rotar-claves":
+        from bot.cli.claves import main_rotar_claves
+
+        return main_rotar_claves(settings)
     if args.command in ("purgar", "brecha"):
         from bot.cli.privacidad import main_brecha, main_purgar
 
