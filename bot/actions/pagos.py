@@ -9,7 +9,14 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.runtime import say, services
 from bot.actions.tramites import deliver_documents
+from bot.servicios import Servicios
 from bot.storage.models_tramites import EstadoSolicitud
+
+
+def _sin_documento(s: Servicios, tramite: str) -> bool:
+    """Trámites whose payment is the end of it (fines): nothing is issued afterwards."""
+    servicio = s.catalogo.servicios.get(tramite)
+    return servicio is not None and servicio.documento is None
 
 
 class ActionConfirmarPago(Action):
@@ -35,6 +42,8 @@ class ActionConfirmarPago(Action):
                     monto=f"{pago.monto:.2f}",
                     enlace=s.pagos.url(pago.id),
                 )
+            elif _sin_documento(s, solicitud.tramite):
+                say(dispatcher, "pago_confirmado_sin_documento", numero=solicitud.numero, recibo=pago.recibo or "")
             elif solicitud.estado == EstadoSolicitud.EMITIDA:
                 say(dispatcher, "pago_y_documento_listos", numero=solicitud.numero, recibo=pago.recibo or "")
                 for document_id in await s.solicitudes.documentos(solicitud.id):

@@ -10,7 +10,7 @@ import structlog
 
 from bot.servicios import Servicios
 from bot.storage.models_tramites import EstadoSolicitud
-from bot.tramites import antecedentes_penales, certificado_nacimiento
+from bot.tramites import antecedentes_penales, certificado_nacimiento, certificado_votacion, multas
 from bot.tramites.solicitudes import Solicitud
 
 log = structlog.get_logger(__name__)
@@ -20,6 +20,8 @@ Procesar = Callable[[Servicios, Solicitud, str], Awaitable[object]]
 PROCESADORES: dict[str, Procesar] = {
     antecedentes_penales.TRAMITE: antecedentes_penales.procesar,
     certificado_nacimiento.TRAMITE: certificado_nacimiento.procesar,
+    certificado_votacion.TRAMITE: certificado_votacion.procesar,
+    multas.TRAMITE: multas.procesar,
 }
 
 

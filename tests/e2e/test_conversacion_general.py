@@ -90,7 +90,9 @@ def test_thanks_and_goodbye(chasqui: Chasqui) -> None:
     ]
 
 
-def test_a_service_answers_honestly_that_it_is_coming(chasqui: Chasqui) -> None:
-    [reply] = chasqui.citizen().says("cuánto debo pagar de la matrícula del carro")
-    assert reply["text"].startswith("Para la matrícula del vehículo necesitará la placa.")
-    assert "llegará pronto a Chasqui" in reply["text"]
+def test_a_service_that_needs_identity_asks_for_it_first(chasqui: Chasqui) -> None:
+    replies = chasqui.citizen().texts("quiero ver mi licencia de conducir")
+    assert replies[0].startswith(
+        "Para consultar su licencia de conducir primero necesito comprobar su identidad con el Registro Civil."
+    )
+    assert replies[-1].startswith("Escriba su número de cédula")
