@@ -61,7 +61,7 @@ def test_a_fined_voter_sees_the_fine_pays_and_receives_the_certificate(chasqui: 
     assert re.match(r"Su solicitud EC-\d{4}-\d{6} quedó registrada\. Pague USD 94\.00 con tarjeta", to_pay["text"])
     pago_id, token = re.search(r"/pagos/(\w+)\?t=(\w+)", to_pay["text"]).groups()  # type: ignore[union-attr]
     assert citizen.texts("ya pagué")[0].startswith("Todavía no recibo la confirmación del pago de USD 94.00")
-    with httpx.Client(base_url=chasqui.url, timeout=10) as browser:
+    with httpx.Client(base_url=chasqui.url, timeout=10, follow_redirects=True) as browser:
         paid = browser.post(
             f"/pagos/{pago_id}",
             data={"t": token, "numero": "4111 1111 1111 1111", "vencimiento": "12/30", "cvv": "123"},
