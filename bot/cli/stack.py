@@ -24,6 +24,14 @@ from bot.cli.modelo import rasa_env
 from bot.settings import Settings
 
 
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGTERM if `chasqui run` dies without stopping it (killed, terminal closed)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 class StackError(Exception):
     """A process did not start or did not become ready in time."""
 

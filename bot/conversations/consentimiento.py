@@ -43,8 +43,18 @@ class Respuesta(StrEnum):
     OTRA = "otra"
 
 
-def read_answer(text: str) -> Respuesta:
-    """What a message says about consent (a button payload or a typed answer)."""
+_STRICT_YES = re.compile(r"^(si,? )?acepto\.?$")
+_STRICT_NO = re.compile(r"^no acepto\.?$")
+
+
+def read_answer(text: str, *, strict: bool = False) -> Respuesta:
+    """What a message says about consent (a button payload or a typed answer).
+
+    Args:
+        text: the message.
+        strict: only the buttons or «acepto» / «no acepto» count (where the conversation goes on while the
+            question is open, a «sí» is likely the answer to another question).
+    """
     if text == ACCEPT:
         return Respuesta.ACEPTA
     if text == REFUSE:
@@ -52,9 +62,9 @@ def read_answer(text: str) -> Respuesta:
     plain = _plain(text)
     if text == WITHDRAW or _WITHDRAW.search(plain):
         return Respuesta.RETIRA
-    if _YES.match(plain):
+    if (_STRICT_YES if strict else _YES).match(plain):
         return Respuesta.ACEPTA
-    if _NO.match(plain):
+    if (_STRICT_NO if strict else _NO).match(plain):
         return Respuesta.RECHAZA
     return Respuesta.OTRA
 
@@ -65,6 +75,7 @@ class Decision:
 
     forward: bool  # the message may go on to Rasa (or a person)
     texto: str | None = None  # the template to answer with first (None: nothing to say)
+    aviso: str | None = None  # a template to add after the answer (the notice, where service goes on)
     process_pending: int | None = None  # an earlier message, kept until consent, to process now
     valores: dict[str, str] = field(default_factory=dict)  # values of the template
 
@@ -83,8 +94,8 @@ class ConsentGate:
         """Apply the consent rules to one inbound message (records answers; the caller commits)."""
         in_force = await repo.consents_in_force(session=session, conversation_id=conversation.id)
         state = dict(conversation.options or {})
-        answer = read_answer(text)
         required = TRANSFER in self.purposes(conversation.channel)
+        answer = read_answer(text, strict=not required)
 
         async def record(purpose: str, granted: bool) -> None:
             await repo.record_consent(
@@ -102,6 +113,21 @@ class ConsentGate:
             return Decision(forward=False, valores=self._values, texto="consentimiento_retirado")
 
         asked = state.get("consentimiento")
+        if not required:
+            # The web chat: the service rests on the public mission, so it goes on; only analytics waits
+            # for consent, asked once with the notice and recorded when the citizen answers.
+            if asked is None and not in_force:
+                state["consentimiento"] = {"preguntado": True}
+                conversation.options = state
+                return Decision(forward=True, aviso="aviso_privacidad_web", valores=self._values)
+            if answer in (Respuesta.ACEPTA, Respuesta.RECHAZA):
+                granted = answer is Respuesta.ACEPTA
+                await record(ANALYTICS, granted)
+                state.pop("consentimiento", None)
+                conversation.options = state or None
+                texto = "consentimiento_aceptado" if granted else "consentimiento_rechazado_web"
+                return Decision(forward=False, texto=texto, valores=self._values)
+            return Decision(forward=True)
         if asked is None and not in_force:
             # First contact: keep this message, show the notice and ask.
             state["consentimiento"] = {"pendiente": message_id}

@@ -272,6 +272,8 @@ class ConversationRouter:
                 bound.warning("rasa.empty_reply")
                 replies = [self._texto("respuesta_vacia")]
         visible, handoffs, secret = split_signals(replies)
+        if decision is not None and decision.aviso:  # the privacy notice, after the first answer
+            visible.append(self._texto(decision.aviso, **decision.valores))
         await self._store_answer(message_id, visible, handoffs, secret)
         bound.info("inbound.answered", replies=len(visible), handoffs=len(handoffs))
         if self._privacy is not None and any((r.custom or {}).get("privacidad") == "borrar" for r in replies):

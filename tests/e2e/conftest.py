@@ -42,10 +42,13 @@ class Chasqui:
         """A new citizen on the web chat; by default past the privacy notice of first contact."""
         citizen = Citizen(self.url, f"web:e2e-{uuid.uuid4().hex[:12]}")
         if consented:
-            [notice] = citizen.says("hola")
-            assert notice["text"].startswith("Antes de empezar: Chasqui es el asistente del Gobierno del Ecuador.")
+            first = citizen.says("hola")
+            assert first[-1]["text"].startswith("Sobre sus datos: usamos sus mensajes solo para atender"), first
             answers = citizen.texts("/consentimiento_acepto")
-            assert answers[0].startswith("Gracias, quedó registrado."), answers
+            assert answers == [
+                "Gracias, quedó registrado. Puede retirar su consentimiento cuando quiera escribiendo "
+                "«retirar consentimiento»."
+            ], answers
         return citizen
 
 

@@ -15,23 +15,26 @@ from tests.e2e.conftest import Chasqui
 pytestmark = pytest.mark.conversation
 
 
+def test_hola_gets_the_menu_and_then_the_privacy_notice(chasqui: Chasqui) -> None:
+    [greeting, notice] = chasqui.citizen(consented=False).says("hola")
+    assert greeting["text"].startswith("¡Hola! Soy Chasqui, el asistente virtual del Gobierno del Ecuador.")
+    assert notice["text"].startswith("Sobre sus datos: usamos sus mensajes solo para atender sus trámites")
+    assert [b["payload"] for b in notice["buttons"]] == ["/consentimiento_acepto", "/consentimiento_rechazo"]
+
+
 def test_consent_given_then_withdrawn(chasqui: Chasqui) -> None:
     citizen = chasqui.citizen(consented=False)
-    [notice] = citizen.says("buenas tardes")
-    assert notice["text"].startswith("Antes de empezar: Chasqui es el asistente del Gobierno del Ecuador.")
-    assert citizen.texts("quiero mi partida")[0].startswith("Para seguir necesito su respuesta")
-    given = citizen.texts("sí, acepto")
-    assert given[0].startswith("Gracias, quedó registrado.")
-    assert given[1].startswith("¡Hola! Soy Chasqui")  # the first message, answered once consent was given
+    citizen.says("buenas tardes")
+    assert citizen.texts("cuéntame un chiste")[0].startswith("Disculpe, con eso no puedo ayudarle.")  # goes on
+    assert citizen.texts("sí, acepto")[0].startswith("Gracias, quedó registrado.")
     assert citizen.texts("retirar consentimiento")[0].startswith("Listo, retiré su consentimiento")
 
 
 def test_consent_refused_on_the_web_still_serves(chasqui: Chasqui) -> None:
     citizen = chasqui.citizen(consented=False)
     citizen.says("hola")
-    refused = citizen.texts("no, gracias")
-    assert refused[0] == "Entendido, no usaremos sus datos para estadísticas. Seguimos."
-    assert refused[1].startswith("¡Hola! Soy Chasqui")
+    assert citizen.texts("no acepto") == ["Entendido, no usaremos sus datos para estadísticas."]
+    assert citizen.texts("hola")[0].startswith("¡Hola! Soy Chasqui")
 
 
 def test_a_copy_of_my_data(chasqui: Chasqui) -> None:

@@ -51,33 +51,29 @@ def ledger(settings: Settings) -> list[tuple[str, bool, str, str]]:
     return asyncio.run(_read())
 
 
-def test_first_contact_shows_the_notice_and_nothing_reaches_rasa_until_an_answer(
+def test_on_the_web_the_first_answer_comes_with_the_notice_and_analytics_waits_for_consent(
     consenting: TestClient, fake_rasa: FakeRasa, settings: Settings
 ) -> None:
-    [notice] = post(consenting, "hola")
-    assert notice["text"].startswith("Antes de empezar: Chasqui es el asistente del Gobierno del Ecuador.")
+    [greeting, notice] = post(consenting, "hola")
+    assert greeting["text"].startswith("¡Hola! Soy Chasqui")  # the service rests on the public mission
+    assert notice["text"].startswith("Sobre sus datos: usamos sus mensajes solo para atender sus trámites")
     assert "http://127.0.0.1:8000/privacidad" in notice["text"]
     assert [b["payload"] for b in notice["buttons"]] == ["/consentimiento_acepto", "/consentimiento_rechazo"]
-    assert post(consenting, "quiero mi partida")[0]["text"].startswith("Para seguir necesito su respuesta")
-    assert fake_rasa.received == []
+    assert ledger(settings) == []  # silence is not consent
+    post(consenting, "sí")  # a «sí» to something else is not consent
     assert ledger(settings) == []
-
-    accepted = post(consenting, "/consentimiento_acepto")
-    assert accepted[0]["text"].startswith("Gracias, quedó registrado.")
-    assert accepted[1]["text"].startswith("¡Hola! Soy Chasqui")  # the first message, answered now
-    assert [r["message"] for r in fake_rasa.received] == ["hola"]
+    assert post(consenting, "/consentimiento_acepto")[0]["text"].startswith("Gracias, quedó registrado.")
     assert ledger(settings) == [("analitica", True, "2026-11-27", "web")]
-    post(consenting, "gracias")
-    assert [r["message"] for r in fake_rasa.received] == ["hola", "gracias"]
+    assert [r["message"] for r in fake_rasa.received] == ["hola", "sí"]  # the consent answer stays in the gateway
 
 
 def test_refusing_analytics_on_the_web_still_serves_and_withdrawal_is_recorded(
     consenting: TestClient, fake_rasa: FakeRasa, settings: Settings
 ) -> None:
     post(consenting, "hola")
-    refused = post(consenting, "no")
-    assert refused[0]["text"] == "Entendido, no usaremos sus datos para estadísticas. Seguimos."
-    assert [r["message"] for r in fake_rasa.received] == ["hola"]
+    assert post(consenting, "no acepto")[0]["text"] == "Entendido, no usaremos sus datos para estadísticas."
+    post(consenting, "gracias")
+    assert [r["message"] for r in fake_rasa.received] == ["hola", "gracias"]
     withdrawn = post(consenting, "quiero retirar mi consentimiento")
     assert withdrawn[0]["text"].startswith("Listo, retiré su consentimiento")
     assert ledger(settings) == [("analitica", False, "2026-11-27", "web"), ("analitica", False, "2026-11-27", "web")]
@@ -88,6 +84,7 @@ def test_refusing_analytics_on_the_web_still_serves_and_withdrawal_is_recorded(
     [
         ("/consentimiento_acepto", Respuesta.ACEPTA),
         ("Sí, acepto", Respuesta.ACEPTA),
+        ("claro que sí", Respuesta.ACEPTA),
         ("acepto", Respuesta.ACEPTA),
         ("No acepto", Respuesta.RECHAZA),
         ("/consentimiento_rechazo", Respuesta.RECHAZA),
@@ -97,6 +94,13 @@ def test_refusing_analytics_on_the_web_still_serves_and_withdrawal_is_recorded(
 )
 def test_answers_are_read_from_buttons_and_words(text: str, answer: Respuesta) -> None:
     assert read_answer(text) == answer
+
+
+def test_where_the_conversation_goes_on_only_explicit_answers_count() -> None:
+    assert read_answer("sí", strict=True) == Respuesta.OTRA
+    assert read_answer("no", strict=True) == Respuesta.OTRA
+    assert read_answer("Acepto", strict=True) == Respuesta.ACEPTA
+    assert read_answer("no acepto", strict=True) == Respuesta.RECHAZA
 
 
 async def test_on_messaging_channels_a_refused_transfer_closes_the_channel_until_accepted(
