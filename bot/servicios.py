@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import structlog
 
-from bot.catalogo import Catalogo, load_catalogo
 from bot.documents.runtime import Documents, build_documents
 from bot.documents.settings import document_settings_from
 from bot.identity.boveda import VaultClient
@@ -47,7 +46,6 @@ class Servicios:
     identidad: IdentityService
     registros: Registros
     documents: Documents
-    catalogo: Catalogo
     solicitudes: SolicitudesService
     pagos: PagosService
     privacidad: PrivacyService
@@ -103,7 +101,6 @@ async def build_servicios(settings: Settings) -> Servicios:
         identidad=identidad,
         registros=registros,
         documents=documents,
-        catalogo=load_catalogo(settings.project_dir / "data" / "catalogo.yml"),
         solicitudes=SolicitudesService(sessions=sessions, protector=protector),
         pagos=build_pagos(settings, sessions),
         privacidad=build_privacy(settings, sessions, documents),

@@ -1,4 +1,5 @@
 """Custom Rasa actions, served by the rasa-sdk action server (`chasqui actions`).
 
-One module per trámite; actions read slots, call one service, utter by template name, return events.
+Conversation-wide actions live here; each trámite's actions live in its package
+(`bot/tramites/<clave>/actions.py`); `registered.py` imports them so that rasa-sdk registers them.
 """

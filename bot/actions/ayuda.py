@@ -1,5 +1,5 @@
-"""`ayuda`: the menu of services, written from the catalogue (`data/catalogo.yml`) so that fees,
-institutions and buttons stay in one place."""
+"""`ayuda`: the menu of services, written from the trámites' declarations (`bot.tramites.registry`) so that
+fees, institutions and buttons stay in one place."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.runtime import say, services, textos
+from bot.actions.runtime import say, textos
+from bot.tramites import registry
 
 
 class ActionAyuda(Action):
@@ -16,10 +17,9 @@ class ActionAyuda(Action):
         return "action_ayuda"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        catalogo = (await services()).catalogo
         lines = []
         buttons = []
-        for servicio in catalogo.servicios.values():
+        for servicio in registry.TRAMITES:
             costo = (
                 textos().render("ayuda_costo", monto=f"{servicio.costo_usd:.2f}").text
                 if servicio.costo_usd

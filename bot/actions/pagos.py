@@ -11,12 +11,13 @@ from bot.actions.runtime import say, services
 from bot.actions.tramites import deliver_documents
 from bot.servicios import Servicios
 from bot.storage.models_tramites import EstadoSolicitud
+from bot.tramites import registry
 
 
 def _sin_documento(s: Servicios, tramite: str) -> bool:
     """Trámites whose payment is the end of it (fines): nothing is issued afterwards."""
-    servicio = s.catalogo.servicios.get(tramite)
-    return servicio is not None and servicio.documento is None
+    declared = registry.by_clave(tramite)
+    return declared is not None and declared.documento is None
 
 
 class ActionConfirmarPago(Action):

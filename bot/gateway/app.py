@@ -20,7 +20,6 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.catalogo import load_catalogo
 from bot.channels.base import ChannelAdapter, ChannelRegistry, InvalidPayload
 from bot.channels.telegram.adapter import TelegramAdapter
 from bot.channels.web.adapter import WebAdapter
@@ -53,6 +52,7 @@ from bot.settings import Settings, load_settings
 from bot.storage import console as console_repo
 from bot.storage.db import create_engine, session_factory
 from bot.textos import load_textos
+from bot.tramites import registry
 from bot.tramites.pagos import PagosService, build_pagos
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -169,9 +169,7 @@ def create_app(
             vault = await _vault(settings, stack)
             # --- handoff and console: teams and hours from data/consola; events feed the console's SSE.
             data_dir = settings.project_dir / "data"
-            equipos = await asyncio.to_thread(
-                lambda: load_equipos(data_dir / "consola", catalogo=load_catalogo(data_dir / "catalogo.yml"))
-            )
+            equipos = await asyncio.to_thread(lambda: load_equipos(data_dir / "consola", tramites=registry.TRAMITES))
             bus = EventBus()
             handoff = HandoffService(equipos=equipos, textos=textos, bus=bus)
             privacy = build_privacy(settings, sessions, documents)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.catalogo import Catalogo
+from bot.tramites.declaration import Tramite
 
 DAYS = ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo")
 DEFAULT_TEAM = "general"
@@ -147,12 +147,12 @@ def _dates(values: Any, where: str) -> frozenset[date]:
     return frozenset(days)
 
 
-def load_equipos(directory: Path, *, catalogo: Catalogo | None = None) -> Equipos:
+def load_equipos(directory: Path, *, tramites: Iterable[Tramite] = ()) -> Equipos:
     """Read and check `equipos.yml`, `horarios.yml`, `feriados.yml` and `respuestas.yml` of ``directory``.
 
     Args:
         directory: usually ``data/consola``.
-        catalogo: the service catalogue; its services' forms (``<servicio>_form``) become resumable.
+        tramites: the declared trámites; their forms become resumable.
 
     Raises:
         ConfigError: a file is missing or malformed, or a team names an unknown schedule.
@@ -192,9 +192,9 @@ def load_equipos(directory: Path, *, catalogo: Catalogo | None = None) -> Equipo
         raise ConfigError(f"equipos.yml must define the {DEFAULT_TEAM!r} team")
 
     forms: dict[str, Resumable] = {}
-    if catalogo is not None:
-        for servicio in catalogo.servicios.values():
-            forms[f"{servicio.clave}_form"] = Resumable(intent=servicio.intent, nombre=servicio.nombre)
+    for tramite in tramites:
+        if tramite.formulario:
+            forms[tramite.formulario] = Resumable(intent=tramite.intent, nombre=tramite.nombre)
     for form, entry in (raw_teams.get("formularios") or {}).items():
         forms[str(form)] = Resumable(intent=str(entry["intent"]), nombre=str(entry["nombre"]))
 

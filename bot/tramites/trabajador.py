@@ -4,32 +4,21 @@ notification that tells the citizen when one completes (the gateway delivers it 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 
 import structlog
 
 from bot.servicios import Servicios
 from bot.storage.models_tramites import EstadoSolicitud
-from bot.tramites import antecedentes_penales, certificado_nacimiento, certificado_votacion, multas
-from bot.tramites.solicitudes import Solicitud
+from bot.tramites import registry
 
 log = structlog.get_logger(__name__)
-
-# What processes each trámite again; every module exposes `procesar(servicios, solicitud, cedula)`.
-Procesar = Callable[[Servicios, Solicitud, str], Awaitable[object]]
-PROCESADORES: dict[str, Procesar] = {
-    antecedentes_penales.TRAMITE: antecedentes_penales.procesar,
-    certificado_nacimiento.TRAMITE: certificado_nacimiento.procesar,
-    certificado_votacion.TRAMITE: certificado_votacion.procesar,
-    multas.TRAMITE: multas.procesar,
-}
 
 
 async def retry_due(s: Servicios) -> int:
     """Process every application whose retry is due; returns how many completed."""
     completed = 0
     for solicitud, cedula in await s.solicitudes.pendientes_de_reintento():
-        procesar = PROCESADORES.get(solicitud.tramite)
+        procesar = registry.processor(solicitud.tramite)
         if procesar is None:
             continue
         try:

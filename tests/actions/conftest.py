@@ -15,7 +15,6 @@ import httpx
 import pytest
 
 from bot.actions.runtime import use_services
-from bot.catalogo import load_catalogo
 from bot.documents.runtime import Documents, build_documents
 from bot.documents.settings import document_settings_from
 from bot.identity.boveda import VaultClient
@@ -99,7 +98,6 @@ async def world(tmp_path: Path, keys_dir: Path) -> AsyncIterator[World]:
         ),
         registros=registros,
         documents=documents,
-        catalogo=load_catalogo(settings.project_dir / "data" / "catalogo.yml"),
         solicitudes=SolicitudesService(sessions=sessions, protector=protector_from(settings)),
         pagos=build_pagos(settings, sessions),
         privacidad=build_privacy(settings, sessions, documents),

@@ -8,7 +8,7 @@ from typing import Any
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.antecedentes_penales import (
+from bot.tramites.antecedentes_penales.actions import (
     ActionIniciarAntecedentesPenales,
     ActionSolicitarAntecedentesPenales,
     ValidateAntecedentesPenalesForm,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.ayuda import ActionAyuda
+from bot.tramites.registry import TRAMITES
 from tests.actions.builders import tracker
 from tests.actions.conftest import World
 
@@ -16,7 +17,4 @@ async def test_the_menu_comes_from_the_catalogue(world: World) -> None:
     assert menu["plantilla"] == "ayuda_menu"
     assert "• Certificado de nacimiento (Registro Civil), USD 5.00" in menu["text"]
     assert "• Certificado de antecedentes penales (Ministerio del Interior), gratis" in menu["text"]
-    catalogo = world.services.catalogo
-    assert [b["payload"] for b in menu["buttons"]] == [f"/{s.intent}" for s in catalogo.servicios.values()] + [
-        "/verificar_documento"
-    ]
+    assert [b["payload"] for b in menu["buttons"]] == [f"/{s.intent}" for s in TRAMITES] + ["/verificar_documento"]

@@ -8,13 +8,13 @@ from typing import Any
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.certificado_nacimiento import (
+from bot.actions.pagos import ActionConfirmarPago
+from bot.storage import tramites as repo
+from bot.tramites.certificado_nacimiento.actions import (
     ActionAskNacimientoPara,
     ActionSolicitarCertificadoNacimiento,
     ValidateCertificadoNacimientoForm,
 )
-from bot.actions.pagos import ActionConfirmarPago
-from bot.storage import tramites as repo
 from bot.tramites.trabajador import retry_due
 from tests.actions.builders import tracker
 from tests.actions.conftest import World

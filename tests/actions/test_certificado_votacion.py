@@ -9,16 +9,16 @@ from typing import Any
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.certificado_votacion import (
+from bot.actions.pagos import ActionConfirmarPago
+from bot.storage import documents as documents_repo
+from bot.storage import tramites as repo
+from bot.storage.models import utcnow
+from bot.tramites.certificado_votacion.actions import (
     ActionAskConfirmarVotacion,
     ActionIniciarCertificadoVotacion,
     ActionSolicitarCertificadoVotacion,
     ValidateCertificadoVotacionForm,
 )
-from bot.actions.pagos import ActionConfirmarPago
-from bot.storage import documents as documents_repo
-from bot.storage import tramites as repo
-from bot.storage.models import utcnow
 from bot.tramites.trabajador import retry_due
 from tests.actions.builders import tracker, user
 from tests.actions.conftest import World, sandbox_fallas

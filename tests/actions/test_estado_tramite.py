@@ -9,16 +9,16 @@ from typing import Any
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.estado_tramite import (
+from bot.documents.service import Holder
+from bot.documents.templates import DocumentKind
+from bot.storage.models_tramites import EstadoSolicitud
+from bot.tramites.estado_tramite.actions import (
     ActionAskNumeroTramite,
     ActionIniciarEstadoTramite,
     ActionMostrarEstadoTramite,
     ValidateEstadoTramiteForm,
     numero_en,
 )
-from bot.documents.service import Holder
-from bot.documents.templates import DocumentKind
-from bot.storage.models_tramites import EstadoSolicitud
 from bot.tramites.solicitudes import Solicitud
 from tests.actions.builders import tracker, user
 from tests.actions.conftest import World

@@ -8,7 +8,6 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.cedula_digital import ActionVerCedulaDigital
 from bot.actions.identidad import (
     ActionAskCodigoDactilar,
     ActionCerrarSesion,
@@ -17,6 +16,7 @@ from bot.actions.identidad import (
     ValidateIdentidadForm,
     cedula_problem,
 )
+from bot.tramites.cedula_digital.actions import ActionVerCedulaDigital
 from tests.actions.builders import tracker, user
 from tests.actions.conftest import World, sandbox_fallas
 

@@ -10,8 +10,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.identidad import ActionIdentidadVerificada
-from bot.actions.licencia import ActionConsultarLicencia
-from bot.tramites import licencia as tramite
+from bot.tramites.licencia import service as tramite
+from bot.tramites.licencia.actions import ActionConsultarLicencia
 from tests.actions.builders import tracker
 from tests.actions.conftest import World, sandbox_fallas
 

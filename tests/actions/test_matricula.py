@@ -10,14 +10,14 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.matricula import (
+from bot.tramites.matricula.actions import (
     FIN,
     ActionAskMatriculaPlaca,
     ActionConsultarMatricula,
     ActionIniciarMatricula,
     ValidateMatriculaForm,
 )
-from bot.tramites.matricula import mes_por_placa, placa_en
+from bot.tramites.matricula.service import mes_por_placa, placa_en
 from tests.actions.builders import tracker, user
 from tests.actions.conftest import World, sandbox_fallas
 

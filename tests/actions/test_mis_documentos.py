@@ -10,7 +10,9 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.mis_documentos import (
+from bot.documents.service import Holder, utcnow
+from bot.documents.templates import DocumentKind
+from bot.tramites.mis_documentos.actions import (
     ActionAskDocumentoElegido,
     ActionEntregarMisDocumentos,
     ActionIniciarMisDocumentos,
@@ -18,8 +20,6 @@ from bot.actions.mis_documentos import (
     ValidateMisDocumentosForm,
     elegir,
 )
-from bot.documents.service import Holder, utcnow
-from bot.documents.templates import DocumentKind
 from tests.actions.builders import tracker, user
 from tests.actions.conftest import World
 from tests.documents.builders import FIELDS

@@ -12,7 +12,12 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.multas import (
+from bot.servicios import Servicios
+from bot.storage import tramites as repo
+from bot.storage.models import utcnow
+from bot.storage.models_tramites import EstadoSolicitud
+from bot.tramites.multas import service as tramite
+from bot.tramites.multas.actions import (
     FIN,
     NINGUNA,
     ActionAskMultasConfirmar,
@@ -22,11 +27,6 @@ from bot.actions.multas import (
     ActionPagarMultas,
     ValidateMultasForm,
 )
-from bot.servicios import Servicios
-from bot.storage import tramites as repo
-from bot.storage.models import utcnow
-from bot.storage.models_tramites import EstadoSolicitud
-from bot.tramites import multas as tramite
 from bot.tramites.trabajador import retry_due
 from tests.actions.builders import tracker, user
 from tests.actions.conftest import World, sandbox_fallas

@@ -9,8 +9,8 @@ from typing import Any
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.puntos_licencia import ActionConsultarPuntosLicencia
-from bot.tramites.puntos_licencia import descuentos
+from bot.tramites.puntos_licencia.actions import ActionConsultarPuntosLicencia
+from bot.tramites.puntos_licencia.service import descuentos
 from integrations.registros.tipos import Citacion, EstadoCitacion
 from tests.actions.builders import tracker
 from tests.actions.conftest import World, sandbox_fallas

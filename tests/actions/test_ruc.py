@@ -7,7 +7,7 @@ from typing import Any
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.ruc import ActionConsultarRuc, mask_ruc
+from bot.tramites.ruc.actions import ActionConsultarRuc, mask_ruc
 from tests.actions.builders import tracker
 from tests.actions.conftest import World, sandbox_fallas
 

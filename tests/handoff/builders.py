@@ -6,14 +6,14 @@ import dataclasses
 from datetime import datetime, time
 from pathlib import Path
 
-from bot.catalogo import load_catalogo
 from bot.handoff.equipos import Equipos, Interval, load_equipos
+from bot.tramites.registry import TRAMITES
 
 PROJECT = Path(__file__).resolve().parent.parent.parent
 
 
 def shipped_equipos() -> Equipos:
-    return load_equipos(PROJECT / "data" / "consola", catalogo=load_catalogo(PROJECT / "data" / "catalogo.yml"))
+    return load_equipos(PROJECT / "data" / "consola", tramites=TRAMITES)
 
 
 def always_open(equipos: Equipos) -> Equipos:

@@ -91,10 +91,9 @@ def test_catalogue_forms_can_be_resumed_with_their_intent() -> None:
 
 
 def test_every_team_of_the_catalogue_exists() -> None:
-    import yaml
+    from bot.tramites.registry import TRAMITES
 
-    catalogue = yaml.safe_load((PROJECT / "data" / "catalogo.yml").read_text(encoding="utf-8"))
-    teams = {entry["equipo"] for entry in catalogue["servicios"].values()}
+    teams = {tramite.equipo for tramite in TRAMITES}
     assert teams - set(shipped_equipos().teams) == set()
     assert set(shipped_equipos().teams) == {"general", "registro_civil", "ant", "ministerio_interior", "cne", "sri"}
     assert shipped_equipos().holidays >= {date(2026, 12, 25), date(2027, 1, 1)}

@@ -10,7 +10,6 @@ from pathlib import Path
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select, text
 
-from bot.actions.antecedentes_penales import ActionSolicitarAntecedentesPenales
 from bot.actions.privacidad import ActionBorrarMisDatos, ActionExportarMisDatos
 from bot.privacy.derechos import PrivacyService, Retention
 from bot.settings import async_database_url
@@ -20,6 +19,7 @@ from bot.storage.models import Conversation, Message, utcnow
 from bot.storage.models_documents import Document
 from bot.storage.models_privacidad import PurgeLog
 from bot.storage.models_tramites import Application, Payment
+from bot.tramites.antecedentes_penales.actions import ActionSolicitarAntecedentesPenales
 from tests.actions.builders import tracker
 from tests.actions.conftest import World, keys_dir, world  # noqa: F401 - fixtures
 

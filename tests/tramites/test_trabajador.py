@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.antecedentes_penales import ActionSolicitarAntecedentesPenales
 from bot.storage import tramites as repo
 from bot.storage.models import utcnow
+from bot.tramites.antecedentes_penales.actions import ActionSolicitarAntecedentesPenales
 from bot.tramites.trabajador import retry_due
 from tests.actions.builders import tracker
 from tests.actions.conftest import World, keys_dir, sandbox_fallas, world  # noqa: F401 - fixtures

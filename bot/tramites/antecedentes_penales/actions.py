@@ -1,0 +1,125 @@
+"""`solicitar_antecedentes_penales`: identity, the reason, a summary to confirm, then the certificate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.identidad import VIGENTE, register_resume, require_identity
+from bot.actions.runtime import say, services
+from bot.actions.tramites import confirmation, deliver_documents, said_no_to_confirmation
+from bot.documents.service import document_payloads
+from bot.privacy.redaction import mask_cedula
+from bot.storage.models_tramites import EstadoSolicitud
+from bot.tramites.antecedentes_penales import service as tramite
+
+FORM = "antecedentes_penales_form"
+SLOTS = ("motivo_consulta", "confirmar_antecedentes")
+
+
+class ActionIniciarAntecedentesPenales(Action):
+    def name(self) -> str:
+        return "action_iniciar_antecedentes_penales"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        gate = await require_identity(
+            dispatcher, tracker, tramite=tramite.CLAVE, servicio="pedir su certificado de antecedentes penales"
+        )
+        return gate if gate is not None else list(VIGENTE)
+
+
+class ValidateAntecedentesPenalesForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_antecedentes_penales_form"
+
+    async def validate_motivo_consulta(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        motivo = " ".join(str(value or "").split())
+        if len(motivo) < tramite.MOTIVO_MINIMO:
+            say(dispatcher, "antecedentes_motivo_corto", minimo=tramite.MOTIVO_MINIMO)
+            return {"motivo_consulta": None}
+        return {"motivo_consulta": motivo[:200]}
+
+    async def validate_confirmar_antecedentes(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        answer = confirmation(value)
+        if answer is True:
+            return {"confirmar_antecedentes": True}
+        if answer is None:
+            say(dispatcher, "confirmar_si_o_no")
+            return {"confirmar_antecedentes": None}
+        correction = said_no_to_confirmation(tracker)
+        if correction and len(correction) >= tramite.MOTIVO_MINIMO:
+            # "no, es para un viaje al exterior": the rest of the sentence is the corrected reason.
+            return {"motivo_consulta": correction[:200], "confirmar_antecedentes": None}
+        say(dispatcher, "antecedentes_corregir")
+        return {"motivo_consulta": None, "confirmar_antecedentes": None}
+
+
+class ActionAskMotivoConsulta(Action):
+    def name(self) -> str:
+        return "action_ask_motivo_consulta"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        say(dispatcher, "antecedentes_pedir_motivo")
+        return []
+
+
+class ActionAskConfirmarAntecedentes(Action):
+    def name(self) -> str:
+        return "action_ask_confirmar_antecedentes"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        s = await services()
+        identidad = await s.identidad.current(tracker.sender_id)
+        titular = f"{identidad.nombres} ({mask_cedula(identidad.cedula)})" if identidad else "—"
+        say(dispatcher, "antecedentes_resumen", titular=titular, motivo=tracker.get_slot("motivo_consulta") or "")
+        return []
+
+
+async def solicitar(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+    """Submit the application: the form is complete and confirmed."""
+    s = await services()
+    reset = [SlotSet(slot, None) for slot in SLOTS]
+    identidad = await s.identidad.current(tracker.sender_id)
+    if identidad is None:
+        gate = await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio="pedir su certificado")
+        return [*reset, *(gate or [])]
+    solicitud = await s.solicitudes.crear(
+        tramite=tramite.CLAVE,
+        conversation_id=tracker.sender_id,
+        cedula=identidad.cedula,
+        datos={"motivo": tracker.get_slot("motivo_consulta")},
+    )
+    resultado = await tramite.procesar(s, solicitud, identidad.cedula)
+    numero = resultado.solicitud.numero
+    if resultado.estado is EstadoSolicitud.EMITIDA and resultado.documento is not None:
+        say(
+            dispatcher,
+            "antecedentes_emitido_con_registro" if resultado.registra else "antecedentes_emitido",
+            numero=numero,
+            codigo=resultado.documento.verification_code,
+        )
+        deliver_documents(dispatcher, document_payloads(resultado.documento))
+    elif resultado.estado is EstadoSolicitud.EN_PROCESO:
+        say(dispatcher, "tramite_pendiente_registro", numero=numero, institucion="el Ministerio del Interior")
+    else:
+        say(dispatcher, "antecedentes_rechazado", numero=numero)
+    return reset
+
+
+class ActionSolicitarAntecedentesPenales(Action):
+    def name(self) -> str:
+        return "action_solicitar_antecedentes_penales"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return await solicitar(dispatcher, tracker, domain)
+
+
+register_resume(tramite.CLAVE, FORM)

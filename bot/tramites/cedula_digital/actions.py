@@ -1,0 +1,78 @@
+"""`ver_cedula_digital`: the citizen's identity data now, and the signed digital cédula (PDF + image)."""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.identidad import VIGENTE, register_resume, require_identity
+from bot.actions.runtime import say, services
+from bot.documents.service import Holder, document_payloads
+from bot.documents.templates import DocumentKind
+from bot.privacy.redaction import mask_cedula
+from bot.tramites.cedula_digital import TRAMITE
+from integrations.registros.errores import NotFound, Unavailable
+
+
+def _fecha(value: object) -> str:
+    return value.strftime("%d/%m/%Y") if hasattr(value, "strftime") else "—"
+
+
+async def mostrar_cedula_digital(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+) -> list[EventType]:
+    s = await services()
+    identidad = await s.identidad.current(tracker.sender_id)
+    if identidad is None:  # the link expired between the check and now: prove it again
+        return (
+            await require_identity(dispatcher, tracker, tramite=TRAMITE.clave, servicio="ver su cédula digital")
+        ) or []
+    try:
+        persona = await s.registros.registro_civil.consultar_ciudadano(identidad.cedula)
+    except (Unavailable, NotFound):
+        say(dispatcher, "registro_no_disponible", institucion="el Registro Civil")
+        return []
+    say(
+        dispatcher,
+        "cedula_digital_datos",
+        nombre=persona.nombre.title(),
+        cedula=mask_cedula(persona.cedula),
+        nacimiento=_fecha(persona.fecha_nacimiento),
+        lugar=(persona.lugar_nacimiento or "—").title(),
+        nacionalidad=(persona.nacionalidad or "—").title(),
+        estado_civil=(persona.estado_civil or "—").title(),
+        expedicion=_fecha(persona.fecha_cedulacion),
+        expiracion=_fecha(persona.fecha_expiracion),
+    )
+    issued = await s.documents.issuer.issue(
+        DocumentKind.CEDULA_DIGITAL,
+        Holder(cedula=persona.cedula, name=persona.nombre.title()),
+        {
+            "fecha_nacimiento": _fecha(persona.fecha_nacimiento),
+            "lugar_nacimiento": (persona.lugar_nacimiento or "—").title(),
+            "nacionalidad": (persona.nacionalidad or "—").title(),
+            "sexo": (persona.sexo or "—").title(),
+            "estado_civil": (persona.estado_civil or "—").title(),
+        },
+        conversation_id=tracker.sender_id,
+    )
+    say(dispatcher, "cedula_digital_documento", codigo=issued.verification_code, url=issued.verification_url)
+    for payload in document_payloads(issued):
+        dispatcher.utter_message(json_message=payload)
+    return []
+
+
+class ActionVerCedulaDigital(Action):
+    def name(self) -> str:
+        return "action_ver_cedula_digital"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        gate = await require_identity(dispatcher, tracker, tramite=TRAMITE.clave, servicio="ver su cédula digital")
+        if gate is not None:
+            return gate
+        return [*VIGENTE, *(await mostrar_cedula_digital(dispatcher, tracker, domain))]
+
+
+register_resume(TRAMITE.clave, mostrar_cedula_digital)

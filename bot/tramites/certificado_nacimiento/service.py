@@ -1,0 +1,81 @@
+"""Certificado de nacimiento: for the citizen or a minor child registered with them as parent; USD 5."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from bot.documents.service import Holder, IssuedDocument
+from bot.documents.templates import DocumentKind
+from bot.servicios import Servicios
+from bot.storage.models_tramites import EstadoSolicitud
+from bot.tramites.certificado_nacimiento import TRAMITE
+from bot.tramites.solicitudes import Solicitud
+from integrations.registros.errores import NotFound, Rejected, Unavailable
+from integrations.registros.tipos import Ciudadano
+
+CLAVE = TRAMITE.clave
+COSTO = TRAMITE.costo_usd
+PROPIO = "propio"
+
+
+@dataclass(frozen=True)
+class Resultado:
+    estado: EstadoSolicitud
+    solicitud: Solicitud
+    documento: IssuedDocument | None = None
+
+
+def menores(hijos: tuple[Ciudadano, ...], hoy: date) -> list[Ciudadano]:
+    """The children who are still minors (the trámite is for the citizen or a minor child)."""
+    return [h for h in hijos if h.es_menor(hoy)]
+
+
+def _fecha(value: date | None) -> str:
+    return value.strftime("%d/%m/%Y") if value else "—"
+
+
+async def titular(s: Servicios, cedula_solicitante: str, para: str) -> Ciudadano:
+    """Whose certificate it is: the applicant (``propio``) or one of their minor children (``hijo:<n>``)."""
+    if para == PROPIO:
+        return await s.registros.registro_civil.consultar_ciudadano(cedula_solicitante)
+    index = int(para.removeprefix("hijo:"))
+    hijos = menores(await s.registros.registro_civil.hijos(cedula_solicitante), date.today())
+    return hijos[index]
+
+
+async def procesar(s: Servicios, solicitud: Solicitud, cedula: str) -> Resultado:
+    """After payment: read the birth record and issue the certificate (retried later on an outage)."""
+    solicitud = await s.solicitudes.cambiar_estado(solicitud.id, EstadoSolicitud.EN_PROCESO)
+    try:
+        persona = await titular(s, cedula, str(solicitud.datos["para"]))
+    except Unavailable:
+        return Resultado(
+            EstadoSolicitud.EN_PROCESO,
+            await s.solicitudes.reintentar_despues(solicitud.id, nota="registro_civil_no_disponible"),
+        )
+    except (NotFound, Rejected, IndexError, ValueError):
+        return Resultado(
+            EstadoSolicitud.RECHAZADA,
+            await s.solicitudes.cambiar_estado(solicitud.id, EstadoSolicitud.RECHAZADA, nota="sin_registro"),
+        )
+    await s.solicitudes.cambiar_estado(solicitud.id, EstadoSolicitud.APROBADA)
+    issued = await s.documents.issuer.issue(
+        DocumentKind.CERTIFICADO_NACIMIENTO,
+        Holder(cedula=persona.cedula, name=persona.nombre.title()),
+        {
+            "fecha_nacimiento": _fecha(persona.fecha_nacimiento),
+            "lugar_nacimiento": (persona.lugar_nacimiento or "—").title(),
+            "nombre_padre": (persona.nombre_padre or "—").title(),
+            "nombre_madre": (persona.nombre_madre or "—").title(),
+            "inscripcion": f"Registro {persona.cedula[:2]}-{(persona.fecha_nacimiento or date.today()).year}",
+        },
+        conversation_id=solicitud.conversation_id,
+    )
+    await s.solicitudes.adjuntar_documento(solicitud.id, issued.id)
+    solicitud = await s.solicitudes.cambiar_estado(
+        solicitud.id,
+        EstadoSolicitud.EMITIDA,
+        datos={"codigo_verificacion": issued.verification_code},
+    )
+    return Resultado(EstadoSolicitud.EMITIDA, solicitud, issued)

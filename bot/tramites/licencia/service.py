@@ -1,0 +1,69 @@
+"""Licencia de conducir (ANT): type, validity, points, renewal from 90 days before expiry, the digital licence."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+
+from bot.documents.service import Holder, IssuedDocument
+from bot.documents.templates import DocumentKind
+from bot.servicios import Servicios
+from bot.tramites.licencia import TRAMITE
+from integrations.registros.tipos import Licencia
+
+CLAVE = TRAMITE.clave
+PUNTOS_INICIALES = Decimal(30)
+DIAS_PARA_RENOVAR = 90  # Reglamento LOTTTSV Art. 131: renewal allowed from 90 days before expiry
+# Fees of 2025 (ecuador.md §4.2): non-professional first issue or renewal 68, professional 110.
+COSTO_NO_PROFESIONAL = Decimal("68.00")
+COSTO_PROFESIONAL = Decimal("110.00")
+PROFESIONALES = frozenset({"A1", "C", "C1", "D", "D1", "E", "E1", "G"})
+VALIDEZ_DOCUMENTO = timedelta(days=1825)  # the template's vigencia_dias: five years, as the licence
+NO_CONSTA = "No consta en la ANT"
+
+
+def hoy(s: Servicios) -> date:
+    """Today in Ecuador: the day that decides validity and renewal."""
+    return datetime.now(s.settings.zona_horaria).date()
+
+
+def es_profesional(tipo: str) -> bool:
+    """True for the professional types (A1, C, C1, D, D1, E, E1, G)."""
+    return tipo.upper() in PROFESIONALES
+
+
+def costo_renovacion(tipo: str) -> Decimal:
+    """What renewing a licence of ``tipo`` costs (USD)."""
+    return COSTO_PROFESIONAL if es_profesional(tipo) else COSTO_NO_PROFESIONAL
+
+
+def puede_renovar(licencia: Licencia, dia: date) -> bool:
+    """True from 90 days before expiry on (an expired licence is renewed too)."""
+    return licencia.dias_para_vencer(dia) <= DIAS_PARA_RENOVAR
+
+
+def sin_puntos(licencia: Licencia) -> bool:
+    """At 0 points the holder may not drive."""
+    return licencia.puntos <= 0
+
+
+def puntos_texto(puntos: Decimal) -> str:
+    """``21`` or ``7.5``: points as the citizen reads them."""
+    return str(int(puntos)) if puntos == puntos.to_integral_value() else f"{puntos:.1f}"
+
+
+async def emitir(s: Servicios, licencia: Licencia, titular: Holder, *, conversation_id: str) -> IssuedDocument:
+    """Sign the digital licence; it expires when the licence does (the template's five years end there)."""
+    vence = datetime.combine(licencia.fecha_vencimiento, time(12), tzinfo=UTC)
+    return await s.documents.issuer.issue(
+        DocumentKind.LICENCIA_CONDUCIR,
+        titular,
+        {
+            "categoria": licencia.tipo,
+            "puntos": f"{puntos_texto(licencia.puntos)}/{puntos_texto(PUNTOS_INICIALES)}",
+            "tipo_sangre": NO_CONSTA,
+            "restricciones": NO_CONSTA,
+        },
+        conversation_id=conversation_id,
+        issued_at=min(vence - VALIDEZ_DOCUMENTO, datetime.now(UTC)),
+    )

@@ -1,0 +1,93 @@
+"""Matrícula vehicular (ANT / SRI): a vehicle the citizen owns, the month set by the plate's last digit, the
+amounts due and the status; the signed matrícula when it is up to date."""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, time, timedelta
+
+from bot.documents.service import Holder, IssuedDocument
+from bot.documents.templates import DocumentKind
+from bot.servicios import Servicios
+from bot.tramites.matricula import TRAMITE
+from integrations.registros.tipos import Matricula, Vehiculo
+
+CLAVE = TRAMITE.clave
+# Last digit of the plate → month to register (ecuador.md §4.2); December is for late registrations.
+MES_POR_DIGITO = {1: 2, 2: 3, 3: 4, 4: 5, 5: 6, 6: 7, 7: 8, 8: 9, 9: 10, 0: 11}
+PROVINCIAS = frozenset("ABCEGHIJKLMNOPQRSTUVWXYZ")  # first letter of a plate (D and F are not used)
+VALIDEZ_DOCUMENTO = timedelta(days=365)  # the template's vigencia_dias
+NO_CONSTA = "No consta en la ANT"
+_AUTO = re.compile(r"(?<![A-Z0-9_])([A-Z]{3})-?(\d{3,4})(?![A-Z0-9_])")
+_MOTO = re.compile(r"(?<![A-Z0-9_])([A-Z]{2})(\d{3})([A-Z])(?![A-Z0-9_])")
+
+
+def placa_en(texto: str) -> str | None:
+    """The first plate written in ``texto``, as ``ABC-1234`` (cars) or ``IS123H`` (motorcycles); None if none."""
+    upper = texto.upper()
+    auto, moto = _AUTO.search(upper), _MOTO.search(upper)
+    if auto is not None and (moto is None or auto.start() <= moto.start()):
+        found = f"{auto.group(1)}-{auto.group(2)}"
+    elif moto is not None:
+        found = "".join(moto.groups())
+    else:
+        return None
+    return found if found[0] in PROVINCIAS else None
+
+
+def mismo_vehiculo(a: str, b: str) -> bool:
+    """``ABC-1234`` and ``abc1234`` are the same plate."""
+    return a.replace("-", "").upper() == b.replace("-", "").upper()
+
+
+def propio(vehiculos: Iterable[Vehiculo], placa: str) -> Vehiculo | None:
+    """The citizen's vehicle with ``placa``, or None when the plate is not theirs."""
+    return next((v for v in vehiculos if mismo_vehiculo(v.placa, placa)), None)
+
+
+def ultimo_digito(placa: str) -> int:
+    """The plate's last digit (motorcycles end in a letter: their last digit comes before it)."""
+    return int(next(c for c in reversed(placa) if c.isdigit()))
+
+
+def mes_por_placa(placa: str) -> int:
+    """The month (1–12) to register the vehicle ``placa`` in."""
+    return MES_POR_DIGITO[ultimo_digito(placa)]
+
+
+def vigente_hasta(matricula: Matricula) -> date | None:
+    """The last day of the registration month a year after the last registration (None if never registered)."""
+    if matricula.anio_ultima_matricula is None:
+        return None
+    anio, mes = matricula.anio_ultima_matricula + 1, matricula.mes_matriculacion
+    return date(anio, mes, calendar.monthrange(anio, mes)[1])
+
+
+async def emitir(
+    s: Servicios, matricula: Matricula, titular: Holder, *, conversation_id: str, ahora: datetime
+) -> IssuedDocument:
+    """Sign the matrícula of an up-to-date vehicle; it expires when the next registration is due."""
+    hasta = vigente_hasta(matricula)
+    emitida = ahora
+    if hasta is not None:
+        # The template's validity is fixed (365 days): date it so that it ends with the registration.
+        vence = datetime.combine(hasta, time(23, 59), tzinfo=s.settings.zona_horaria)
+        emitida = min(vence - VALIDEZ_DOCUMENTO, ahora) if vence > ahora else ahora
+    vehiculo = matricula.vehiculo
+    return await s.documents.issuer.issue(
+        DocumentKind.MATRICULA_VEHICULAR,
+        titular,
+        {
+            "placa": vehiculo.placa,
+            "marca": vehiculo.marca,
+            "modelo": vehiculo.modelo,
+            "anio": str(vehiculo.anio),
+            "color": vehiculo.color,
+            "clase": vehiculo.clase,
+            "chasis": NO_CONSTA,
+        },
+        conversation_id=conversation_id,
+        issued_at=emitida.astimezone(UTC),
+    )

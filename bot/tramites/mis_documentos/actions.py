@@ -1,0 +1,257 @@
+"""`mis_documentos`: the documents issued to the citizen; resend one, or give a short-lived link to share it.
+
+The list is numbered newest first and the form keeps only the chosen number ("reenviar:2"): document ids
+never reach the tracker.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.identidad import VIGENTE, register_resume, require_identity
+from bot.actions.runtime import say, services, textos
+from bot.actions.tramites import deliver_documents
+from bot.documents.codes import format_code
+from bot.documents.errors import DocumentNotFound, TemplateError
+from bot.documents.service import IssuedSummary, as_utc, utcnow
+from bot.servicios import Servicios
+from bot.tramites.mis_documentos import TRAMITE
+
+FORM = "mis_documentos_form"
+SLOT = "documento_elegido"
+MOSTRAR = 5  # documents listed, newest first (a phone screen); older ones can still be chosen by number
+NINGUNO = "ninguno"
+REENVIAR, COMPARTIR = "reenviar", "compartir"
+SALIR = ("negar", "agradecer", "despedirse")  # "nada más, gracias" ends the form without a choice
+END = [SlotSet(SLOT, None), SlotSet("requested_slot", None)]
+
+# How citizens name a choice; matched on lower-case text without accents.
+_NUMEROS = {"uno": 1, "dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9}
+_ULTIMO = ("ultimo", "ultima", "reciente")
+_COMPARTIR = ("compart", "enlace", "link")
+_TIPOS = {
+    "votacion": "certificado_votacion",
+    "papeleta": "certificado_votacion",
+    "ruc": "certificado_ruc",
+    "cedula": "cedula_digital",
+    "nacimiento": "certificado_nacimiento",
+    "partida": "certificado_nacimiento",
+    "antecedentes": "certificado_antecedentes_penales",
+    "record": "certificado_antecedentes_penales",
+    "policial": "certificado_antecedentes_penales",
+    "licencia": "licencia_conducir",
+    "matricula": "matricula_vehicular",
+}
+
+
+@dataclass(frozen=True)
+class Eleccion:
+    """What to do with which document of the list (``numero`` 1 is the newest)."""
+
+    accion: str
+    numero: int
+
+    def to_slot(self) -> str:
+        return f"{self.accion}:{self.numero}"
+
+    @classmethod
+    def from_slot(cls, value: Any) -> Eleccion | None:
+        accion, _, numero = str(value or "").partition(":")
+        if accion not in (REENVIAR, COMPARTIR) or not numero.isdigit():
+            return None
+        return cls(accion, int(numero))
+
+
+def _plain(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(c) != "Mn")
+
+
+def elegir(texto: str, tipos: Sequence[str]) -> Eleccion | None:
+    """Read a choice: a number ("2", "el dos"), a kind ("el de votación"), or "el último"; "compartir" shares.
+
+    Args:
+        texto: what the citizen wrote.
+        tipos: the kinds of their documents, newest first (to find "el de votación").
+    """
+    palabras = re.findall(r"[a-z]+|\d+", _plain(texto))
+    accion = COMPARTIR if any(p.startswith(_COMPARTIR) for p in palabras) else REENVIAR
+    for palabra in palabras:
+        if palabra.isdigit():
+            return Eleccion(accion, int(palabra))
+    for palabra in palabras:
+        if palabra in _TIPOS and _TIPOS[palabra] in tipos:
+            return Eleccion(accion, list(tipos).index(_TIPOS[palabra]) + 1)
+    for palabra in palabras:
+        if palabra in _NUMEROS:
+            return Eleccion(accion, _NUMEROS[palabra])
+    if any(p in _ULTIMO for p in palabras):
+        return Eleccion(accion, 1)
+    return None
+
+
+def titulo_documento(s: Servicios, kind: str) -> str:
+    """A document kind as citizens read it: its template's title (``data/plantillas/documentos``)."""
+    try:
+        return s.documents.plantillas.document(kind).title
+    except TemplateError:  # a kind without a template any more: show its code rather than fail the list
+        return kind
+
+
+def _fecha(s: Servicios, moment: datetime) -> str:
+    return as_utc(moment).astimezone(s.settings.zona_horaria).strftime("%d/%m/%Y")
+
+
+def linea(s: Servicios, numero: int, documento: IssuedSummary) -> str:
+    """One line of the list: number, kind, issue date and whether it is still valid."""
+    if documento.revoked:
+        vigencia = textos().render("mis_documentos_revocado_corto").text
+    elif as_utc(documento.expires_at) < utcnow():
+        vigencia = textos().render("mis_documentos_vencido_corto", fecha=_fecha(s, documento.expires_at)).text
+    else:
+        vigencia = textos().render("mis_documentos_vigente_corto", fecha=_fecha(s, documento.expires_at)).text
+    return (
+        textos()
+        .render(
+            "mis_documentos_linea",
+            numero=numero,
+            tipo=titulo_documento(s, documento.kind),
+            emitido=_fecha(s, documento.issued_at),
+            vigencia=vigencia,
+        )
+        .text
+    )
+
+
+async def documentos(tracker: Tracker) -> list[IssuedSummary] | None:
+    """The citizen's documents, newest first; None when the chat is no longer linked to an identity."""
+    s = await services()
+    identidad = await s.identidad.current(tracker.sender_id)
+    if identidad is None:
+        return None
+    return await s.documents.issuer.of_holder(identidad.cedula)
+
+
+class ActionIniciarMisDocumentos(Action):
+    def name(self) -> str:
+        return "action_iniciar_mis_documentos"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        gate = await require_identity(dispatcher, tracker, tramite=TRAMITE.clave, servicio="ver sus documentos")
+        return gate if gate is not None else list(VIGENTE)
+
+
+class ValidateMisDocumentosForm(FormValidationAction):
+    """At activation, a citizen without documents is told so and the form ends; otherwise it asks which one."""
+
+    def name(self) -> str:
+        return "validate_mis_documentos_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if (tracker.active_loop or {}).get("name") != FORM:
+            found = await documentos(tracker)
+            if found is None:
+                say(dispatcher, "mis_documentos_sesion_vencida")
+                return list(END)
+            if not found:
+                say(dispatcher, "mis_documentos_ninguno")
+                return list(END)
+            return [SlotSet(SLOT, None), SlotSet("requested_slot", SLOT)]
+        return list(await super().run(dispatcher, tracker, domain))
+
+    async def validate_documento_elegido(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if ((tracker.latest_message or {}).get("intent") or {}).get("name") in SALIR:
+            return {SLOT: NINGUNO}
+        found = await documentos(tracker) or []
+        eleccion = elegir(str(value or ""), [d.kind for d in found])
+        if eleccion is None:
+            say(dispatcher, "mis_documentos_no_entendido")
+            return {SLOT: None}
+        if not 1 <= eleccion.numero <= len(found):
+            say(dispatcher, "mis_documentos_numero_fuera", numero=eleccion.numero)
+            return {SLOT: None}
+        return {SLOT: eleccion.to_slot()}
+
+
+class ActionAskDocumentoElegido(Action):
+    def name(self) -> str:
+        return "action_ask_documento_elegido"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        s = await services()
+        found = await documentos(tracker) or []
+        shown = found[:MOSTRAR]
+        lineas = "\n".join(linea(s, n, d) for n, d in enumerate(shown, start=1))
+        if len(found) > len(shown):
+            say(dispatcher, "mis_documentos_lista_parcial", lineas=lineas, mostrados=len(shown), total=len(found))
+        else:
+            say(dispatcher, "mis_documentos_lista", lineas=lineas)
+        # One button per listed document, in list order: on WhatsApp option n is document n.
+        buttons = [
+            {"title": textos().render("mis_documentos_boton", numero=n).text, "payload": str(n)}
+            for n in range(1, len(shown) + 1)
+        ]
+        dispatcher.messages[-1]["buttons"] = buttons + dispatcher.messages[-1]["buttons"]
+        return []
+
+
+class ActionEntregarMisDocumentos(Action):
+    """Resend the chosen document or give a share link; clears the form either way."""
+
+    def name(self) -> str:
+        return "action_entregar_mis_documentos"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        reset = [SlotSet(SLOT, None)]
+        value = tracker.get_slot(SLOT)
+        if value == NINGUNO:
+            say(dispatcher, "mis_documentos_fin")
+            return reset
+        eleccion = Eleccion.from_slot(value)
+        found = await documentos(tracker)
+        if eleccion is None or found is None:
+            return reset
+        if not 1 <= eleccion.numero <= len(found):
+            say(dispatcher, "mis_documentos_numero_fuera", numero=eleccion.numero)
+            return reset
+        s = await services()
+        documento = found[eleccion.numero - 1]
+        tipo = titulo_documento(s, documento.kind)
+        if documento.revoked:
+            say(dispatcher, "mis_documentos_revocado", tipo=tipo)
+            return reset
+        try:
+            if eleccion.accion == COMPARTIR:
+                link = await s.documents.issuer.share(documento.id)
+                hora = as_utc(link.expires_at).astimezone(s.settings.zona_horaria).strftime("%H:%M")
+                say(dispatcher, "mis_documentos_compartir", tipo=tipo, enlace=link.url, hora=hora)
+                return reset
+            payloads = await s.documents.issuer.payloads(documento.id)
+        except DocumentNotFound:
+            say(dispatcher, "mis_documentos_no_disponible")
+            return reset
+        vencido = as_utc(documento.expires_at) < utcnow()
+        say(
+            dispatcher,
+            "mis_documentos_reenvio_vencido" if vencido else "mis_documentos_reenvio",
+            tipo=tipo,
+            emitido=_fecha(s, documento.issued_at),
+            vence=_fecha(s, documento.expires_at),
+            codigo=format_code(documento.verification_code),
+        )
+        deliver_documents(dispatcher, payloads)
+        return reset
+
+
+register_resume(TRAMITE.clave, FORM)

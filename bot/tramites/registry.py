@@ -1,0 +1,84 @@
+"""The one list of trámites: the help menu, identity resume, the worker, side questions, the catalogue
+page and the staff console all read `TRAMITES`.
+
+Adding a trámite = one package `bot/tramites/<clave>/` (declaration, service, actions) listed here, plus its
+NLU (`intents/`) and its domain and rules (`dialogs/`).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from bot.tramites import (
+    antecedentes_penales,
+    cedula_digital,
+    certificado_nacimiento,
+    certificado_votacion,
+    estado_tramite,
+    licencia,
+    matricula,
+    mis_documentos,
+    multas,
+    puntos_licencia,
+    ruc,
+)
+from bot.tramites.declaration import Grupo, Tramite
+
+if TYPE_CHECKING:
+    from bot.servicios import Servicios
+    from bot.tramites.solicitudes import Solicitud
+
+# In the order of the help menu, within each group.
+TRAMITES: tuple[Tramite, ...] = (
+    certificado_nacimiento.TRAMITE,
+    antecedentes_penales.TRAMITE,
+    certificado_votacion.TRAMITE,
+    licencia.TRAMITE,
+    puntos_licencia.TRAMITE,
+    multas.TRAMITE,
+    matricula.TRAMITE,
+    cedula_digital.TRAMITE,
+    ruc.TRAMITE,
+    mis_documentos.TRAMITE,
+    estado_tramite.TRAMITE,
+)
+
+_BY_CLAVE = {t.clave: t for t in TRAMITES}
+_BY_INTENT = {t.intent: t for t in TRAMITES}
+if len(_BY_CLAVE) != len(TRAMITES) or len(_BY_INTENT) != len(TRAMITES):
+    raise RuntimeError("two trámites share a clave or an intent")
+
+Procesar = Callable[["Servicios", "Solicitud", str], Awaitable[object]]
+
+
+def by_clave(clave: str | None) -> Tramite | None:
+    return _BY_CLAVE.get(clave or "")
+
+
+def by_intent(intent: str | None) -> Tramite | None:
+    return _BY_INTENT.get(intent or "")
+
+
+def by_form(form: str | None) -> Tramite | None:
+    return next((t for t in TRAMITES if form and t.formulario == form), None)
+
+
+def in_group(grupo: Grupo) -> tuple[Tramite, ...]:
+    return tuple(t for t in TRAMITES if t.grupo is grupo)
+
+
+def processor(clave: str) -> Procesar | None:
+    """What processes an application of ``clave`` again (the worker's retries); None when it has none."""
+    tramite = by_clave(clave)
+    if tramite is None or not tramite.reintentable:
+        return None
+    procesar: Procesar = importlib.import_module(f"{tramite.package}.service").procesar
+    return procesar
+
+
+def import_actions() -> None:
+    """Import every trámite's Rasa actions (the action server registers what is imported)."""
+    for tramite in TRAMITES:
+        importlib.import_module(f"{tramite.package}.actions")
