@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActiveLoop, EventType, SlotSet
+from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, SlotSet, UserUtteranceReverted, UserUttered
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.forms import no_buttons_in_form
 from bot.actions.runtime import say
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -81,3 +82,108 @@ class ActionCancelar(Action):
             SlotSet("requested_slot", None),
             *(SlotSet(slot, None) for slot in form_slots),
         ]
+
+
+def count_intents(tracker: Tracker, intents: frozenset[str]) -> int:
+    """How many of the citizen's messages in this conversation had one of ``intents``."""
+    return sum(
+        1
+        for event in tracker.events
+        if event.get("event") == "user" and ((event.get("parse_data") or {}).get("intent") or {}).get("name") in intents
+    )
+
+
+UPSET = frozenset({"quejarse", "insultar"})
+
+
+def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, *, reason: str, texto: str) -> list[EventType]:
+    """Say ``texto`` and ask the gateway for a person; a form in progress is remembered to resume later."""
+    say(dispatcher, texto)
+    dispatcher.utter_message(json_message=handoff_payload(reason))
+    form = (tracker.active_loop or {}).get("name")
+    if not form:
+        return [ActiveLoop(None)]
+    return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("formulario_interrumpido", form)]
+
+
+class ActionMalestar(Action):
+    """Frustration or an insult: an apology and a person at hand; a second time, or any insult, a person."""
+
+    def name(self) -> str:
+        return "action_malestar"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+        if intent == "insultar":
+            return hand_over(dispatcher, tracker, reason="insulto", texto="malestar_insulto")
+        if count_intents(tracker, UPSET) >= 2:
+            return hand_over(dispatcher, tracker, reason="frustracion", texto="malestar_persona")
+        say(dispatcher, "malestar_disculpa")
+        no_buttons_in_form(dispatcher, tracker)
+        return [SlotSet("oferta", "hablar_con_agente")]
+
+
+class ActionRepetir(Action):
+    """«¿Mande?»: the last thing Chasqui asked, again (inside a form the form asks it again by itself)."""
+
+    def name(self) -> str:
+        return "action_repetir"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        if (tracker.active_loop or {}).get("name"):
+            say(dispatcher, "repetir_en_formulario")
+            return []
+        last = next((e for e in reversed(tracker.events) if e.get("event") == "bot" and e.get("text")), None)
+        if last is None:
+            say(dispatcher, "repetir_nada")
+            return []
+        say(dispatcher, "repetir_en_formulario")
+        buttons = ((last.get("data") or {}).get("buttons")) or []
+        dispatcher.utter_message(text=str(last["text"]), buttons=buttons, plantilla="repetir")
+        return []
+
+
+def offer_still_open(tracker: Tracker) -> str | None:
+    """The intent offered by the bot's latest answer, if the citizen is answering that answer now."""
+    offered = tracker.get_slot("oferta")
+    if not offered:
+        return None
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+        elif event.get("event") == "slot" and event.get("name") == "oferta":
+            return str(offered) if users == 1 and event.get("value") == offered else None
+    return None
+
+
+class ActionAfirmar(Action):
+    """A «sí» outside a form: takes up the offer just made (the next trámite, a person), or asks what to do."""
+
+    def name(self) -> str:
+        return "action_afirmar"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        offered = offer_still_open(tracker)
+        if offered is None:
+            say(dispatcher, "en_que_ayudo")
+            return [SlotSet("oferta", None)]
+        # As if the citizen had tapped the offer's button: the rules of that intent take over.
+        message = {"intent": {"name": offered, "confidence": 1.0}, "entities": [], "text": f"/{offered}"}
+        return [
+            SlotSet("oferta", None),
+            UserUtteranceReverted(),
+            ActionExecuted("action_listen"),
+            UserUttered(f"/{offered}", parse_data=message),
+        ]
+
+
+class ActionNegar(Action):
+    """A «no» outside a form: declines the offer just made, or there was nothing to answer."""
+
+    def name(self) -> str:
+        return "action_negar"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        say(dispatcher, "oferta_rechazada" if offer_still_open(tracker) else "negar")
+        return [SlotSet("oferta", None)]

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, ClassVar
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 from stdnum.ec import ci
 
+from bot.actions.forms import SlotKind, SlotSpec, TramiteForm
 from bot.actions.general import handoff_payload
 from bot.actions.runtime import say, services
 from bot.identity.servicio import Resultado
+from bot.tramites import registry
 
 FORM = "identidad_form"
 DONE = "-"  # what the código dactilar slot holds once the check is over: never the code itself
@@ -64,7 +66,8 @@ async def require_identity(
     """None when this chat has proved its identity; otherwise the events that stop the trámite.
 
     ``identidad: requerida`` makes the rules start `identidad_form`, and the trámite resumes once the
-    identity is proved (`register_resume`); ``identidad: bloqueada`` after too many failed checks.
+    identity is proved (`register_resume`); ``identidad: bloqueada`` after too many failed checks. When the
+    message already carries the cédula, the form goes straight on with it (nothing is asked twice).
     """
     s = await services()
     if await s.identidad.current(tracker.sender_id) is not None:
@@ -73,11 +76,20 @@ async def require_identity(
     if locked is not None:
         say(dispatcher, "identidad_bloqueada", minutos=s.settings.identidad_bloqueo_minutos)
         return [SlotSet("identidad", "bloqueada")]
-    say(dispatcher, "identidad_necesaria", servicio=servicio)
+    given = {str(e.get("entity")) for e in (tracker.latest_message or {}).get("entities") or ()}
+    if "cedula" not in given:
+        say(dispatcher, "identidad_necesaria", servicio=servicio)
+    elif "codigo_dactilar" not in given:
+        say(dispatcher, "identidad_con_cedula", servicio=servicio)
     return [SlotSet("identidad", "requerida"), SlotSet("tramite_pendiente", tramite)]
 
 
-class ValidateIdentidadForm(FormValidationAction):
+class ValidateIdentidadForm(TramiteForm):
+    slots: ClassVar[dict[str, SlotSpec]] = {
+        "cedula": SlotSpec(SlotKind.ENTITY, hint="cedula_ayuda", entity="cedula"),
+        "codigo_dactilar": SlotSpec(SlotKind.SECRET, hint="dactilar_ayuda", entity="codigo_dactilar"),
+    }
+
     def name(self) -> str:
         return "validate_identidad_form"
 
@@ -182,7 +194,8 @@ class ActionIdentidadVerificada(Action):
         nothing = SlotSet("reanudar", "ninguno")
         if resultado == Resultado.VERIFICADO:
             events += [SlotSet("tramite_pendiente", None), *VIGENTE]
-            target = _RESUME.get(str(pendiente)) if pendiente else None
+            declared = registry.by_clave(pendiente)
+            target = _RESUME.get(str(pendiente)) or (declared.formulario if declared else None)
             if target is None:
                 say(dispatcher, "identidad_lista")
                 return [*events, nothing]

@@ -1,16 +1,89 @@
-"""Pieces every trámite's actions share: delivering documents, reading a correction at confirmation."""
+"""Pieces every trámite's actions share: starting one (identity, a second request, a paused trámite),
+offering what comes next, delivering documents, and reading a correction at a confirmation."""
 
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, ClassVar
 
-from rasa_sdk import Tracker
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.identidad import VIGENTE, register_resume, require_identity
+from bot.actions.runtime import say
+from bot.language import mentions, words
+from bot.tramites import registry
+from bot.tramites.declaration import Tramite
 
 _NO = re.compile(r"^\s*(no|nop|nel|nada|todavia no|todavía no)\b[\s,.:;!-]*", re.IGNORECASE)
 _LEAD = re.compile(r"^(es|el motivo es|mejor|más bien|mas bien|que)\s+", re.IGNORECASE)
+ACTUAL = "tramite_actual"  # the trámite this conversation is about (for side questions)
+SIGUIENTE = "tramite_siguiente"  # a second request made in the same message, offered at the end
+EN_PAUSA = "tramite_en_pausa"  # a trámite left for another one, offered again at the end
+OFERTA = "oferta"  # the intent a «sí» to the latest offer starts
+
+
+def mentioned_tramites(text: str) -> list[Tramite]:
+    """The trámites ``text`` names, in the order they appear (the longest name wins where two overlap)."""
+    found: list[tuple[int, int, Tramite]] = []
+    said = words(text)
+    for tramite in registry.TRAMITES:
+        for palabra in sorted(tramite.palabras, key=lambda p: -len(p)):
+            if mentions(text, palabra):
+                target = words(palabra)
+                position = next(
+                    (i for i in range(len(said)) if mentions(" ".join(said[i : i + len(target)]), palabra)), 0
+                )
+                found.append((position, -len(target), tramite))
+                break
+    found.sort(key=lambda f: (f[0], f[1]))
+    result: list[Tramite] = []
+    for _, _, tramite in found:
+        if tramite not in result:
+            result.append(tramite)
+    return result
+
+
+def current_tramite(tracker: Tracker, *, text: str | None = None) -> Tramite | None:
+    """The trámite a message is about: named in it, or the one in progress, or the latest one."""
+    said = mentioned_tramites(text if text is not None else str((tracker.latest_message or {}).get("text") or ""))
+    if said:
+        return said[0]
+    form = (tracker.active_loop or {}).get("name")
+    if form == "identidad_form":
+        return registry.by_clave(tracker.get_slot("tramite_pendiente"))
+    return registry.by_form(form) or registry.by_clave(tracker.get_slot(ACTUAL))
+
+
+async def begin(dispatcher: CollectingDispatcher, tracker: Tracker, tramite: Tramite) -> list[EventType]:
+    """Start ``tramite``: remember it, note a second request in the same message, pause the trámite in
+    progress, then the identity gate (the rules start the identity form or this trámite's form)."""
+    events: list[EventType] = [SlotSet(ACTUAL, tramite.clave)]
+    text = str((tracker.latest_message or {}).get("text") or "")
+    others = [t for t in mentioned_tramites(text) if t != tramite]
+    if others and not text.startswith("/"):
+        events.append(SlotSet(SIGUIENTE, others[0].clave))
+    paused = registry.by_form((tracker.active_loop or {}).get("name"))
+    if paused is not None and paused != tramite:
+        say(dispatcher, "tramite_en_pausa", anterior=paused.nombre, nuevo=tramite.nombre)
+        events.append(SlotSet(EN_PAUSA, paused.clave))
+    gate = await require_identity(dispatcher, tracker, tramite=tramite.clave, servicio=tramite.servicio)
+    return [*events, *(gate if gate is not None else VIGENTE)]
+
+
+def offer_next(dispatcher: CollectingDispatcher, tracker: Tracker, *, done: str) -> list[EventType]:
+    """After trámite ``done`` ends: offer the second request of the first message, or the paused trámite."""
+    for slot in (SIGUIENTE, EN_PAUSA):
+        tramite = registry.by_clave(tracker.get_slot(slot))
+        if tramite is not None and tramite.clave != done:
+            key = "ofrecer_siguiente" if slot == SIGUIENTE else "ofrecer_en_pausa"
+            say(dispatcher, key, nombre=tramite.nombre, intent=tramite.intent)
+            return [SlotSet(slot, None), SlotSet(OFERTA, tramite.intent)]
+    return [SlotSet(SIGUIENTE, None), SlotSet(EN_PAUSA, None)] if tracker.get_slot(EN_PAUSA) == done else []
 
 
 def deliver_documents(dispatcher: CollectingDispatcher, payloads: Iterable[dict[str, Any]]) -> None:
@@ -41,3 +114,31 @@ def said_no_to_confirmation(tracker: Tracker) -> str:
     if match is None:
         return ""
     return _LEAD.sub("", text[match.end() :].strip()).strip()
+
+
+class IdentifiedLookup(Action, ABC):
+    """A look-up that needs a proven identity (licence, points, RUC, cédula): the identity gate, the
+    answer (`show`), then what comes next. After the identity form it resumes by itself."""
+
+    tramite: ClassVar[Tramite]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "tramite" in cls.__dict__:
+            register_resume(cls.tramite.clave, cls().resume)
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        events = await begin(dispatcher, tracker, self.tramite)
+        if SlotSet("identidad", "vigente") not in events:
+            return events  # the identity form comes first (or the check is locked)
+        return [*events, *(await self.resume(dispatcher, tracker, domain))]
+
+    async def resume(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return [
+            *(await self.show(dispatcher, tracker, domain)),
+            *offer_next(dispatcher, tracker, done=self.tramite.clave),
+        ]
+
+    @abstractmethod
+    async def show(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        """Say what the registry holds for the citizen."""

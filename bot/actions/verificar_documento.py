@@ -3,13 +3,14 @@ verdict with the document's key data — the same verdicts and wording as the pu
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions.forms import SlotKind, SlotSpec, TramiteForm
 from bot.actions.runtime import say, services
 
 
@@ -23,7 +24,11 @@ class ActionAskCodigoDocumento(Action):
         return []
 
 
-class ValidateVerificarDocumentoForm(FormValidationAction):
+class ValidateVerificarDocumentoForm(TramiteForm):
+    slots: ClassVar[dict[str, SlotSpec]] = {
+        "codigo_documento": SlotSpec(SlotKind.CHOICE),
+    }
+
     def name(self) -> str:
         return "validate_verificar_documento_form"
 

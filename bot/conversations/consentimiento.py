@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -80,10 +81,37 @@ class Decision:
     valores: dict[str, str] = field(default_factory=dict)  # values of the template
 
 
+Classify = Callable[[str], Awaitable[tuple[str, float] | None]]
+UNDERSTOOD = 0.6  # the NLU's confidence from which a «dale» or a «nel» answers the consent question
+
+
 class ConsentGate:
-    def __init__(self, *, notice_version: str, public_base_url: str) -> None:
+    def __init__(self, *, notice_version: str, public_base_url: str, classify: Classify | None = None) -> None:
         self._version = notice_version
         self._values = {"politica": f"{public_base_url}/privacidad", "web": f"{public_base_url}/"}
+        self._classify = classify  # the NLU, read-only (no conversation is touched)
+
+    async def answer(self, text: str, *, strict: bool) -> Respuesta:
+        """What ``text`` says about consent: the buttons and the plain words first, then the NLU's intent
+        («dale», «simón», «nel»); anything else is another matter (a question, a request)."""
+        direct = read_answer(text, strict=True)
+        if direct is not Respuesta.OTRA or strict or text.startswith("/"):
+            return direct
+        if self._classify is not None:
+            found = await self._classify(text)
+            if found is not None:
+                intent, confidence = found
+                if intent == "afirmar" and confidence >= UNDERSTOOD:
+                    return Respuesta.ACEPTA
+                if intent == "negar" and confidence >= UNDERSTOOD:
+                    return Respuesta.RECHAZA
+                return Respuesta.OTRA
+        return read_answer(text, strict=False)
+
+    @staticmethod
+    def notice_shown(conversation: Conversation) -> None:
+        """Remember that the web notice was shown (it waits while a form asks something: one question at a time)."""
+        conversation.options = {**(conversation.options or {}), "consentimiento": {"preguntado": True}}
 
     def purposes(self, channel: str) -> tuple[str, ...]:
         return (TRANSFER, ANALYTICS) if channel in MESSAGING_CHANNELS else (ANALYTICS,)
@@ -95,7 +123,7 @@ class ConsentGate:
         in_force = await repo.consents_in_force(session=session, conversation_id=conversation.id)
         state = dict(conversation.options or {})
         required = TRANSFER in self.purposes(conversation.channel)
-        answer = read_answer(text, strict=not required)
+        answer = await self.answer(text, strict=not required)
 
         async def record(purpose: str, granted: bool) -> None:
             await repo.record_consent(
@@ -116,9 +144,7 @@ class ConsentGate:
         if not required:
             # The web chat: the service rests on the public mission, so it goes on; only analytics waits
             # for consent, asked once with the notice and recorded when the citizen answers.
-            if asked is None and not in_force:
-                state["consentimiento"] = {"preguntado": True}
-                conversation.options = state
+            if asked is None and not in_force:  # the router shows it when no question is pending
                 return Decision(forward=True, aviso="aviso_privacidad_web", valores=self._values)
             if answer in (Respuesta.ACEPTA, Respuesta.RECHAZA):
                 granted = answer is Respuesta.ACEPTA

@@ -78,3 +78,30 @@ class RasaClient:
         except ValueError:
             return None
         return data if isinstance(data, dict) else None
+
+    async def active_loop(self, sender: str) -> str | None:
+        """The form the conversation is in (a question is pending), or None; None too when Rasa cannot say."""
+        tracker = await self.tracker(sender)
+        loop = (tracker or {}).get("active_loop") or {}
+        name = loop.get("name") if isinstance(loop, dict) else None
+        return str(name) if name else None
+
+    async def parse(self, text: str) -> tuple[str, float] | None:
+        """The NLU's reading of ``text`` (intent and confidence) without touching any conversation.
+
+        Returns:
+            None when Rasa cannot answer now (callers then fall back on what they can read themselves).
+        """
+        params = {"token": self._token} if self._token else None
+        try:
+            response = await self._http.post("/model/parse", json={"text": text}, params=params)
+        except httpx.TransportError:
+            return None
+        if response.status_code != 200:
+            return None
+        try:
+            intent = (response.json().get("intent") or {}) if isinstance(response.json(), dict) else {}
+        except ValueError:
+            return None
+        name = intent.get("name")
+        return (str(name), float(intent.get("confidence") or 0.0)) if name else None

@@ -206,15 +206,24 @@ class ConversationRouter:
                 )
             if not bot_answers(conversation.owner):
                 stored.status = MessageStatus.WAITING
-                # --- handoff: the consoles showing this conversation fetch the new message.
-                waiting = None
+                # --- handoff: the consoles showing this conversation fetch the new message; the citizen is told
+                # their place and wait (or the opening time), never left with an empty answer.
+                waiting, ack = None, None
                 if self._handoff is not None:
                     waiting = await self._handoff.waiting(session=session, conversation_id=conversation.id)
+                    ack = await self._handoff.acknowledge(session=session, conversation_id=conversation.id)
+                acks = [from_texto(ack)] if ack is not None else []
+                if acks:
+                    await self.stage_outbound(
+                        session=session, conversation=conversation, messages=acks, author="system"
+                    )
                 await session.commit()
+                if acks:
+                    self.wake_outbox()
                 if waiting is not None and self._handoff is not None:
                     self._handoff.announce(waiting)
                 bound.info("inbound.waiting_for_person", owner=conversation.owner)
-                return RouteResult(Outcome.WAITING, ())
+                return RouteResult(Outcome.WAITING, tuple(acks))
             kind = InboundKind((stored.payload or {}).get("kind", InboundKind.TEXT))
             text = stored.text or ""
             adapter = self._channels.find(conversation.channel)
@@ -272,9 +281,12 @@ class ConversationRouter:
                 bound.warning("rasa.empty_reply")
                 replies = [self._texto("respuesta_vacia")]
         visible, handoffs, secret = split_signals(replies)
-        if decision is not None and decision.aviso:  # the privacy notice, after the first answer
+        notice = False
+        # The privacy notice follows the first answer that asks nothing: one question at a time.
+        if decision is not None and decision.aviso and await self._rasa.active_loop(conversation.id) is None:
             visible.append(self._texto(decision.aviso, **decision.valores))
-        await self._store_answer(message_id, visible, handoffs, secret)
+            notice = True
+        await self._store_answer(message_id, visible, handoffs, secret, notice_shown=notice)
         bound.info("inbound.answered", replies=len(visible), handoffs=len(handoffs))
         if self._privacy is not None and any((r.custom or {}).get("privacidad") == "borrar" for r in replies):
             await self._privacy(conversation.id)  # after the answer is stored: the deletion takes it too
@@ -318,7 +330,13 @@ class ConversationRouter:
             self._outbox_notify()
 
     async def _store_answer(
-        self, message_id: int, replies: list[BotMessage], handoffs: list[HandoffSignal], secret: str | None
+        self,
+        message_id: int,
+        replies: list[BotMessage],
+        handoffs: list[HandoffSignal],
+        secret: str | None,
+        *,
+        notice_shown: bool = False,
     ) -> None:
         async with self._sessions() as session:
             inbound = await session.get(Message, message_id)
@@ -346,6 +364,8 @@ class ConversationRouter:
             if secret:
                 state["secreto"] = secret  # the next message is the answer to a secret question
             conversation.options = state or None
+            if notice_shown:
+                ConsentGate.notice_shown(conversation)
             adapter = self._channels.find(conversation.channel)
             queued = adapter is not None and adapter.asynchronous and bool(replies)
             if queued:

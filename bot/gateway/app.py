@@ -177,6 +177,7 @@ def create_app(
                 ConsentGate(
                     notice_version=settings.aviso_privacidad_version,
                     public_base_url=settings.effective_public_base_url,
+                    classify=rasa.parse,
                 )
                 if settings.consentimiento_requerido
                 else None

@@ -40,6 +40,7 @@ from bot.textos import Texto, Textos
 log = structlog.get_logger(__name__)
 ACTOR_BOT = "bot"
 ONLINE_WINDOW = timedelta(minutes=2)  # the console beats every 30 s
+AGENT_ACTIVE = timedelta(minutes=3)  # an agent who wrote this recently is in the conversation: no bot note
 MIN_SAMPLES = 5  # fewer attended cases than this: use the team's configured handling time
 _CSAT = re.compile(r"^\s*([1-5])\s*(?:estrellas?)?\s*[.!]?\s*$", re.IGNORECASE)
 
@@ -217,6 +218,25 @@ class HandoffService:
         if case is None:
             return None
         return CaseEvent(EventKind.MENSAJE, case.id, case.team, case.agent_id)
+
+    async def acknowledge(self, *, session: AsyncSession, conversation_id: str) -> Texto | None:
+        """What a citizen reads when they write while a person owns the conversation: their place and wait in
+        the queue, or when the team opens; with an agent, that the agent has the message, unless the agent is
+        writing right now (their last message is recent). None when no case is open."""
+        case = await repo.open_case_of(session=session, conversation_id=conversation_id)
+        if case is None:
+            return None
+        if case.agent_id is None:
+            if case.ticket and case.opens_at is not None:
+                dia, numero, mes, hora = self.equipos.spoken(case.opens_at)
+                apertura = self._textos.render("handoff_apertura", dia=dia, numero=numero, mes=mes, hora=hora).text
+                return self._textos.render("handoff_acuse_fuera_de_horario", apertura=apertura)
+            estimate = await self.estimate(session=session, case=case)
+            return self._textos.render("handoff_acuse_en_cola", posicion=estimate.position, minutos=estimate.minutes)
+        latest = await conversations_repo.latest_outbound(session=session, conversation_id=conversation_id)
+        if latest is not None and latest.author == "agent" and self._clock() - latest.created_at < AGENT_ACTIVE:
+            return None  # the agent is writing to the citizen now: no bot in between
+        return self._textos.render("handoff_acuse_asesor")
 
     async def estimate(self, *, session: AsyncSession, case: HandoffCase) -> Estimate:
         """Place in the team's queue and minutes to wait.

@@ -89,6 +89,17 @@ async def add_outbound(
     return message
 
 
+async def latest_outbound(*, session: AsyncSession, conversation_id: str) -> Message | None:
+    """The conversation's latest message to the citizen (from the bot, a person or the system)."""
+    result = await session.scalars(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.direction == Direction.OUT)
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    return result.first()
+
+
 async def replies_to(*, session: AsyncSession, message: Message) -> Sequence[Message]:
     """The outbound messages stored as the answer to ``message``, in order."""
     result = await session.scalars(

@@ -73,6 +73,16 @@ async def for_titular(*, session: AsyncSession, titular_hash: str, limit: int = 
     return result.all()
 
 
+async def for_conversation(*, session: AsyncSession, conversation_id: str, limit: int = 20) -> Sequence[Application]:
+    result = await session.scalars(
+        select(Application)
+        .where(Application.conversation_id == conversation_id)
+        .order_by(Application.id.desc())
+        .limit(limit)
+    )
+    return result.all()
+
+
 async def history(*, session: AsyncSession, application_id: int) -> Sequence[ApplicationEvent]:
     result = await session.scalars(
         select(ApplicationEvent).where(ApplicationEvent.application_id == application_id).order_by(ApplicationEvent.id)

@@ -134,6 +134,12 @@ class SolicitudesService:
             found = await repo.for_titular(session=session, titular_hash=self._protector.lookup_hash(cedula))
             return [_solicitud(a) for a in found]
 
+    async def de_conversacion(self, conversation_id: str) -> list[Solicitud]:
+        """The applications made from one chat, the newest first (before the citizen proves who they are)."""
+        async with self._sessions() as session:
+            found = await repo.for_conversation(session=session, conversation_id=conversation_id)
+            return [_solicitud(a) for a in found]
+
     async def por_numero(self, numero: str, *, cedula: str) -> Solicitud | None:
         """The application ``numero``, only if it belongs to ``cedula``."""
         async with self._sessions() as session:

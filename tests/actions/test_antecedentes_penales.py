@@ -26,7 +26,11 @@ def said(dispatcher: CollectingDispatcher) -> list[Any]:
 async def test_without_identity_the_identity_step_comes_first(world: World) -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionIniciarAntecedentesPenales().run(dispatcher, tracker(sender_id="web:nueva"), {})
-    assert events == [SlotSet("identidad", "requerida"), SlotSet("tramite_pendiente", "antecedentes_penales")]
+    assert events == [
+        SlotSet("tramite_actual", "antecedentes_penales"),
+        SlotSet("identidad", "requerida"),
+        SlotSet("tramite_pendiente", "antecedentes_penales"),
+    ]
 
 
 async def test_a_short_reason_is_refused_with_the_rule() -> None:

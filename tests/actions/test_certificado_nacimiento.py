@@ -8,7 +8,7 @@ from typing import Any
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.pagos import ActionConfirmarPago
+from bot.actions.delivery import ActionConfirmarPago
 from bot.storage import tramites as repo
 from bot.tramites.certificado_nacimiento.actions import (
     ActionAskNacimientoPara,

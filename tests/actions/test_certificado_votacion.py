@@ -9,7 +9,7 @@ from typing import Any
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.pagos import ActionConfirmarPago
+from bot.actions.delivery import ActionConfirmarPago
 from bot.storage import documents as documents_repo
 from bot.storage import tramites as repo
 from bot.storage.models import utcnow
@@ -73,7 +73,11 @@ async def _activate(world: World, sender: str, cedula: str, dactilar: str) -> tu
 async def test_without_identity_the_identity_step_comes_first(world: World) -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionIniciarCertificadoVotacion().run(dispatcher, tracker(sender_id="web:nueva"), {})
-    assert events == [SlotSet("identidad", "requerida"), SlotSet("tramite_pendiente", "certificado_votacion")]
+    assert events == [
+        SlotSet("tramite_actual", "certificado_votacion"),
+        SlotSet("identidad", "requerida"),
+        SlotSet("tramite_pendiente", "certificado_votacion"),
+    ]
     assert said(dispatcher) == ["identidad_necesaria"]
 
 

@@ -77,7 +77,11 @@ def test_reading_an_application_number() -> None:
 async def test_without_identity_the_identity_step_comes_first(world: World) -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionIniciarEstadoTramite().run(dispatcher, tracker(sender_id="web:nueva"), {})
-    assert events == [SlotSet("identidad", "requerida"), SlotSet("tramite_pendiente", "estado_tramite")]
+    assert events == [
+        SlotSet("tramite_actual", "estado_tramite"),
+        SlotSet("identidad", "requerida"),
+        SlotSet("tramite_pendiente", "estado_tramite"),
+    ]
 
 
 async def test_no_applications_is_said_and_the_form_ends(world: World) -> None:

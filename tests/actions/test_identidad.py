@@ -131,7 +131,11 @@ async def test_asking_the_code_tells_the_gateway_a_secret_comes_next() -> None:
 async def test_a_service_needing_identity_starts_the_identity_step_and_resumes_after_it(world: World) -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionVerCedulaDigital().run(dispatcher, tracker(sender_id="web:rosa"), {})
-    assert events == [SlotSet("identidad", "requerida"), SlotSet("tramite_pendiente", "cedula_digital")]
+    assert events == [
+        SlotSet("tramite_actual", "cedula_digital"),
+        SlotSet("identidad", "requerida"),
+        SlotSet("tramite_pendiente", "cedula_digital"),
+    ]
     assert said(dispatcher) == ["identidad_necesaria"]
 
     await world.services.identidad.verify("web:rosa", CEDULA, DACTILAR)

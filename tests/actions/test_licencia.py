@@ -37,14 +37,18 @@ async def consult(world: World, sender: str, cedula: str, dactilar: str) -> tupl
 async def test_without_identity_the_identity_step_comes_first(world: World) -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionConsultarLicencia().run(dispatcher, tracker(sender_id="web:nueva"), {})
-    assert events == [SlotSet("identidad", "requerida"), SlotSet("tramite_pendiente", "licencia")]
+    assert events == [
+        SlotSet("tramite_actual", "licencia"),
+        SlotSet("identidad", "requerida"),
+        SlotSet("tramite_pendiente", "licencia"),
+    ]
     assert said(dispatcher) == ["identidad_necesaria"]
     assert dispatcher.messages[0]["text"].startswith("Para consultar su licencia de conducir primero necesito")
 
 
 async def test_a_valid_licence_with_its_signed_digital_copy(world: World) -> None:
     events, dispatcher = await consult(world, "web:maria", "1712345675", "V4443V4442")
-    assert events == [SlotSet("identidad", "vigente")]
+    assert events == [SlotSet("tramite_actual", "licencia"), SlotSet("identidad", "vigente")]
     [datos, documento, pdf, png] = dispatcher.messages
     assert datos["plantilla"] == "licencia_datos"
     assert datos["text"] == (

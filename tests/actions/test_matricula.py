@@ -58,6 +58,7 @@ async def test_a_plate_in_the_request_fills_the_form_and_identity_comes_first(wo
     t = tracker(with_plate("matrícula de la GBC-2468", "GBC-2468"), sender_id="web:nueva")
     events = await ActionIniciarMatricula().run(CollectingDispatcher(), t, {})
     assert events == [
+        SlotSet("tramite_actual", "matricula"),
         SlotSet("identidad", "requerida"),
         SlotSet("tramite_pendiente", "matricula"),
         SlotSet("matricula_placa", "GBC-2468"),

@@ -74,7 +74,11 @@ def test_reading_the_choice(texto: str, eleccion: Eleccion | None) -> None:
 async def test_without_identity_the_identity_step_comes_first(world: World) -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionIniciarMisDocumentos().run(dispatcher, tracker(sender_id="web:nueva"), {})
-    assert events == [SlotSet("identidad", "requerida"), SlotSet("tramite_pendiente", "mis_documentos")]
+    assert events == [
+        SlotSet("tramite_actual", "mis_documentos"),
+        SlotSet("identidad", "requerida"),
+        SlotSet("tramite_pendiente", "mis_documentos"),
+    ]
 
 
 async def test_no_documents_is_said_and_the_form_ends(world: World) -> None:

@@ -89,6 +89,7 @@ async def test_a_plate_in_the_request_fills_the_form_after_the_identity_step(wor
     event["parse_data"]["entities"] = [{"entity": "placa", "value": "GBC-2468"}]
     events = await ActionIniciarMultas().run(CollectingDispatcher(), tracker(event, sender_id="web:nueva"), {})
     assert events == [
+        SlotSet("tramite_actual", "multas"),
         SlotSet("identidad", "requerida"),
         SlotSet("tramite_pendiente", "multas"),
         SlotSet("multas_criterio", "GBC-2468"),

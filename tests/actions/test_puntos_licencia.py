@@ -29,12 +29,16 @@ async def consult(world: World, sender: str, cedula: str, dactilar: str) -> tupl
 
 async def test_without_identity_the_identity_step_comes_first(world: World) -> None:
     events = await ActionConsultarPuntosLicencia().run(CollectingDispatcher(), tracker(sender_id="web:nueva"), {})
-    assert events == [SlotSet("identidad", "requerida"), SlotSet("tramite_pendiente", "puntos_licencia")]
+    assert events == [
+        SlotSet("tramite_actual", "puntos_licencia"),
+        SlotSet("identidad", "requerida"),
+        SlotSet("tramite_pendiente", "puntos_licencia"),
+    ]
 
 
 async def test_the_points_left_and_the_citation_that_took_them(world: World) -> None:
     events, dispatcher = await consult(world, "web:carlos", "0923456784", "E1333I1222")
-    assert events == [SlotSet("identidad", "vigente")]
+    assert events == [SlotSet("tramite_actual", "puntos_licencia"), SlotSet("identidad", "vigente")]
     assert said(dispatcher) == ["puntos_saldo", "puntos_descuentos"]
     assert dispatcher.messages[0]["text"] == "Su licencia tiene 21 de 30 puntos."
     assert dispatcher.messages[1]["text"] == (

@@ -14,7 +14,7 @@ from tests.actions.conftest import World, sandbox_fallas
 ACTIVO, DACTILAR_ACTIVO = "0711111112", "E2233V1144"  # ROMERO CALLE GABRIELA ALEJANDRA: two activities
 SUSPENDIDO, DACTILAR_SUSPENDIDO = "1111111116", "A4411I2233"  # ARMIJOS OCHOA LUIS ALFREDO
 SIN_RUC, DACTILAR_SIN_RUC = "0923456784", "E1333I1222"  # ZAMBRANO MENDOZA CARLOS ALBERTO
-VIGENTE = [SlotSet("identidad", "vigente")]
+VIGENTE = [SlotSet("tramite_actual", "ruc"), SlotSet("identidad", "vigente")]
 
 
 def said(dispatcher: CollectingDispatcher) -> list[Any]:
@@ -35,7 +35,11 @@ def test_the_ruc_is_shown_with_the_cedula_inside_it_masked() -> None:
 async def test_without_identity_the_identity_step_comes_first(world: World) -> None:
     dispatcher = CollectingDispatcher()
     events = await ActionConsultarRuc().run(dispatcher, tracker(sender_id="web:nueva"), {})
-    assert events == [SlotSet("identidad", "requerida"), SlotSet("tramite_pendiente", "ruc")]
+    assert events == [
+        SlotSet("tramite_actual", "ruc"),
+        SlotSet("identidad", "requerida"),
+        SlotSet("tramite_pendiente", "ruc"),
+    ]
 
 
 async def test_an_active_ruc_with_its_activities_and_the_certificate(world: World) -> None:

@@ -55,11 +55,18 @@ def test_nothing_reaches_rasa_while_a_person_owns_the_conversation(gateway: Gate
     gateway.says("hola")
     gateway.says(HANDOFF_TRIGGER)
     case = gateway.open_case()
-    assert gateway.says("¿sigue ahí?") == []  # queued: waits for a person
+    # Queued: the message waits for a person, and the citizen learns their place and wait (never silence).
+    [queued] = texts(gateway.says("¿sigue ahí?"))
+    assert queued.startswith("Recibí su mensaje y lo verá el asesor. Usted es el número 1 en la fila"), queued
     assert ana.act(case, "tomar") == "tomada"
-    assert gateway.says("necesito mi partida") == []  # with an agent: waits too
+    # With an agent who has not written yet: the message waits too, and the citizen is told so.
+    assert texts(gateway.says("necesito mi partida")) == [
+        "Recibí su mensaje. El asesor que le atiende le responderá por aquí en cuanto pueda."
+    ]
+    assert ana.act(case, "responder", texto="Con gusto, ¿para quién es?") == "enviada"
+    assert gateway.says("para mi hija") == []  # the agent is writing now: no bot note in between
     page = ana.client.get(f"/consola/atenciones/{case}").text
-    assert "¿sigue ahí?" in page and "necesito mi partida" in page
+    assert "¿sigue ahí?" in page and "necesito mi partida" in page and "para mi hija" in page
     assert gateway.rasa.received == ["hola", HANDOFF_TRIGGER]
 
     assert ana.act(case, "devolver") == "devuelta"

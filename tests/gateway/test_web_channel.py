@@ -34,10 +34,18 @@ class FakeRasa:
         self.reply: Callable[[dict[str, Any]], httpx.Response] = lambda body: httpx.Response(
             200, json=golden("rest_saludo.json")
         )
+        self.active_loop: str | None = None  # the form a conversation is in, as Rasa's tracker says
+        self.intents: dict[str, tuple[str, float]] = {}  # what /model/parse answers for a text
 
     def handler(self, request: httpx.Request) -> httpx.Response:
         if request.url.path == "/status":
             return httpx.Response(200, json={"model_file": "x.tar.gz", "num_active_training_jobs": 0})
+        if request.url.path.endswith("/tracker"):
+            return httpx.Response(200, json={"active_loop": {"name": self.active_loop} if self.active_loop else {}})
+        if request.url.path == "/model/parse":
+            text = json.loads(request.content)["text"]
+            name, confidence = self.intents.get(text, ("nlu_fallback", 0.3))
+            return httpx.Response(200, json={"text": text, "intent": {"name": name, "confidence": confidence}})
         body = json.loads(request.content)
         self.received.append(body)
         return self.reply(body)

@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from typing import Any, ClassVar
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.identidad import VIGENTE, register_resume, require_identity
+from bot.actions.forms import SlotKind, SlotSpec, TramiteForm, latest_intent, latest_text
+from bot.actions.identidad import register_resume, require_identity
 from bot.actions.runtime import say, services
-from bot.actions.tramites import confirmation, deliver_documents, said_no_to_confirmation
+from bot.actions.tramites import begin, confirmation, deliver_documents, offer_next, said_no_to_confirmation
 from bot.documents.service import document_payloads
 from bot.privacy.redaction import mask_cedula
 from bot.storage.models_tramites import EstadoSolicitud
+from bot.tramites.antecedentes_penales import TRAMITE
 from bot.tramites.antecedentes_penales import service as tramite
 
 FORM = "antecedentes_penales_form"
 SLOTS = ("motivo_consulta", "confirmar_antecedentes")
+# A reason as citizens give it: «para un trabajo», «es para la visa», «me lo piden en la empresa».
+MOTIVO = re.compile(
+    r"^(es |son |lo necesito |lo quiero |me lo piden |me piden |porque me lo piden )?(para|porque|por)\b"
+)
+_EN_PEDIDO = re.compile(r"\b(para|porque)\b\s+(?!mi$|mi\s*$)(.{6,})$")
+
+
+def motivo_en_pedido(text: str) -> str | None:
+    """A reason written with the request («el récord policial para un trabajo nuevo»), if any."""
+    if text.startswith("/") or "?" in text or "¿" in text:
+        return None
+    match = _EN_PEDIDO.search(text.strip())
+    if match is None:
+        return None
+    motivo = f"{match.group(1)} {match.group(2)}".strip(" .,!")
+    return motivo if len(motivo) >= tramite.MOTIVO_MINIMO else None
 
 
 class ActionIniciarAntecedentesPenales(Action):
@@ -26,15 +45,28 @@ class ActionIniciarAntecedentesPenales(Action):
         return "action_iniciar_antecedentes_penales"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        gate = await require_identity(
-            dispatcher, tracker, tramite=tramite.CLAVE, servicio="pedir su certificado de antecedentes penales"
-        )
-        return gate if gate is not None else list(VIGENTE)
+        events = await begin(dispatcher, tracker, TRAMITE)
+        motivo = motivo_en_pedido(latest_text(tracker))
+        return [*events, SlotSet("motivo_consulta", motivo)] if motivo else events
 
 
-class ValidateAntecedentesPenalesForm(FormValidationAction):
+class ValidateAntecedentesPenalesForm(TramiteForm):
+    slots: ClassVar[dict[str, SlotSpec]] = {
+        "motivo_consulta": SlotSpec(SlotKind.TEXT, hint="antecedentes_motivo_ayuda", accepts=MOTIVO),
+        "confirmar_antecedentes": SlotSpec(SlotKind.CONFIRM, hint="confirmar_si_o_no"),
+    }
+
     def name(self) -> str:
         return "validate_antecedentes_penales_form"
+
+    async def not_data(
+        self, slot: str, spec: SlotSpec, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType] | None:
+        """At the summary, a new reason without a «no» («es para un viaje al exterior») corrects it."""
+        text = latest_text(tracker)
+        if slot == "confirmar_antecedentes" and latest_intent(tracker)[0] == "informar" and len(text) >= 10:
+            return [SlotSet("motivo_consulta", text[:200]), SlotSet("confirmar_antecedentes", None)]
+        return await super().not_data(slot, spec, dispatcher, tracker)
 
     async def validate_motivo_consulta(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -89,7 +121,7 @@ async def solicitar(dispatcher: CollectingDispatcher, tracker: Tracker, domain: 
     reset = [SlotSet(slot, None) for slot in SLOTS]
     identidad = await s.identidad.current(tracker.sender_id)
     if identidad is None:
-        gate = await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio="pedir su certificado")
+        gate = await require_identity(dispatcher, tracker, tramite=TRAMITE.clave, servicio=TRAMITE.servicio)
         return [*reset, *(gate or [])]
     solicitud = await s.solicitudes.crear(
         tramite=tramite.CLAVE,
@@ -111,7 +143,7 @@ async def solicitar(dispatcher: CollectingDispatcher, tracker: Tracker, domain: 
         say(dispatcher, "tramite_pendiente_registro", numero=numero, institucion="el Ministerio del Interior")
     else:
         say(dispatcher, "antecedentes_rechazado", numero=numero)
-    return reset
+    return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
 
 
 class ActionSolicitarAntecedentesPenales(Action):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.identidad import VIGENTE, register_resume, require_identity
+from bot.actions.identidad import require_identity
 from bot.actions.runtime import say, services
+from bot.actions.tramites import IdentifiedLookup
 from bot.documents.service import Holder, document_payloads
 from bot.documents.templates import DocumentKind
 from bot.privacy.redaction import mask_cedula
@@ -26,9 +27,7 @@ async def mostrar_cedula_digital(
     s = await services()
     identidad = await s.identidad.current(tracker.sender_id)
     if identidad is None:  # the link expired between the check and now: prove it again
-        return (
-            await require_identity(dispatcher, tracker, tramite=TRAMITE.clave, servicio="ver su cédula digital")
-        ) or []
+        return (await require_identity(dispatcher, tracker, tramite=TRAMITE.clave, servicio=TRAMITE.servicio)) or []
     try:
         persona = await s.registros.registro_civil.consultar_ciudadano(identidad.cedula)
     except (Unavailable, NotFound):
@@ -64,15 +63,11 @@ async def mostrar_cedula_digital(
     return []
 
 
-class ActionVerCedulaDigital(Action):
+class ActionVerCedulaDigital(IdentifiedLookup):
+    tramite = TRAMITE
+
     def name(self) -> str:
         return "action_ver_cedula_digital"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        gate = await require_identity(dispatcher, tracker, tramite=TRAMITE.clave, servicio="ver su cédula digital")
-        if gate is not None:
-            return gate
-        return [*VIGENTE, *(await mostrar_cedula_digital(dispatcher, tracker, domain))]
-
-
-register_resume(TRAMITE.clave, mostrar_cedula_digital)
+    async def show(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return await mostrar_cedula_digital(dispatcher, tracker, domain)

@@ -2,29 +2,47 @@
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.identidad import VIGENTE, register_resume, require_identity
+from bot.actions.forms import SlotKind, SlotSpec, TramiteForm, latest_intent, latest_text
+from bot.actions.identidad import register_resume, require_identity
 from bot.actions.runtime import say, services
-from bot.actions.tramites import confirmation
+from bot.actions.tramites import begin, confirmation, offer_next
+from bot.language import fold, words
 from bot.privacy.redaction import mask_cedula
+from bot.tramites.certificado_nacimiento import TRAMITE
 from bot.tramites.certificado_nacimiento import service as tramite
 from integrations.registros.errores import RegistroError
 
 FORM = "certificado_nacimiento_form"
 SLOTS = ("nacimiento_para", "confirmar_nacimiento")
-_SELF_WORDS = ("mi", "mio", "mismo", "misma", "propio", "propia", "yo")
+PARIENTE = "pariente:"  # a relative named before the children are known («la partida de mi hijo»)
+# How citizens name relatives (the NLU's `parentesco` lookup finds the same; this reads a prefilled request).
+PARENTESCOS = {
+    "hijo": "hijo", "hijos": "hijo", "guagua": "hijo", "guaguas": "hijo", "bebe": "hijo", "nino": "hijo",
+    "hija": "hija", "nina": "hija", "mama": "madre", "mami": "madre", "madre": "madre", "mamita": "madre",
+    "papa": "padre", "papi": "padre", "padre": "padre", "taita": "padre", "papito": "padre",
+    "esposo": "conyuge", "esposa": "conyuge", "marido": "conyuge", "conyuge": "conyuge",
+    "hermano": "hermano", "hermana": "hermana", "nano": "hermano", "nana": "hermana",
+    "abuelo": "abuelo", "abuela": "abuela", "abuelita": "abuela", "abuelito": "abuelo",
+    "nieto": "nieto", "nieta": "nieta", "tio": "tio", "tia": "tia", "sobrino": "sobrino", "sobrina": "sobrina",
+    "primo": "primo", "prima": "prima", "suegro": "suegro", "suegra": "suegra",
+}  # fmt: skip
+_SELF_WORDS = frozenset({"mi", "mio", "mia", "mismo", "misma", "yo", "propio", "propia", "personal", "persona"})
 
 
-def _plain(text: str) -> str:
-    return "".join(c for c in unicodedata.normalize("NFD", text.lower()) if unicodedata.category(c) != "Mn")
+def pariente_en(tracker: Tracker, text: str) -> str | None:
+    """The relative a message names: the NLU's `parentesco` entity, or a word of `PARENTESCOS`."""
+    entity = next(tracker.get_latest_entity_values("parentesco"), None)
+    if entity:
+        return PARENTESCOS.get(fold(str(entity)), fold(str(entity)))
+    return next((PARENTESCOS[w] for w in words(text) if w in PARENTESCOS), None)
 
 
 async def _children(tracker: Tracker) -> list[str]:
@@ -45,10 +63,11 @@ class ActionIniciarCertificadoNacimiento(Action):
         return "action_iniciar_certificado_nacimiento"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        gate = await require_identity(
-            dispatcher, tracker, tramite=tramite.CLAVE, servicio="pedir un certificado de nacimiento"
-        )
-        return gate if gate is not None else list(VIGENTE)
+        events = await begin(dispatcher, tracker, TRAMITE)
+        text = latest_text(tracker)
+        pariente = None if text.startswith("/") else pariente_en(tracker, text)
+        # «la partida de mi hijo»: kept to be read once the children are known (after identity).
+        return [*events, SlotSet("nacimiento_para", f"{PARIENTE}{pariente}")] if pariente else events
 
 
 class ActionAskNacimientoPara(Action):
@@ -62,23 +81,41 @@ class ActionAskNacimientoPara(Action):
         ]
         key = "nacimiento_para_quien" if children else "nacimiento_para_quien_sin_hijos"
         say(dispatcher, key)
-        dispatcher.messages[-1]["buttons"] = buttons + dispatcher.messages[-1]["buttons"]
+        dispatcher.messages[-1]["buttons"] = (buttons + dispatcher.messages[-1]["buttons"])[:10]
         return []
 
 
-class ValidateCertificadoNacimientoForm(FormValidationAction):
+class ValidateCertificadoNacimientoForm(TramiteForm):
+    slots: ClassVar[dict[str, SlotSpec]] = {
+        "nacimiento_para": SlotSpec(SlotKind.CHOICE, entity="parentesco"),
+        "confirmar_nacimiento": SlotSpec(SlotKind.CONFIRM, hint="confirmar_si_o_no"),
+    }
+
     def name(self) -> str:
         return "validate_certificado_nacimiento_form"
 
     async def validate_nacimiento_para(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = _plain(str(value or ""))
+        raw = str(value or "")
+        if raw == tramite.PROPIO or raw.startswith("hijo:"):
+            return {"nacimiento_para": raw}
         children = await _children(tracker)
+        said = words(raw)
         for index, name in enumerate(children):
-            if any(part in text.split() for part in _plain(name).split()):
+            if any(part in said for part in words(name)):
                 return {"nacimiento_para": f"hijo:{index}"}
-        if any(word in text.split() for word in _SELF_WORDS) or text.strip() in ("1", "uno"):
+        pariente = raw.removeprefix(PARIENTE) if raw.startswith(PARIENTE) else pariente_en(tracker, raw)
+        if pariente in TRAMITE.familiares:  # a son or a daughter: which one, among the minor children
+            if len(children) == 1:
+                return {"nacimiento_para": "hijo:0"}
+            say(dispatcher, "nacimiento_cual_hijo" if children else "nacimiento_sin_hijos_menores")
+            return {"nacimiento_para": None}
+        if pariente is not None:  # the rule: oneself or a minor child; say why and what else to do
+            say(dispatcher, "nacimiento_solo_propio_o_hijo")
+            return {"nacimiento_para": None}
+        intent, _ = latest_intent(tracker)
+        if (_SELF_WORDS & set(said)) or said == ["1"] or (intent == "afirmar" and not children):
             return {"nacimiento_para": tramite.PROPIO}
         say(dispatcher, "nacimiento_para_no_entendido")
         return {"nacimiento_para": None}
@@ -126,7 +163,7 @@ class ActionSolicitarCertificadoNacimiento(Action):
         reset = [SlotSet(slot, None) for slot in SLOTS]
         identidad = await s.identidad.current(tracker.sender_id)
         if identidad is None:
-            gate = await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio="pedir el certificado")
+            gate = await require_identity(dispatcher, tracker, tramite=TRAMITE.clave, servicio=TRAMITE.servicio)
             return [*reset, *(gate or [])]
         solicitud = await s.solicitudes.crear(
             tramite=tramite.CLAVE,
@@ -147,7 +184,7 @@ class ActionSolicitarCertificadoNacimiento(Action):
             monto=f"{pago.monto:.2f}",
             enlace=s.pagos.url(pago.id),
         )
-        return reset
+        return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
 
 
 register_resume(tramite.CLAVE, FORM)

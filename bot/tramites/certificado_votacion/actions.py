@@ -3,18 +3,20 @@ fine's payment first (the background worker issues it once paid)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.identidad import VIGENTE, register_resume, require_identity
+from bot.actions.forms import SlotKind, SlotSpec, TramiteForm
+from bot.actions.identidad import require_identity
 from bot.actions.runtime import say, services, textos
-from bot.actions.tramites import confirmation, deliver_documents
+from bot.actions.tramites import begin, confirmation, deliver_documents, offer_next
 from bot.documents.service import document_payloads
 from bot.storage.models_tramites import EstadoSolicitud
+from bot.tramites.certificado_votacion import TRAMITE
 from bot.tramites.certificado_votacion import service as tramite
 from bot.tramites.certificado_votacion.service import Resumen, Situacion
 from integrations.registros.errores import NotFound, RegistroError
@@ -56,13 +58,14 @@ class ActionIniciarCertificadoVotacion(Action):
         return "action_iniciar_certificado_votacion"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        gate = await require_identity(
-            dispatcher, tracker, tramite=tramite.CLAVE, servicio="pedir su certificado de votación"
-        )
-        return gate if gate is not None else list(VIGENTE)
+        return await begin(dispatcher, tracker, TRAMITE)
 
 
-class ValidateCertificadoVotacionForm(FormValidationAction):
+class ValidateCertificadoVotacionForm(TramiteForm):
+    slots: ClassVar[dict[str, SlotSpec]] = {
+        "confirmar_votacion": SlotSpec(SlotKind.CONFIRM, hint="confirmar_si_o_no"),
+    }
+
     """At activation, asks the CNE; the form goes on only when there is a certificate to send or a fine to pay."""
 
     def name(self) -> str:
@@ -135,11 +138,11 @@ class ActionSolicitarCertificadoVotacion(Action):
         if resumen is None or confirmado is not True:
             if confirmado is False:
                 say(dispatcher, "votacion_no_solicitado")
-            return reset
+            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
         s = await services()
         identidad = await s.identidad.current(tracker.sender_id)
         if identidad is None:
-            gate = await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio="pedir su certificado")
+            gate = await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio=TRAMITE.servicio)
             return [*reset, *(gate or [])]
         datos: dict[str, Any] = {"proceso": resumen.proceso}
         if resumen.situacion is Situacion.MULTA:
@@ -162,7 +165,7 @@ class ActionSolicitarCertificadoVotacion(Action):
                 monto=f"{pago.monto:.2f}",
                 enlace=s.pagos.url(pago.id),
             )
-            return reset
+            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
         solicitud = await s.solicitudes.crear(
             tramite=tramite.CLAVE, conversation_id=tracker.sender_id, cedula=identidad.cedula, datos=datos
         )
@@ -175,7 +178,4 @@ class ActionSolicitarCertificadoVotacion(Action):
             say(dispatcher, "tramite_pendiente_registro", numero=numero, institucion="el CNE")
         else:
             say(dispatcher, "votacion_rechazado", numero=numero)
-        return reset
-
-
-register_resume(tramite.CLAVE, FORM)
+        return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.identidad import VIGENTE, register_resume, require_identity
+from bot.actions.forms import SlotKind, SlotSpec, TramiteForm
 from bot.actions.runtime import say, services, textos
-from bot.actions.tramites import deliver_documents
+from bot.actions.tramites import begin, deliver_documents, offer_next
 from bot.documents.codes import format_code
 from bot.documents.errors import DocumentNotFound
 from bot.documents.service import as_utc
@@ -77,11 +77,14 @@ class ActionIniciarEstadoTramite(Action):
         return "action_iniciar_estado_tramite"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        gate = await require_identity(dispatcher, tracker, tramite=TRAMITE.clave, servicio="ver sus trámites")
-        return gate if gate is not None else list(VIGENTE)
+        return await begin(dispatcher, tracker, TRAMITE)
 
 
-class ValidateEstadoTramiteForm(FormValidationAction):
+class ValidateEstadoTramiteForm(TramiteForm):
+    slots: ClassVar[dict[str, SlotSpec]] = {
+        "numero_tramite": SlotSpec(SlotKind.CHOICE, entity="numero_tramite"),
+    }
+
     """At activation: a number already given is shown at once; one application is shown; none is said."""
 
     def name(self) -> str:
@@ -232,17 +235,14 @@ class ActionMostrarEstadoTramite(Action):
         numero = tracker.get_slot(SLOT)
         if numero == NINGUNO:
             say(dispatcher, "estado_tramite_fin")
-            return reset
+            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
         s = await services()
         identidad = await s.identidad.current(tracker.sender_id)
         if not numero or identidad is None:
-            return reset
+            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
         solicitud = await s.solicitudes.por_numero(str(numero), cedula=identidad.cedula)
         if solicitud is None:
             say(dispatcher, "estado_tramite_no_encontrado", numero=numero)
-            return reset
+            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
         await detalle(dispatcher, s, solicitud)
-        return reset
-
-
-register_resume(TRAMITE.clave, FORM)
+        return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]

@@ -5,20 +5,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.identidad import VIGENTE, register_resume, require_identity
+from bot.actions.identidad import require_identity
 from bot.actions.runtime import say, services, textos
-from bot.actions.tramites import deliver_documents
+from bot.actions.tramites import IdentifiedLookup, deliver_documents
 from bot.documents.service import Holder, document_payloads
+from bot.tramites.licencia import TRAMITE
 from bot.tramites.licencia import service as tramite
 from integrations.registros.errores import NotFound, RegistroError, Rejected, Unavailable
 from integrations.registros.tipos import Licencia
-
-SERVICIO = "consultar su licencia de conducir"
 
 
 def clase(tipo: str) -> str:
@@ -50,7 +49,7 @@ async def mostrar_licencia(dispatcher: CollectingDispatcher, tracker: Tracker, d
     s = await services()
     identidad = await s.identidad.current(tracker.sender_id)
     if identidad is None:  # the link expired between the check and now: prove it again
-        return (await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio=SERVICIO)) or []
+        return (await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio=TRAMITE.servicio)) or []
     try:
         licencia = await s.registros.ant.licencia(identidad.cedula)
     except (NotFound, Rejected):
@@ -78,15 +77,11 @@ async def mostrar_licencia(dispatcher: CollectingDispatcher, tracker: Tracker, d
     return []
 
 
-class ActionConsultarLicencia(Action):
+class ActionConsultarLicencia(IdentifiedLookup):
+    tramite = TRAMITE
+
     def name(self) -> str:
         return "action_consultar_licencia"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        gate = await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio=SERVICIO)
-        if gate is not None:
-            return gate
-        return [*VIGENTE, *(await mostrar_licencia(dispatcher, tracker, domain))]
-
-
-register_resume(tramite.CLAVE, mostrar_licencia)
+    async def show(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return await mostrar_licencia(dispatcher, tracker, domain)

@@ -5,17 +5,19 @@ A look-up: no application."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.identidad import VIGENTE, register_resume, require_identity
+from bot.actions.forms import SlotKind, SlotSpec, TramiteForm
+from bot.actions.identidad import require_identity
 from bot.actions.runtime import say, services, textos
-from bot.actions.tramites import deliver_documents
+from bot.actions.tramites import begin, deliver_documents, offer_next
 from bot.documents.service import Holder, document_payloads
+from bot.tramites.matricula import TRAMITE
 from bot.tramites.matricula import service as tramite
 from integrations.registros.errores import NotFound, RegistroError, Unavailable
 from integrations.registros.tipos import EstadoMatricula, Matricula, Vehiculo
@@ -23,7 +25,6 @@ from integrations.registros.tipos import EstadoMatricula, Matricula, Vehiculo
 FORM = "matricula_form"
 SLOT = "matricula_placa"
 FIN = "-"  # the form has nothing to ask (no vehicle, or the ANT is down): the reason was already said
-SERVICIO = "consultar la matrícula de su vehículo"
 
 
 def placa_del_mensaje(tracker: Tracker) -> str | None:
@@ -67,11 +68,14 @@ class ActionIniciarMatricula(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         # A plate in the request fills the form's slot (validated when the form starts); none clears an old one.
         placa = SlotSet(SLOT, placa_del_mensaje(tracker))
-        gate = await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio=SERVICIO)
-        return [*gate, placa] if gate is not None else [*VIGENTE, placa]
+        return [*(await begin(dispatcher, tracker, TRAMITE)), placa]
 
 
-class ValidateMatriculaForm(FormValidationAction):
+class ValidateMatriculaForm(TramiteForm):
+    slots: ClassVar[dict[str, SlotSpec]] = {
+        "matricula_placa": SlotSpec(SlotKind.CHOICE, entity="placa"),
+    }
+
     def name(self) -> str:
         return "validate_matricula_form"
 
@@ -177,20 +181,20 @@ class ActionConsultarMatricula(Action):
         reset = [SlotSet(SLOT, None)]
         placa = tracker.get_slot(SLOT)
         if not placa:
-            return reset  # the form stopped early and said why
+            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]  # the form stopped early and said why
         s = await services()
         identidad = await s.identidad.current(tracker.sender_id)
         if identidad is None:
-            gate = await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio=SERVICIO)
+            gate = await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio=TRAMITE.servicio)
             return [*reset, *(gate or [])]
         try:
             matricula = await s.registros.ant.matricula(str(placa))
         except NotFound:
             say(dispatcher, "matricula_no_encontrada", placa=placa)
-            return reset
+            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
         except RegistroError:
             say(dispatcher, "matricula_ant_no_disponible")
-            return reset
+            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
         vehiculo = matricula.vehiculo
         hasta = tramite.vigente_hasta(matricula)
         values = {
@@ -211,7 +215,4 @@ class ActionConsultarMatricula(Action):
             say(dispatcher, "matricula_pendiente", **values, valores=_valores(matricula))
         else:
             say(dispatcher, "matricula_vencida", **values, valores=_valores(matricula))
-        return reset
-
-
-register_resume(tramite.CLAVE, FORM)
+        return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]

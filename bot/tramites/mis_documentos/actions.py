@@ -11,16 +11,16 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.identidad import VIGENTE, register_resume, require_identity
+from bot.actions.forms import SlotKind, SlotSpec, TramiteForm
 from bot.actions.runtime import say, services, textos
-from bot.actions.tramites import deliver_documents
+from bot.actions.tramites import begin, deliver_documents, offer_next
 from bot.documents.codes import format_code
 from bot.documents.errors import DocumentNotFound, TemplateError
 from bot.documents.service import IssuedSummary, as_utc, utcnow
@@ -146,11 +146,14 @@ class ActionIniciarMisDocumentos(Action):
         return "action_iniciar_mis_documentos"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        gate = await require_identity(dispatcher, tracker, tramite=TRAMITE.clave, servicio="ver sus documentos")
-        return gate if gate is not None else list(VIGENTE)
+        return await begin(dispatcher, tracker, TRAMITE)
 
 
-class ValidateMisDocumentosForm(FormValidationAction):
+class ValidateMisDocumentosForm(TramiteForm):
+    slots: ClassVar[dict[str, SlotSpec]] = {
+        "documento_elegido": SlotSpec(SlotKind.CHOICE),
+    }
+
     """At activation, a citizen without documents is told so and the form ends; otherwise it asks which one."""
 
     def name(self) -> str:
@@ -217,30 +220,30 @@ class ActionEntregarMisDocumentos(Action):
         value = tracker.get_slot(SLOT)
         if value == NINGUNO:
             say(dispatcher, "mis_documentos_fin")
-            return reset
+            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
         eleccion = Eleccion.from_slot(value)
         found = await documentos(tracker)
         if eleccion is None or found is None:
-            return reset
+            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
         if not 1 <= eleccion.numero <= len(found):
             say(dispatcher, "mis_documentos_numero_fuera", numero=eleccion.numero)
-            return reset
+            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
         s = await services()
         documento = found[eleccion.numero - 1]
         tipo = titulo_documento(s, documento.kind)
         if documento.revoked:
             say(dispatcher, "mis_documentos_revocado", tipo=tipo)
-            return reset
+            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
         try:
             if eleccion.accion == COMPARTIR:
                 link = await s.documents.issuer.share(documento.id)
                 hora = as_utc(link.expires_at).astimezone(s.settings.zona_horaria).strftime("%H:%M")
                 say(dispatcher, "mis_documentos_compartir", tipo=tipo, enlace=link.url, hora=hora)
-                return reset
+                return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
             payloads = await s.documents.issuer.payloads(documento.id)
         except DocumentNotFound:
             say(dispatcher, "mis_documentos_no_disponible")
-            return reset
+            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
         vencido = as_utc(documento.expires_at) < utcnow()
         say(
             dispatcher,
@@ -251,7 +254,4 @@ class ActionEntregarMisDocumentos(Action):
             codigo=format_code(documento.verification_code),
         )
         deliver_documents(dispatcher, payloads)
-        return reset
-
-
-register_resume(TRAMITE.clave, FORM)
+        return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]

@@ -7,19 +7,21 @@ import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.identidad import VIGENTE, register_resume, require_identity
+from bot.actions.forms import SlotKind, SlotSpec, TramiteForm
+from bot.actions.identidad import require_identity
 from bot.actions.runtime import say, services, textos
-from bot.actions.tramites import confirmation, said_no_to_confirmation
+from bot.actions.tramites import begin, confirmation, offer_next, said_no_to_confirmation
 from bot.tramites.licencia.service import puntos_texto
 from bot.tramites.matricula.actions import boton_vehiculo, vehiculos_de
 from bot.tramites.matricula.service import placa_en
+from bot.tramites.multas import TRAMITE
 from bot.tramites.multas import service as tramite
 from integrations.registros.errores import RegistroError
 
@@ -27,7 +29,6 @@ FORM = "multas_form"
 SLOTS = ("multas_criterio", "multas_pendientes", "multas_seleccion", "multas_confirmar")
 FIN = "-"  # the form has nothing more to ask (the ANT is down): the reason was already said
 NINGUNA = "ninguna"  # the citizen chose not to pay now
-SERVICIO = "consultar sus multas de tránsito"
 _NUEVA_ELECCION = {"multas_seleccion": None, "multas_confirmar": None}
 _CEDULA = re.compile(r"\bced_[0-9a-f]{10}\b")
 
@@ -100,11 +101,16 @@ class ActionIniciarMultas(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         # A plate or cédula in the request fills the form's first slot (validated when the form starts).
         fresh = [SlotSet("multas_criterio", criterio_del_mensaje(tracker)), *(SlotSet(s, None) for s in SLOTS[1:])]
-        gate = await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio=SERVICIO)
-        return [*gate, *fresh] if gate is not None else [*VIGENTE, *fresh]
+        return [*(await begin(dispatcher, tracker, TRAMITE)), *fresh]
 
 
-class ValidateMultasForm(FormValidationAction):
+class ValidateMultasForm(TramiteForm):
+    slots: ClassVar[dict[str, SlotSpec]] = {
+        "multas_criterio": SlotSpec(SlotKind.CHOICE, entity="placa"),
+        "multas_seleccion": SlotSpec(SlotKind.CHOICE),
+        "multas_confirmar": SlotSpec(SlotKind.CONFIRM, hint="confirmar_si_o_no"),
+    }
+
     def name(self) -> str:
         return "validate_multas_form"
 
@@ -260,14 +266,17 @@ class ActionPagarMultas(Action):
         reset = [SlotSet(slot, None) for slot in SLOTS]
         criterio, seleccion = tracker.get_slot("multas_criterio"), tracker.get_slot("multas_seleccion")
         if not criterio or not tracker.get_slot("multas_pendientes"):
-            return reset  # nothing owed, or the ANT was down: the list or the apology was already said
+            return [
+                *reset,
+                *offer_next(dispatcher, tracker, done=TRAMITE.clave),
+            ]  # nothing owed, or the ANT was down: the list or the apology was already said
         if seleccion in (None, NINGUNA) or tracker.get_slot("multas_confirmar") is not True:
             say(dispatcher, "multas_sin_pagar")
-            return reset
+            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
         s = await services()
         identidad = await s.identidad.current(tracker.sender_id)
         if identidad is None:
-            gate = await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio=SERVICIO)
+            gate = await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio=TRAMITE.servicio)
             return [*reset, *(gate or [])]
         numeros = str(seleccion).split(",")
         try:
@@ -281,13 +290,10 @@ class ActionPagarMultas(Action):
             )
         except RegistroError:
             say(dispatcher, "multas_ant_no_disponible")
-            return reset
+            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
         if abierto is None:
             say(dispatcher, "multas_ya_no_pendientes")
-            return reset
+            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
         solicitud, pago = abierto
         say(dispatcher, "multas_pagar", numero=solicitud.numero, monto=f"{pago.monto:.2f}", enlace=s.pagos.url(pago.id))
-        return reset
-
-
-register_resume(tramite.CLAVE, FORM)
+        return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]

@@ -3,18 +3,18 @@ A look-up: no form, no application."""
 
 from __future__ import annotations
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.identidad import VIGENTE, register_resume, require_identity
+from bot.actions.identidad import require_identity
 from bot.actions.runtime import say, services, textos
+from bot.actions.tramites import IdentifiedLookup
 from bot.tramites.licencia.service import PUNTOS_INICIALES, puntos_texto
+from bot.tramites.puntos_licencia import TRAMITE
 from bot.tramites.puntos_licencia import service as tramite
 from integrations.registros.errores import NotFound, Rejected, Unavailable
-
-SERVICIO = "consultar los puntos de su licencia"
 
 
 async def mostrar_puntos(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
@@ -22,7 +22,7 @@ async def mostrar_puntos(dispatcher: CollectingDispatcher, tracker: Tracker, dom
     s = await services()
     identidad = await s.identidad.current(tracker.sender_id)
     if identidad is None:  # the link expired between the check and now: prove it again
-        return (await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio=SERVICIO)) or []
+        return (await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio=TRAMITE.servicio)) or []
     try:
         puntos = await tramite.consultar(s, identidad.cedula)
     except (NotFound, Rejected):
@@ -58,15 +58,11 @@ async def mostrar_puntos(dispatcher: CollectingDispatcher, tracker: Tracker, dom
     return []
 
 
-class ActionConsultarPuntosLicencia(Action):
+class ActionConsultarPuntosLicencia(IdentifiedLookup):
+    tramite = TRAMITE
+
     def name(self) -> str:
         return "action_consultar_puntos_licencia"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        gate = await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio=SERVICIO)
-        if gate is not None:
-            return gate
-        return [*VIGENTE, *(await mostrar_puntos(dispatcher, tracker, domain))]
-
-
-register_resume(tramite.CLAVE, mostrar_puntos)
+    async def show(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return await mostrar_puntos(dispatcher, tracker, domain)

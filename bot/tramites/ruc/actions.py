@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.identidad import VIGENTE, register_resume, require_identity
+from bot.actions.identidad import require_identity
 from bot.actions.runtime import say, services, textos
-from bot.actions.tramites import deliver_documents
+from bot.actions.tramites import IdentifiedLookup, deliver_documents
 from bot.documents.service import as_utc, document_payloads
 from bot.identity.boveda import VaultUnavailable
 from bot.privacy.redaction import mask_cedula
+from bot.tramites.ruc import TRAMITE
 from bot.tramites.ruc import service as tramite
 from integrations.registros.errores import NotFound, RegistroError
 from integrations.registros.tipos import EstadoRuc
@@ -43,7 +44,7 @@ async def mostrar_ruc(dispatcher: CollectingDispatcher, tracker: Tracker, domain
     s = await services()
     identidad = await s.identidad.current(tracker.sender_id)
     if identidad is None:  # the link expired between the check and now: prove it again
-        return (await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio="consultar su RUC")) or []
+        return (await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio=TRAMITE.servicio)) or []
     if await _typed_other_ruc(tracker, identidad.cedula):
         say(dispatcher, "ruc_solo_propio")
     try:
@@ -77,15 +78,11 @@ async def mostrar_ruc(dispatcher: CollectingDispatcher, tracker: Tracker, domain
     return []
 
 
-class ActionConsultarRuc(Action):
+class ActionConsultarRuc(IdentifiedLookup):
+    tramite = TRAMITE
+
     def name(self) -> str:
         return "action_consultar_ruc"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        gate = await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio="consultar su RUC")
-        if gate is not None:
-            return gate
-        return [*VIGENTE, *(await mostrar_ruc(dispatcher, tracker, domain))]
-
-
-register_resume(tramite.CLAVE, mostrar_ruc)
+    async def show(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        return await mostrar_ruc(dispatcher, tracker, domain)

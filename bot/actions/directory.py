@@ -1,0 +1,30 @@
+"""Services of other institutions («el pasaporte», «mi afiliación al IESS»): where to go, in one message.
+
+Never a form of ours: the answer names the institution and its official site from `data/directorio.yml`;
+inside a form, the form then asks its pending question again.
+"""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.forms import latest_text, no_buttons_in_form
+from bot.actions.questions import GOB_EC, directory
+from bot.actions.runtime import say
+
+
+class ActionOtraEntidad(Action):
+    def name(self) -> str:
+        return "action_otra_entidad"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        servicio = directory().find(latest_text(tracker))
+        if servicio is None:
+            say(dispatcher, "otra_entidad_desconocida", sitio=GOB_EC)
+            no_buttons_in_form(dispatcher, tracker)
+            return []
+        dispatcher.utter_message(text=servicio.respuesta, plantilla=f"otra_entidad:{servicio.clave}")
+        return []

@@ -1,0 +1,214 @@
+"""The base of every form's validation: only data fills a slot; everything else is answered as what it is.
+
+Rasa fills no form slot from free text here (the domain maps them as ``custom``); this base reads each
+message of a form by its NLU intent and the kind of the slot being asked:
+
+- **data** for the slot (a reason typed at the reason question, «sí» at a confirmation, a plate, a
+  number from a list): it fills the slot and the trámite's ``validate_<slot>`` checks it;
+- an **interruption** (a question, another service, a complaint, «asesor», «cancelar»…): nothing is filled,
+  the form rejects the turn, a rule answers it (`dialogs/reglas/conversacion.yml`) and the form then asks
+  the same question again, in the same reply;
+- **not data** («no sé» at the reason, «ok» at a question that needs a number): a hint for that slot,
+  and the same question again.
+
+So nothing a citizen did not mean as data reaches a slot, and from there a document.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.runtime import say
+from bot.language import fold, is_question
+
+DATA_INTENTS = frozenset({"informar", "nlu_fallback"})
+YES, NO = "afirmar", "negar"
+# Intents that are never data for a slot: a rule answers them and the form resumes (or stops, for
+# cancelar and hablar_con_agente). Trámite intents count too (see `is_interruption`).
+INTERRUPTIONS = frozenset(
+    {
+        "preguntar_costo",
+        "preguntar_requisitos",
+        "preguntar_tiempo",
+        "preguntar_vigencia",
+        "preguntar_lugar_horario",
+        "preguntar_seguridad",
+        "preguntar_formas_pago",
+        "preguntar_tramite",
+        "preguntar_bot",
+        "consultar_otra_entidad",
+        "quejarse",
+        "insultar",
+        "hablar_con_agente",
+        "cancelar",
+        "ayuda",
+        "repetir",
+        "problema_entrega",
+        "confirmar_pago",
+        "compartir_documento",
+        "consultar_privacidad",
+        "borrar_mis_datos",
+        "exportar_mis_datos",
+        "corregir_mis_datos",
+        "iniciar_sesion",
+        "cerrar_sesion",
+        "verificar_documento",
+        "mis_documentos",
+        "estado_tramite",
+        "saludar",
+        "despedirse",
+        "agradecer",
+        "fuera_de_alcance",
+        "solicitar_certificado_nacimiento",
+        "solicitar_antecedentes_penales",
+        "solicitar_certificado_votacion",
+        "consultar_licencia",
+        "consultar_puntos_licencia",
+        "consultar_multas",
+        "consultar_matricula",
+        "consultar_ruc",
+        "ver_cedula_digital",
+    }
+)
+_REFERENCE = re.compile(r"\b(ced|ruc|dac|tel)_[0-9a-f]{10}\b")
+
+
+class SlotKind(StrEnum):
+    TEXT = "text"  # free text that will be printed (a reason): only data intents fill it
+    CHOICE = "choice"  # one or more options of a list, a name, a plate: data, numbers, entities
+    CONFIRM = "confirm"  # yes or no at a summary; a «no, …» may carry a correction
+    ENTITY = "entity"  # an identifier the NLU finds as an entity (cédula, plate, application number)
+    SECRET = "secret"  # noqa: S105 - the código dactilar: a vault reference, read once
+
+
+class Verdict(StrEnum):
+    DATA = "data"
+    INTERRUPTION = "interruption"
+    NOT_DATA = "not_data"
+
+
+@dataclass(frozen=True)
+class SlotSpec:
+    """How a form reads the answers to one of its questions."""
+
+    kind: SlotKind
+    hint: str | None = None  # template said when the message is not data for this slot
+    entity: str | None = None  # the entity that carries the value (ENTITY), if any
+    accepts: re.Pattern[str] | None = None  # text that is data whatever its intent («para un trabajo»)
+
+
+def latest_intent(tracker: Tracker) -> tuple[str, float]:
+    intent = (tracker.latest_message or {}).get("intent") or {}
+    return str(intent.get("name") or ""), float(intent.get("confidence") or 0.0)
+
+
+def latest_text(tracker: Tracker) -> str:
+    return str((tracker.latest_message or {}).get("text") or "").strip()
+
+
+def is_interruption(intent: str) -> bool:
+    return intent in INTERRUPTIONS
+
+
+def read_answer(tracker: Tracker, spec: SlotSpec) -> Verdict:
+    """What the latest message is for a form asking a slot of this kind."""
+    intent, _ = latest_intent(tracker)
+    text = latest_text(tracker)
+    entities = {str(e.get("entity")) for e in (tracker.latest_message or {}).get("entities") or ()}
+    if text.startswith("/") and intent not in (YES, NO) and intent not in DATA_INTENTS:
+        return Verdict.INTERRUPTION if is_interruption(intent) else Verdict.NOT_DATA  # a button of another step
+    if spec.kind is SlotKind.CONFIRM:
+        if intent in (YES, NO):
+            return Verdict.DATA
+        return Verdict.INTERRUPTION if is_interruption(intent) else Verdict.NOT_DATA
+    if spec.kind is SlotKind.SECRET:
+        if _REFERENCE.search(text) and text.startswith("dac_"):
+            return Verdict.DATA
+        if "codigo_dactilar" in entities or (intent in DATA_INTENTS and not is_question(text)):
+            return Verdict.DATA
+        return Verdict.INTERRUPTION if is_interruption(intent) else Verdict.NOT_DATA
+    if spec.entity and spec.entity in entities:
+        return Verdict.DATA
+    if spec.accepts is not None and spec.accepts.search(fold(text)) and not is_question(text):
+        return Verdict.DATA
+    if is_interruption(intent):
+        return Verdict.INTERRUPTION
+    if intent in DATA_INTENTS and not (spec.kind is SlotKind.TEXT and is_question(text)):
+        return Verdict.DATA
+    if spec.kind is SlotKind.CHOICE and intent in (YES, NO):
+        return Verdict.DATA  # «sí» to a single option, «no» to paying now: the trámite reads it
+    return Verdict.NOT_DATA
+
+
+class TramiteForm(FormValidationAction, ABC):
+    """Validation of a form whose slots are read by kind (see the module docstring).
+
+    Subclasses declare ``slots`` (the spec of every slot the form asks) and keep rasa-sdk's
+    ``extract_<slot>`` / ``validate_<slot>`` methods for what is particular to them. A slot whose spec has no
+    ``extract_<slot>`` method is filled with the message's text (or the entity's value) when it is data.
+    """
+
+    slots: ClassVar[Mapping[str, SlotSpec]] = {}
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        requested = tracker.get_slot("requested_slot")
+        spec = self.slots.get(str(requested)) if requested in self.domain_slots(domain) else None
+        if spec is not None:
+            verdict = read_answer(tracker, spec)
+            if verdict is Verdict.INTERRUPTION:
+                return []  # nothing validated: the form rejects this turn and a rule answers it
+            if verdict is Verdict.NOT_DATA:
+                events = await self.not_data(str(requested), spec, dispatcher, tracker)
+                if events is not None:
+                    return events
+        return list(await super().run(dispatcher, tracker, domain))
+
+    async def not_data(
+        self, slot: str, spec: SlotSpec, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType] | None:
+        """A hint and the same question again; None lets the trámite's own validation read the message."""
+        if spec.hint is None:
+            return None
+        say(dispatcher, spec.hint)
+        return [SlotSet(slot, None)]
+
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        events: list[EventType] = list(await super().get_extraction_events(dispatcher, tracker, domain))
+        requested = tracker.get_slot("requested_slot")
+        spec = self.slots.get(str(requested))
+        if (
+            spec is None
+            or spec.kind is SlotKind.CONFIRM
+            or requested not in self.domain_slots(domain)
+            or any(e.get("name") == requested for e in events)
+            or read_answer(tracker, spec) is not Verdict.DATA
+        ):
+            return events
+        value: Any = latest_text(tracker)
+        if spec.entity:
+            value = next(tracker.get_latest_entity_values(spec.entity), None) or value
+        return [*events, SlotSet(str(requested), value)]
+
+
+def in_form(tracker: Tracker) -> bool:
+    return bool((tracker.active_loop or {}).get("name"))
+
+
+def no_buttons_in_form(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """Inside a form its question follows with its own buttons: the answer to an interruption has none
+    (on WhatsApp a «1» must mean one thing)."""
+    if in_form(tracker):
+        for message in dispatcher.messages:
+            message["buttons"] = []

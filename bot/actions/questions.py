@@ -1,0 +1,128 @@
+"""Side questions («¿y cuánto cuesta?», «¿es seguro?», «¿cómo recupero puntos?»), in a form or outside one.
+
+Answered from the declared facts of the trámite the question is about (named in it, in progress, or the
+latest one): its own answer in `preguntas.yml` when it has one for the topic, else the generic answer of
+`dialogs/textos/preguntas.yml` filled with its facts. Inside a form, the rules then let the form ask its
+pending question again, so the citizen reads the answer and the same question in one reply.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.forms import latest_intent, latest_text, no_buttons_in_form
+from bot.actions.runtime import say, textos
+from bot.actions.tramites import current_tramite
+from bot.directory import Directory, load_directory
+from bot.language import fold, overlap
+from bot.settings import load_settings
+from bot.tramites import registry
+from bot.tramites.declaration import Pregunta, Tramite
+
+TOPIC = {
+    "preguntar_costo": "costo",
+    "preguntar_requisitos": "requisitos",
+    "preguntar_tiempo": "tiempo",
+    "preguntar_vigencia": "vigencia",
+    "preguntar_lugar_horario": "lugar_horario",
+    "preguntar_seguridad": "seguridad",
+    "preguntar_formas_pago": "formas_pago",
+}
+NEEDS_TRAMITE = frozenset({"costo", "requisitos", "tiempo", "vigencia"})
+MATCH = 0.5  # share of an example's meaningful words a question must say to get its answer
+GOB_EC = "https://www.gob.ec"
+
+
+@lru_cache(maxsize=1)
+def directory() -> Directory:
+    return load_directory(load_settings().project_dir / "data" / "directorio.yml")
+
+
+def site_of(tramite: Tramite) -> str:
+    """The official site of the trámite's institution (the directory's), or the State's portal."""
+    for nombre in tramite.institucion.split("/"):
+        for institucion in directory().instituciones.values():
+            if fold(institucion.nombre) == fold(nombre.strip()) and institucion.sitio:
+                return institucion.sitio
+    return GOB_EC
+
+
+def facts(tramite: Tramite) -> dict[str, str]:
+    """The values every generic answer may use."""
+    return {
+        "nombre": tramite.nombre,
+        "institucion": tramite.institucion,
+        "costo": f"{tramite.costo_usd:.2f}",
+        "requisitos": "\n".join(f"• {r}" for r in tramite.requisitos),
+        "tiempo": tramite.tiempo[:1].lower() + tramite.tiempo[1:],
+        "vigencia_dias": str(tramite.vigencia_dias or ""),
+        "sitio": site_of(tramite),
+    }
+
+
+def best_answer(text: str, tramites: tuple[Tramite, ...]) -> tuple[Tramite, Pregunta] | None:
+    """The declared question ``text`` is closest to, among ``tramites`` in order; None below `MATCH`."""
+    best: tuple[float, Tramite, Pregunta] | None = None
+    for tramite in tramites:
+        for pregunta in tramite.preguntas:
+            score = max((overlap(text, e) for e in pregunta.ejemplos), default=0.0)
+            if score >= MATCH and (best is None or score > best[0]):
+                best = (score, tramite, pregunta)
+    return (best[1], best[2]) if best else None
+
+
+class ActionResponderPregunta(Action):
+    def name(self) -> str:
+        return "action_responder_pregunta"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        self.answer(dispatcher, tracker)
+        no_buttons_in_form(dispatcher, tracker)
+        return []
+
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+        intent, _ = latest_intent(tracker)
+        text = latest_text(tracker)
+        tramite = current_tramite(tracker)
+        topic = TOPIC.get(intent)
+        if topic is None:  # any other question: the closest declared answer, this trámite's first
+            others = tuple(t for t in registry.TRAMITES if t != tramite)
+            found = best_answer(text, ((tramite,) if tramite else ()) + others)
+            if found is not None:
+                dispatcher.utter_message(
+                    text=found[1].respuesta, plantilla=f"pregunta:{found[0].clave}:{found[1].tema}"
+                )
+            elif tramite is not None:
+                say(dispatcher, "pregunta_sin_respuesta", **facts(tramite))
+            else:
+                say(dispatcher, "pregunta_sin_respuesta_general", sitio=GOB_EC)
+            return
+        declared = tramite.pregunta(topic) if tramite else None
+        if tramite is not None and declared is not None:
+            dispatcher.utter_message(text=declared.respuesta, plantilla=f"pregunta:{tramite.clave}:{topic}")
+        elif tramite is not None:
+            say(dispatcher, self.template(topic, tramite), **facts(tramite))
+        elif topic == "costo":
+            pagados = [t for t in registry.TRAMITES if not t.gratis]
+            lineas = "\n".join(
+                textos().render("pregunta_costo_linea", nombre=t.nombre, costo=f"{t.costo_usd:.2f}").text
+                for t in pagados
+            )
+            say(dispatcher, "pregunta_costo_todos", lineas=lineas)
+        elif topic in NEEDS_TRAMITE:
+            say(dispatcher, "pregunta_sin_tramite")
+        else:
+            say(dispatcher, f"pregunta_{topic}", **{k: "" for k in facts(registry.TRAMITES[0])}, sitio=GOB_EC)
+
+    @staticmethod
+    def template(topic: str, tramite: Tramite) -> str:
+        if topic == "costo":
+            return "pregunta_costo_gratis" if tramite.gratis else "pregunta_costo_pago"
+        if topic == "vigencia" and not tramite.vigencia_dias:
+            return "pregunta_vigencia_sin_vencimiento"
+        return f"pregunta_{topic}"

@@ -1,0 +1,67 @@
+"""The State beyond Chasqui (`data/directorio.yml`): institutions and the services citizens ask for that
+Chasqui does not provide in chat, each answered in one message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.language import mentions, words
+
+
+@dataclass(frozen=True)
+class Institucion:
+    clave: str
+    nombre: str
+    sitio: str | None
+
+
+@dataclass(frozen=True)
+class ServicioExterno:
+    clave: str
+    nombre: str
+    institucion: Institucion
+    palabras: tuple[str, ...]
+    respuesta: str
+
+
+@dataclass(frozen=True)
+class Directory:
+    instituciones: dict[str, Institucion]
+    servicios: tuple[ServicioExterno, ...]
+
+    def find(self, text: str) -> ServicioExterno | None:
+        """The service ``text`` names; the longest phrase wins («declaración del impuesto a la renta» over «renta»)."""
+        best: tuple[int, ServicioExterno] | None = None
+        for servicio in self.servicios:
+            for palabra in servicio.palabras:
+                size = len(words(palabra))
+                if (best is None or size > best[0]) and mentions(text, palabra):
+                    best = (size, servicio)
+        return best[1] if best else None
+
+
+def load_directory(path: Path) -> Directory:
+    """Read and check the directory; a service naming an unknown institution is an error."""
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    instituciones = {
+        str(clave): Institucion(clave=str(clave), nombre=str(entry["nombre"]), sitio=entry.get("sitio"))
+        for clave, entry in (raw.get("instituciones") or {}).items()
+    }
+    servicios = []
+    for entry in raw.get("servicios") or ():
+        institucion = instituciones.get(str(entry.get("institucion")))
+        if institucion is None:
+            raise ValueError(f"directorio: {entry.get('clave')!r} names an unknown institution")
+        servicios.append(
+            ServicioExterno(
+                clave=str(entry["clave"]),
+                nombre=str(entry["nombre"]),
+                institucion=institucion,
+                palabras=tuple(str(p) for p in entry.get("palabras") or ()),
+                respuesta=str(entry["respuesta"]).strip(),
+            )
+        )
+    return Directory(instituciones=instituciones, servicios=tuple(servicios))

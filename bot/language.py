@@ -1,0 +1,102 @@
+"""Spanish as citizens type it: folding accents and case, words, number words, and finding a phrase in a
+sentence despite typos. The one place for these helpers (gateway and actions both use it)."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable
+
+NUMBER_WORDS = {
+    "uno": 1, "una": 1, "primera": 1, "primero": 1, "dos": 2, "segunda": 2, "segundo": 2, "tres": 3,
+    "tercera": 3, "tercero": 3, "cuatro": 4, "cuarta": 4, "cuarto": 4, "cinco": 5, "quinta": 5, "quinto": 5,
+    "seis": 6, "sexta": 6, "siete": 7, "septima": 7, "ocho": 8, "octava": 8, "nueve": 9, "novena": 9, "diez": 10,
+}  # fmt: skip
+
+# Words that carry no meaning of their own when matching a question against examples.
+STOPWORDS = frozenset({
+    "a", "al", "algo", "algun", "alguna", "como", "con", "cual", "cuales", "de", "del", "el", "ella", "en", "es",
+    "esa", "ese", "eso", "esta", "este", "esto", "hay", "la", "las", "le", "les", "lo", "los", "me", "mi", "mis",
+    "muy", "no", "nos", "o", "para", "pero", "por", "que", "quiero", "se", "si", "sin", "su", "sus", "te",
+    "tengo", "ti", "tu", "tus", "un", "una", "uno", "y", "ya", "yo", "usted", "ustedes", "hola", "buenas",
+    "buenos", "dias", "tardes", "noches", "favor", "porfa", "xfa", "pls", "gracias", "oiga", "disculpe", "senor",
+    "senora", "senorita", "joven", "amigo", "pana", "necesito", "quisiera", "puedo", "puede", "saber", "dime",
+    "digame",
+})  # fmt: skip
+_WORD = re.compile(r"[a-z0-9ñ]+")
+
+
+def fold(text: str) -> str:
+    """Lower case, no accents (ñ kept as n), single spaces: how every comparison reads a message."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    plain = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return " ".join(plain.split())
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(fold(text))
+
+
+def content_words(text: str) -> list[str]:
+    """The words of ``text`` that say something (no stopwords, no one-letter words)."""
+    return [w for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
+_QUESTION_START = re.compile(
+    r"^(y )?(cuanto|cuanta|cuantos|cuantas|que|como|donde|cuando|cual|cuales|quien|por que|se puede)\b"
+)
+
+
+def is_question(text: str) -> bool:
+    """A question mark, or a sentence of two words or more that opens like a question."""
+    if "?" in text or "¿" in text:
+        return True
+    folded = fold(text)
+    return bool(_QUESTION_START.match(folded)) and len(folded.split()) > 1
+
+
+def _similar(word: str, candidate: str) -> bool:
+    if word == candidate:
+        return True
+    if min(len(word), len(candidate)) < 5:
+        return False
+    return difflib.SequenceMatcher(None, word, candidate).ratio() >= 0.84
+
+
+def mentions(text: str, phrase: str) -> bool:
+    """Whether ``phrase`` appears in ``text`` word by word, tolerating a typo in words of five letters or more
+    ("sertificado de votasion" mentions "certificado de votacion")."""
+    target = words(phrase)
+    said = words(text)
+    if not target:
+        return False
+    for start in range(len(said) - len(target) + 1):
+        if all(_similar(said[start + i], t) for i, t in enumerate(target)):
+            return True
+    return False
+
+
+def first_mentioned(text: str, phrases: Iterable[str]) -> str | None:
+    """The first of ``phrases`` that ``text`` mentions (in the order given)."""
+    return next((p for p in phrases if mentions(text, p)), None)
+
+
+def overlap(text: str, example: str) -> float:
+    """How much of ``example``'s meaningful words ``text`` says (0 to 1), tolerating typos."""
+    wanted = set(content_words(example))
+    if not wanted:
+        return 0.0
+    said = content_words(text)
+    found = sum(1 for w in wanted if any(_similar(s, w) or (len(w) > 4 and s.startswith(w[:5])) for s in said))
+    return found / len(wanted)
+
+
+def number_in(text: str) -> int | None:
+    """The first number in ``text``, in digits or words ("2", "dos", "la segunda")."""
+    for word in words(text):
+        if word.isdigit():
+            return int(word)
+        if word in NUMBER_WORDS:
+            return NUMBER_WORDS[word]
+    return None
