@@ -42,6 +42,10 @@ class Directory:
                     best = (size, servicio)
         return best[1] if best else None
 
+    def institution_named(self, text: str) -> Institucion | None:
+        """The institution ``text`` names by its usual name («el IESS», «la Cancillería»), if any."""
+        return next((i for i in self.instituciones.values() if mentions(text, i.nombre)), None)
+
 
 def load_directory(path: Path) -> Directory:
     """Read and check the directory; a service naming an unknown institution is an error."""

@@ -21,9 +21,16 @@ class ActionOtraEntidad(Action):
         return "action_otra_entidad"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        servicio = directory().find(latest_text(tracker))
+        text = latest_text(tracker)
+        servicio = directory().find(text)
         if servicio is None:
-            say(dispatcher, "otra_entidad_desconocida", sitio=GOB_EC)
+            institucion = directory().institution_named(text)
+            if institucion is not None:
+                say(
+                    dispatcher, "otra_entidad_institucion", nombre=institucion.nombre, sitio=institucion.sitio or GOB_EC
+                )
+            else:
+                say(dispatcher, "otra_entidad_desconocida", sitio=GOB_EC)
             no_buttons_in_form(dispatcher, tracker)
             return []
         dispatcher.utter_message(text=servicio.respuesta, plantilla=f"otra_entidad:{servicio.clave}")

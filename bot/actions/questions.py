@@ -117,7 +117,7 @@ class ActionResponderPregunta(Action):
         elif topic in NEEDS_TRAMITE:
             say(dispatcher, "pregunta_sin_tramite")
         else:
-            say(dispatcher, f"pregunta_{topic}", **{k: "" for k in facts(registry.TRAMITES[0])}, sitio=GOB_EC)
+            say(dispatcher, f"pregunta_{topic}", **{**{k: "" for k in facts(registry.TRAMITES[0])}, "sitio": GOB_EC})
 
     @staticmethod
     def template(topic: str, tramite: Tramite) -> str:

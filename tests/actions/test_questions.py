@@ -1,0 +1,123 @@
+"""Side questions answered from the trámites' declarations, the FAQ, the directory of other institutions,
+delivery problems, and the partida for relatives (the rule said, never a document for the wrong person)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.delivery import ActionConfirmarPago
+from bot.actions.directory import ActionOtraEntidad
+from bot.actions.questions import ActionResponderPregunta, best_answer, directory
+from bot.tramites import registry
+from bot.tramites.certificado_nacimiento.actions import ValidateCertificadoNacimientoForm
+from tests.actions.builders import tracker, user
+from tests.actions.conftest import World
+
+
+async def ask(text: str, intent: str, **kwargs: Any) -> list[dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    assert await ActionResponderPregunta().run(dispatcher, tracker(user(text, intent), **kwargs), {}) == []
+    return dispatcher.messages
+
+
+async def test_the_cost_inside_a_form_comes_from_the_declaration_without_buttons() -> None:
+    [message] = await ask("¿y cuánto cuesta?", "preguntar_costo", active_loop="certificado_nacimiento_form")
+    assert message["plantilla"] == "pregunta_costo_pago"
+    assert "USD 5.00" in message["text"]
+    assert message["buttons"] == []  # the form's question follows with its own buttons
+
+
+async def test_a_free_service_says_so() -> None:
+    [message] = await ask("eso cuesta algo?", "preguntar_costo", active_loop="antecedentes_penales_form")
+    assert message["plantilla"] == "pregunta_costo_gratis"
+    assert "gratis" in message["text"]
+
+
+async def test_the_trámite_named_in_the_question_wins() -> None:
+    [message] = await ask("cuanto cuesta la partida de nacimiento", "preguntar_costo")
+    assert "USD 5.00" in message["text"]
+
+
+async def test_without_a_trámite_the_cost_of_everything_that_costs() -> None:
+    [message] = await ask("cuanto cobran", "preguntar_costo")
+    assert message["plantilla"] == "pregunta_costo_todos"
+    assert "Certificado de nacimiento: USD 5.00" in message["text"]
+
+
+async def test_safety_and_payment_without_a_trámite() -> None:
+    [safety] = await ask("esto es seguro?", "preguntar_seguridad")
+    assert "código dactilar" in safety["text"] and "No se guarda" in safety["text"]
+    [payment] = await ask("no tengo tarjeta", "preguntar_formas_pago", active_loop="certificado_nacimiento_form")
+    assert "Si no tiene tarjeta" in payment["text"]
+
+
+async def test_a_particular_question_gets_the_declared_answer() -> None:
+    [message] = await ask("como hago para recuperar mis puntos", "preguntar_tramite", active_loop="identidad_form",
+                          slots={"tramite_pendiente": "puntos_licencia"})  # fmt: skip
+    assert message["plantilla"].startswith("pregunta:puntos_licencia:")
+
+
+def test_every_declared_example_finds_its_own_answer() -> None:
+    for tramite in registry.TRAMITES:
+        for pregunta in tramite.preguntas:
+            for ejemplo in pregunta.ejemplos:
+                found = best_answer(ejemplo, (tramite,))
+                assert found is not None and found[1].tema == pregunta.tema, (tramite.clave, ejemplo)
+
+
+async def test_an_unknown_question_is_admitted_with_where_to_ask() -> None:
+    [message] = await ask("se puede pagar con bitcoin la papeleta azul", "preguntar_tramite",
+                          active_loop="certificado_votacion_form")  # fmt: skip
+    assert message["plantilla"] in ("pregunta_sin_respuesta",) or message["plantilla"].startswith("pregunta:")
+
+
+async def test_other_institutions_are_answered_in_one_message_never_a_form() -> None:
+    for text, site_or_name in (
+        ("quiero sacar el pasaporte", "Registro Civil"),
+        ("como me afilio al iess", "IESS"),
+        ("necesito hacer la declaracion del impuesto a la renta", "SRI"),
+    ):
+        dispatcher = CollectingDispatcher()
+        assert await ActionOtraEntidad().run(dispatcher, tracker(user(text, "consultar_otra_entidad")), {}) == []
+        [message] = dispatcher.messages
+        assert message["plantilla"].startswith("otra_entidad"), text
+        assert message["plantilla"] != "otra_entidad_desconocida", text
+        assert site_or_name in message["text"], text
+
+
+def test_the_directory_prefers_the_longest_phrase() -> None:
+    found = directory().find("quiero hacer mi declaracion de impuesto a la renta")
+    assert found is not None and found.institucion.clave == "sri"
+
+
+async def test_nothing_to_deliver_says_where_to_look(world: World) -> None:
+    dispatcher = CollectingDispatcher()
+    await ActionConfirmarPago().run(
+        dispatcher, tracker(user("no me llega", "problema_entrega"), sender_id="web:nadie"), {}
+    )
+    assert [m["plantilla"] for m in dispatcher.messages] == ["entrega_sin_identidad"]
+
+
+async def partida_para(world: World, text: str, intent: str = "informar", **entities: str) -> tuple[Any, list[str]]:
+    await world.services.identidad.verify("web:andrea", "1733333338", "V3322I4411")
+    event = user(text, intent)
+    event["parse_data"]["entities"] = [{"entity": k, "value": v} for k, v in entities.items()]
+    dispatcher = CollectingDispatcher()
+    result = await ValidateCertificadoNacimientoForm().validate_nacimiento_para(
+        text, dispatcher, tracker(event, sender_id="web:andrea"), {}
+    )
+    return result["nacimiento_para"], [m["plantilla"] for m in dispatcher.messages]
+
+
+async def test_for_my_son_is_the_minor_child_not_the_mother(world: World) -> None:
+    assert await partida_para(world, "para mi hijo", parentesco="hijo") == ("hijo:0", [])
+    assert await partida_para(world, "es pa mi guagua") == ("hijo:0", [])
+    assert await partida_para(world, "para Mateo") == ("hijo:0", [])
+    assert await partida_para(world, "para mí mismo") == ("propio", [])
+
+
+async def test_an_adult_relative_is_refused_with_the_reason(world: World) -> None:
+    assert await partida_para(world, "para mi mamá", parentesco="madre") == (None, ["nacimiento_solo_propio_o_hijo"])
+    assert await partida_para(world, "es de mi esposo") == (None, ["nacimiento_solo_propio_o_hijo"])
