@@ -26,6 +26,14 @@ class ServicioExterno:
     palabras: tuple[str, ...]
     respuesta: str
 
+    @property
+    def answer(self) -> str:
+        """The answer, with the institution's official site when the text does not give it already."""
+        sitio = self.institucion.sitio
+        if not sitio or sitio.split("//")[-1].removeprefix("www.") in self.respuesta:
+            return self.respuesta
+        return f"{self.respuesta} Sitio oficial: {sitio}"
+
 
 @dataclass(frozen=True)
 class Directory:

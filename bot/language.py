@@ -100,3 +100,33 @@ def number_in(text: str) -> int | None:
         if word in NUMBER_WORDS:
             return NUMBER_WORDS[word]
     return None
+
+
+_ALSO = frozenset({"tambien", "tb", "tmb", "tbn", "ademas", "aparte", "otro", "otra", "despues", "luego"})
+_CHANGE = frozenset({"mejor", "cambio", "cambiar", "prefiero", "olvide", "olvida", "olvidese", "deje", "dejelo"})
+
+
+def adds_a_request(text: str) -> bool:
+    """Whether a request made in the middle of another one adds to it («¿y el de votación?», «también la
+    licencia») rather than replacing it («mejor quiero la licencia»)."""
+    said = set(words(text))
+    if said & _CHANGE or {"ya", "no", "quiero"} <= said:
+        return False
+    return bool(said & _ALSO) or is_question(text) or fold(text).startswith("y ")
+
+
+_UNSURE = re.compile(r"^(no se|nose|no lo se|ni idea|no estoy segur[oa]|no sabria|quien sabe|mmm+|eh+)\b")
+_YES_WORDS = re.compile(r"\b(si|sii+|confirmo|de acuerdo|dale|correcto|esta bien|de una|simon|ok|okey|listo)\b")
+_NO_START = re.compile(r"^(no|nop|nel)\b")
+
+
+def is_unsure(text: str) -> bool:
+    """«no sé», «ni idea»: not an answer (and not a «no»)."""
+    return bool(_UNSURE.match(fold(text)))
+
+
+def says_yes(text: str) -> bool:
+    """A «sí» inside a longer sentence («ah bueno, mi esposo me presta la tarjeta, sí confirmo»), with no «no»
+    at its start; only read where the NLU found no yes or no."""
+    folded = fold(text)
+    return bool(_YES_WORDS.search(folded)) and not _NO_START.match(folded)

@@ -44,3 +44,22 @@ def test_a_key_defined_twice_is_refused(tmp_path: Path) -> None:
     (tmp_path / "b.yml").write_text("textos:\n  hola:\n    text: Buenas\n")
     with pytest.raises(TextoError, match="defined twice"):
         load_textos(tmp_path)
+
+
+# Lists on WhatsApp (numbered rows): a message may carry more than three buttons only when it is one of these.
+LISTS = {"csat_pregunta"}
+
+
+def test_every_message_fits_whatsapp(project_dir: Path) -> None:
+    """Never more than three buttons (WhatsApp's quick replies), or a list of at most ten rows."""
+    import yaml
+
+    buttons: dict[str, int] = {}
+    for path in (project_dir / "dialogs" / "textos").glob("*.yml"):
+        for key, entry in (yaml.safe_load(path.read_text(encoding="utf-8"))["textos"] or {}).items():
+            buttons[key] = len(entry.get("buttons") or ())
+    for path in (project_dir / "dialogs" / "dominio").glob("*.yml"):
+        for key, variants in (yaml.safe_load(path.read_text(encoding="utf-8")).get("responses") or {}).items():
+            buttons[key] = max(len(v.get("buttons") or ()) for v in variants)
+    too_many = {key: n for key, n in buttons.items() if n > 3 and not (key in LISTS and n <= 10)}
+    assert too_many == {}

@@ -7,13 +7,15 @@ inside a form, the form then asks its pending question again.
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.forms import latest_text, no_buttons_in_form
 from bot.actions.questions import GOB_EC, directory
 from bot.actions.runtime import say
+
+ENTIDAD = "entidad_actual"  # the other institution's service the conversation is about (follow-up questions)
 
 
 class ActionOtraEntidad(Action):
@@ -32,6 +34,7 @@ class ActionOtraEntidad(Action):
             else:
                 say(dispatcher, "otra_entidad_desconocida", sitio=GOB_EC)
             no_buttons_in_form(dispatcher, tracker)
-            return []
-        dispatcher.utter_message(text=servicio.respuesta, plantilla=f"otra_entidad:{servicio.clave}")
-        return []
+            return [SlotSet(ENTIDAD, None)]
+        dispatcher.utter_message(text=servicio.answer, plantilla=f"otra_entidad:{servicio.clave}")
+        no_buttons_in_form(dispatcher, tracker)
+        return [SlotSet(ENTIDAD, servicio.clave), SlotSet("tramite_actual", None)]

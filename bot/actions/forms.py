@@ -17,7 +17,7 @@ So nothing a citizen did not mean as data reaches a slot, and from there a docum
 from __future__ import annotations
 
 import re
-from abc import ABC
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -29,7 +29,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.runtime import say
-from bot.language import fold, is_question
+from bot.language import adds_a_request, fold, is_question, is_unsure, says_yes
+from bot.tramites import registry
 
 DATA_INTENTS = frozenset({"informar", "nlu_fallback"})
 YES, NO = "afirmar", "negar"
@@ -81,6 +82,8 @@ INTERRUPTIONS = frozenset(
     }
 )
 _REFERENCE = re.compile(r"\b(ced|ruc|dac|tel)_[0-9a-f]{10}\b")
+# An answer that picks from a numbered list, whatever the NLU makes of it («pago la 3 nomás», «compartir 1»).
+LIST_PICK = re.compile(r"\b(\d{1,2}|todas|todos|ninguna|ninguno|primer[oa]?|segund[oa]|tercer[oa]?|ultim[oa])\b")
 
 
 class SlotKind(StrEnum):
@@ -127,8 +130,10 @@ def read_answer(tracker: Tracker, spec: SlotSpec) -> Verdict:
     entities = {str(e.get("entity")) for e in (tracker.latest_message or {}).get("entities") or ()}
     if text.startswith("/") and intent not in (YES, NO) and intent not in DATA_INTENTS:
         return Verdict.INTERRUPTION if is_interruption(intent) else Verdict.NOT_DATA  # a button of another step
+    if is_unsure(text):
+        return Verdict.NOT_DATA  # «no sé» is neither a «no» nor data
     if spec.kind is SlotKind.CONFIRM:
-        if intent in (YES, NO):
+        if intent in (YES, NO) or (intent in DATA_INTENTS and says_yes(text)):
             return Verdict.DATA
         return Verdict.INTERRUPTION if is_interruption(intent) else Verdict.NOT_DATA
     if spec.kind is SlotKind.SECRET:
@@ -143,7 +148,9 @@ def read_answer(tracker: Tracker, spec: SlotSpec) -> Verdict:
         return Verdict.DATA
     if is_interruption(intent):
         return Verdict.INTERRUPTION
-    if intent in DATA_INTENTS and not (spec.kind is SlotKind.TEXT and is_question(text)):
+    if is_question(text):
+        return Verdict.INTERRUPTION  # a question the NLU could not place: the fallback tries to answer it
+    if intent in DATA_INTENTS:
         return Verdict.DATA
     if spec.kind is SlotKind.CHOICE and intent in (YES, NO):
         return Verdict.DATA  # «sí» to a single option, «no» to paying now: the trámite reads it
@@ -160,11 +167,18 @@ class TramiteForm(FormValidationAction, ABC):
 
     slots: ClassVar[Mapping[str, SlotSpec]] = {}
 
+    @abstractmethod
+    def name(self) -> str:
+        """``validate_<form>``."""
+
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         requested = tracker.get_slot("requested_slot")
         spec = self.slots.get(str(requested)) if requested in self.domain_slots(domain) else None
         if spec is not None:
             verdict = read_answer(tracker, spec)
+            noted = self.note_other_request(dispatcher, tracker) if verdict is Verdict.INTERRUPTION else None
+            if noted is not None:
+                return [*noted, SlotSet(str(requested), tracker.get_slot(str(requested)))]
             if verdict is Verdict.INTERRUPTION:
                 return []  # nothing validated: the form rejects this turn and a rule answers it
             if verdict is Verdict.NOT_DATA:
@@ -172,6 +186,16 @@ class TramiteForm(FormValidationAction, ABC):
                 if events is not None:
                     return events
         return list(await super().run(dispatcher, tracker, domain))
+
+    def note_other_request(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
+        """«¿Y el de votación?» in the middle of this form: noted for the end, this form goes on. A plain
+        request or a change of mind («mejor quiero la licencia») goes to the rules, which pause this form."""
+        intent, _ = latest_intent(tracker)
+        other = registry.by_intent(intent)
+        if other is None or other == registry.by_form(self.form_name()) or not adds_a_request(latest_text(tracker)):
+            return None
+        say(dispatcher, "tramite_anotado", nombre=other.nombre)
+        return [SlotSet("tramite_siguiente", other.clave)]
 
     async def not_data(
         self, slot: str, spec: SlotSpec, dispatcher: CollectingDispatcher, tracker: Tracker
@@ -188,9 +212,14 @@ class TramiteForm(FormValidationAction, ABC):
         events: list[EventType] = list(await super().get_extraction_events(dispatcher, tracker, domain))
         requested = tracker.get_slot("requested_slot")
         spec = self.slots.get(str(requested))
+        if spec is not None and spec.kind is SlotKind.CONFIRM and requested in self.domain_slots(domain):
+            intent, _ = latest_intent(tracker)
+            confirmed = read_answer(tracker, spec) is Verdict.DATA and intent in DATA_INTENTS
+            if confirmed and not any(e.get("name") == requested for e in events):
+                events.append(SlotSet(str(requested), True))  # the NLU found no yes, but the sentence says it
+            return events
         if (
             spec is None
-            or spec.kind is SlotKind.CONFIRM
             or requested not in self.domain_slots(domain)
             or any(e.get("name") == requested for e in events)
             or read_answer(tracker, spec) is not Verdict.DATA
@@ -199,7 +228,14 @@ class TramiteForm(FormValidationAction, ABC):
         value: Any = latest_text(tracker)
         if spec.entity:
             value = next(tracker.get_latest_entity_values(spec.entity), None) or value
-        return [*events, SlotSet(str(requested), value)]
+        events.append(SlotSet(str(requested), value))
+        # Everything the citizen says counts: another of this form's identifiers in the same message («mi cédula
+        # es … y mi código …») fills its slot too, if it is still empty.
+        for slot, other in self.slots.items():
+            found = next(tracker.get_latest_entity_values(other.entity), None) if other.entity else None
+            if found and slot != requested and slot in self.domain_slots(domain) and tracker.get_slot(slot) is None:
+                events.append(SlotSet(slot, found))
+        return events
 
 
 def in_form(tracker: Tracker) -> bool:

@@ -11,41 +11,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.forms import no_buttons_in_form
 from bot.actions.runtime import say
 
-FALLBACK_INTENT = "nlu_fallback"
-UNCLEAR_IN_A_ROW_FOR_PERSON = 2
-
-
-def unclear_streak(tracker: Tracker) -> int:
-    """How many of the latest user messages in a row the NLU did not understand."""
-    streak = 0
-    for event in reversed(tracker.events):
-        if event.get("event") != "user":
-            continue
-        intent = (event.get("parse_data") or {}).get("intent") or {}
-        if intent.get("name") != FALLBACK_INTENT:
-            break
-        streak += 1
-    return streak
-
 
 def handoff_payload(reason: str, team: str = "general") -> dict[str, Any]:
     """The custom payload the gateway turns into a handoff request (architecture contract)."""
     return {"handoff": {"reason": reason, "team": team}}
-
-
-class ActionNoEntendido(Action):
-    """Ask to rephrase; on the second unclear message in a row, ask for a person."""
-
-    def name(self) -> str:
-        return "action_no_entendido"
-
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        if unclear_streak(tracker) >= UNCLEAR_IN_A_ROW_FOR_PERSON:
-            say(dispatcher, "no_entendido_pasa_a_persona")
-            dispatcher.utter_message(json_message=handoff_payload("no_entendido"))
-        else:
-            say(dispatcher, "no_entendido")
-        return []
 
 
 class ActionPedirAgente(Action):
@@ -82,6 +51,21 @@ class ActionCancelar(Action):
             SlotSet("requested_slot", None),
             *(SlotSet(slot, None) for slot in form_slots),
         ]
+
+
+def replay_as(tracker: Tracker, intent: str, *, text: str | None = None, entities: bool = True) -> list[EventType]:
+    """Read the latest message again as ``intent`` (its text and entities kept, unless told otherwise).
+
+    The events undo the turn and replay the message with the new intent, so the rules of that intent take over
+    (Rasa's own TwoStageFallback does the same after a citizen confirms what they meant).
+    """
+    latest = dict(tracker.latest_message or {})
+    message = {
+        "intent": {"name": intent, "confidence": 1.0},
+        "entities": list(latest.get("entities") or ()) if entities else [],
+        "text": text if text is not None else str(latest.get("text") or ""),
+    }
+    return [UserUtteranceReverted(), ActionExecuted("action_listen"), UserUttered(message["text"], parse_data=message)]
 
 
 def count_intents(tracker: Tracker, intents: frozenset[str]) -> int:
@@ -169,13 +153,7 @@ class ActionAfirmar(Action):
             say(dispatcher, "en_que_ayudo")
             return [SlotSet("oferta", None)]
         # As if the citizen had tapped the offer's button: the rules of that intent take over.
-        message = {"intent": {"name": offered, "confidence": 1.0}, "entities": [], "text": f"/{offered}"}
-        return [
-            SlotSet("oferta", None),
-            UserUtteranceReverted(),
-            ActionExecuted("action_listen"),
-            UserUttered(f"/{offered}", parse_data=message),
-        ]
+        return [*replay_as(tracker, offered, text=f"/{offered}", entities=False), SlotSet("oferta", None)]
 
 
 class ActionNegar(Action):

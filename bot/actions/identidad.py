@@ -76,12 +76,29 @@ async def require_identity(
     if locked is not None:
         say(dispatcher, "identidad_bloqueada", minutos=s.settings.identidad_bloqueo_minutos)
         return [SlotSet("identidad", "bloqueada")]
-    given = {str(e.get("entity")) for e in (tracker.latest_message or {}).get("entities") or ()}
-    if "cedula" not in given:
+    cedula = given_cedula(tracker)
+    dactilar = next(tracker.get_latest_entity_values("codigo_dactilar"), None)
+    if cedula is None:
         say(dispatcher, "identidad_necesaria", servicio=servicio)
-    elif "codigo_dactilar" not in given:
+    elif dactilar is None:
         say(dispatcher, "identidad_con_cedula", servicio=servicio)
-    return [SlotSet("identidad", "requerida"), SlotSet("tramite_pendiente", tramite)]
+    given = [SlotSet("cedula", cedula)] if cedula else []
+    if cedula and dactilar:
+        given.append(SlotSet("codigo_dactilar", dactilar))
+    return [SlotSet("identidad", "requerida"), SlotSet("tramite_pendiente", tramite), *given]
+
+
+def given_cedula(tracker: Tracker) -> str | None:
+    """The cédula the citizen already wrote in this conversation (its vault reference), the latest first."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "session_started":
+            break
+        if event.get("event") != "user":
+            continue
+        for entity in (event.get("parse_data") or {}).get("entities") or ():
+            if entity.get("entity") == "cedula" and entity.get("value"):
+                return str(entity["value"])
+    return None
 
 
 class ValidateIdentidadForm(TramiteForm):
@@ -115,6 +132,8 @@ class ValidateIdentidadForm(TramiteForm):
         s = await services()
         text = str(value or "")
         code = await s.vault.reveal(text, kind="dac", consume=True)
+        if code is None and text.startswith("dac_"):  # given earlier and already used or expired: ask for it
+            return {"codigo_dactilar": None}
         code = re.sub(r"[\s.-]", "", code if code is not None else text).upper()
         if not _DACTILAR.fullmatch(code):
             say(dispatcher, "dactilar_formato")

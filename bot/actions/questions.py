@@ -90,6 +90,12 @@ class ActionResponderPregunta(Action):
         text = latest_text(tracker)
         tramite = current_tramite(tracker)
         topic = TOPIC.get(intent)
+        external = next((e for e in directory().servicios if e.clave == tracker.get_slot("entidad_actual")), None)
+        if tramite is None and external is not None and topic not in ("seguridad",):
+            # A follow-up about another institution's service («¿y cuánto se demora eso?»): theirs to answer.
+            institucion = external.institucion
+            say(dispatcher, "otra_entidad_seguimiento", nombre=institucion.nombre, sitio=institucion.sitio or GOB_EC)
+            return
         if topic is None:  # any other question: the closest declared answer, this trámite's first
             others = tuple(t for t in registry.TRAMITES if t != tramite)
             found = best_answer(text, ((tramite,) if tramite else ()) + others)

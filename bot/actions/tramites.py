@@ -13,6 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions.general import replay_as
 from bot.actions.identidad import VIGENTE, register_resume, require_identity
 from bot.actions.runtime import say
 from bot.language import mentions, words
@@ -63,9 +64,15 @@ async def begin(dispatcher: CollectingDispatcher, tracker: Tracker, tramite: Tra
     """Start ``tramite``: remember it, note a second request in the same message, pause the trámite in
     progress, then the identity gate (the rules start the identity form or this trámite's form)."""
     events: list[EventType] = [SlotSet(ACTUAL, tramite.clave)]
+    if tracker.get_slot("entidad_actual"):
+        events.append(SlotSet("entidad_actual", None))  # the conversation is about this trámite now
     text = str((tracker.latest_message or {}).get("text") or "")
-    others = [t for t in mentioned_tramites(text) if t != tramite]
-    if others and not text.startswith("/"):
+    named = [] if text.startswith("/") else mentioned_tramites(text)
+    if named and named[0] != tramite and tramite in named:
+        # Two requests in one message: the first named is handled first, this one offered at the end.
+        return [*replay_as(tracker, named[0].intent), SlotSet(SIGUIENTE, tramite.clave)]
+    others = [t for t in named if t != tramite]
+    if others:
         events.append(SlotSet(SIGUIENTE, others[0].clave))
     paused = registry.by_form((tracker.active_loop or {}).get("name"))
     if paused is not None and paused != tramite:

@@ -49,7 +49,8 @@ class Stack:
     """The running processes of one Chasqui instance."""
 
     settings: Settings
-    rasa_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    # Hex, so the token never starts with "-" (Rasa's argument parser would read it as an option).
+    rasa_token: str = field(default_factory=lambda: secrets.token_hex(24))
     internal_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
     processes: list[Process] = field(default_factory=list)
 

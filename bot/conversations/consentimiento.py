@@ -111,7 +111,7 @@ class ConsentGate:
     @staticmethod
     def notice_shown(conversation: Conversation) -> None:
         """Remember that the web notice was shown (it waits while a form asks something: one question at a time)."""
-        conversation.options = {**(conversation.options or {}), "consentimiento": {"preguntado": True}}
+        conversation.options = {**(conversation.options or {}), "consentimiento": {"preguntado": True, "abierto": True}}
 
     def purposes(self, channel: str) -> tuple[str, ...]:
         return (TRANSFER, ANALYTICS) if channel in MESSAGING_CHANNELS else (ANALYTICS,)
@@ -123,7 +123,11 @@ class ConsentGate:
         in_force = await repo.consents_in_force(session=session, conversation_id=conversation.id)
         state = dict(conversation.options or {})
         required = TRANSFER in self.purposes(conversation.channel)
-        answer = await self.answer(text, strict=not required)
+        asked = state.get("consentimiento")
+        # On the web the notice's question is answered in plain words («dale», «no») only right after it was
+        # asked (the pending question); later, only the buttons or «acepto» / «no acepto» count.
+        pending = isinstance(asked, dict) and bool(asked.get("abierto"))
+        answer = await self.answer(text, strict=not (required or pending))
 
         async def record(purpose: str, granted: bool) -> None:
             await repo.record_consent(
@@ -140,7 +144,6 @@ class ConsentGate:
                 await record(purpose, False)
             return Decision(forward=False, valores=self._values, texto="consentimiento_retirado")
 
-        asked = state.get("consentimiento")
         if not required:
             # The web chat: the service rests on the public mission, so it goes on; only analytics waits
             # for consent, asked once with the notice and recorded when the citizen answers.
@@ -153,6 +156,9 @@ class ConsentGate:
                 conversation.options = state or None
                 texto = "consentimiento_aceptado" if granted else "consentimiento_rechazado_web"
                 return Decision(forward=False, texto=texto, valores=self._values)
+            if pending:  # answered with something else: the question is no longer the pending one
+                state["consentimiento"] = {"preguntado": True}
+                conversation.options = state
             return Decision(forward=True)
         if asked is None and not in_force:
             # First contact: keep this message, show the notice and ask.
@@ -171,14 +177,14 @@ class ConsentGate:
                 await record(purpose, granted)
             state.pop("consentimiento", None)
             conversation.options = state or None
-            pending = asked.get("pendiente") if isinstance(asked, dict) else None
+            kept = asked.get("pendiente") if isinstance(asked, dict) else None
             if required and not granted:
                 return Decision(forward=False, valores=self._values, texto="consentimiento_rechazado_mensajeria")
             return Decision(
                 forward=False,
                 valores=self._values,
                 texto="consentimiento_aceptado" if granted else "consentimiento_rechazado_web",
-                process_pending=pending if pending != message_id else None,
+                process_pending=kept if kept != message_id else None,
             )
         # Answered before: a refused transfer keeps the channel closed until the citizen accepts.
         transfer = in_force.get(TRANSFER)

@@ -68,7 +68,8 @@ class RasaClient:
         if self._token:
             params["token"] = self._token
         try:
-            response = await self._http.get(f"/conversations/{quote(sender, safe='')}/tracker", params=params)
+            # Rasa's router does not decode %3A: the colon of "web:…" must stay as it is.
+            response = await self._http.get(f"/conversations/{quote(sender, safe=':+')}/tracker", params=params)
         except httpx.TransportError:
             return None
         if response.status_code != 200:

@@ -50,7 +50,7 @@ def asking(slot: str, *events: dict[str, Any], sender_id: str = "web:prueba") ->
         ("es para sacar la licencia en españa", "consultar_licencia", TEXT, Verdict.DATA),  # a reason, whatever intent
         ("me piden en la empresa de seguridad", "nlu_fallback", TEXT, Verdict.DATA),
         ("no se", "negar", TEXT, Verdict.NOT_DATA),
-        ("¿para qué es eso?", "nlu_fallback", TEXT, Verdict.NOT_DATA),  # a question is never printed
+        ("¿para qué es eso?", "nlu_fallback", TEXT, Verdict.INTERRUPTION),  # a question is never printed
         ("simón", "afirmar", CONFIRM, Verdict.DATA),
         ("no, es para un viaje", "negar", CONFIRM, Verdict.DATA),
         ("no tengo tarjeta", "preguntar_formas_pago", CONFIRM, Verdict.INTERRUPTION),
@@ -203,3 +203,13 @@ async def test_frustration_gets_an_apology_then_a_person_and_an_insult_a_person_
     dispatcher = CollectingDispatcher()
     await ActionMalestar().run(dispatcher, tracker(user("bot inutil", "insultar")), {})
     assert said(dispatcher) == ["malestar_insulto", {"handoff": {"reason": "insulto", "team": "general"}}]
+
+
+async def test_another_service_asked_as_an_addition_is_noted_and_the_form_goes_on() -> None:
+    dispatcher = CollectingDispatcher()
+    t = asking("motivo_consulta", user("y el de votacion? tambien lo necesito", "solicitar_certificado_votacion"))
+    events = await ValidateAntecedentesPenalesForm().run(dispatcher, t, DOMAIN)
+    assert events == [SlotSet("tramite_siguiente", "certificado_votacion"), SlotSet("motivo_consulta", None)]
+    assert said(dispatcher) == ["tramite_anotado"]
+    change = asking("motivo_consulta", user("mejor no, quiero es ver mi licencia", "consultar_licencia"))
+    assert await ValidateAntecedentesPenalesForm().run(CollectingDispatcher(), change, DOMAIN) == []  # to the rules

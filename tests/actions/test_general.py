@@ -5,7 +5,8 @@ from __future__ import annotations
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.general import ActionCancelar, ActionNoEntendido, ActionPedirAgente, unclear_streak
+from bot.actions.fallback import ActionNoEntendido, unclear_streak
+from bot.actions.general import ActionCancelar, ActionPedirAgente
 from tests.actions.builders import action, bot, tracker, user
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.delivery import ActionConfirmarPago
@@ -80,7 +81,8 @@ async def test_other_institutions_are_answered_in_one_message_never_a_form() -> 
         ("necesito hacer la declaracion del impuesto a la renta", "SRI"),
     ):
         dispatcher = CollectingDispatcher()
-        assert await ActionOtraEntidad().run(dispatcher, tracker(user(text, "consultar_otra_entidad")), {}) == []
+        events = await ActionOtraEntidad().run(dispatcher, tracker(user(text, "consultar_otra_entidad")), {})
+        assert SlotSet("tramite_actual", None) in events or events == [SlotSet("entidad_actual", None)]
         [message] = dispatcher.messages
         assert message["plantilla"].startswith("otra_entidad"), text
         assert message["plantilla"] != "otra_entidad_desconocida", text

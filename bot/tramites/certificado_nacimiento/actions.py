@@ -12,8 +12,8 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.forms import SlotKind, SlotSpec, TramiteForm, latest_intent, latest_text
 from bot.actions.identidad import register_resume, require_identity
-from bot.actions.runtime import say, services
-from bot.actions.tramites import begin, confirmation, offer_next
+from bot.actions.runtime import say, services, textos
+from bot.actions.tramites import begin, confirmation, offer_next, said_no_to_confirmation
 from bot.language import fold, words
 from bot.privacy.redaction import mask_cedula
 from bot.tramites.certificado_nacimiento import TRAMITE
@@ -112,7 +112,8 @@ class ValidateCertificadoNacimientoForm(TramiteForm):
             say(dispatcher, "nacimiento_cual_hijo" if children else "nacimiento_sin_hijos_menores")
             return {"nacimiento_para": None}
         if pariente is not None:  # the rule: oneself or a minor child; say why and what else to do
-            say(dispatcher, "nacimiento_solo_propio_o_hijo")
+            key = f"pariente_{pariente}" if f"pariente_{pariente}" in textos().keys() else "pariente_otro"  # noqa: SIM118
+            say(dispatcher, "nacimiento_solo_propio_o_hijo", quien=textos().render(key).text)
             return {"nacimiento_para": None}
         intent, _ = latest_intent(tracker)
         if (_SELF_WORDS & set(said)) or said == ["1"] or (intent == "afirmar" and not children):
@@ -129,6 +130,11 @@ class ValidateCertificadoNacimientoForm(TramiteForm):
         if answer is None:
             say(dispatcher, "confirmar_si_o_no")
             return {"confirmar_nacimiento": None}
+        correction = said_no_to_confirmation(tracker)  # «no, es para mi hijo Mateo»: who it is for, corrected
+        if correction:
+            para = await self.validate_nacimiento_para(correction, CollectingDispatcher(), tracker, domain)
+            if para["nacimiento_para"] is not None:
+                return {**para, "confirmar_nacimiento": None}
         say(dispatcher, "nacimiento_corregir")
         return {"nacimiento_para": None, "confirmar_nacimiento": None}
 

@@ -18,7 +18,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.forms import SlotKind, SlotSpec, TramiteForm
+from bot.actions.forms import LIST_PICK, SlotKind, SlotSpec, TramiteForm
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import begin, deliver_documents, offer_next
 from bot.documents.codes import format_code
@@ -151,7 +151,7 @@ class ActionIniciarMisDocumentos(Action):
 
 class ValidateMisDocumentosForm(TramiteForm):
     slots: ClassVar[dict[str, SlotSpec]] = {
-        "documento_elegido": SlotSpec(SlotKind.CHOICE),
+        "documento_elegido": SlotSpec(SlotKind.CHOICE, accepts=LIST_PICK),
     }
 
     """At activation, a citizen without documents is told so and the form ends; otherwise it asks which one."""

@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.forms import SlotKind, SlotSpec, TramiteForm
+from bot.actions.forms import LIST_PICK, SlotKind, SlotSpec, TramiteForm
 from bot.actions.identidad import require_identity
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import begin, confirmation, offer_next, said_no_to_confirmation
@@ -31,6 +31,8 @@ FIN = "-"  # the form has nothing more to ask (the ANT is down): the reason was 
 NINGUNA = "ninguna"  # the citizen chose not to pay now
 _NUEVA_ELECCION = {"multas_seleccion": None, "multas_confirmar": None}
 _CEDULA = re.compile(r"\bced_[0-9a-f]{10}\b")
+# The answer to «¿las de su cédula o las de un vehículo?», whatever the NLU makes of «mi cédula».
+CRITERIO = re.compile(r"\b(cedula|mias|mios|mis multas|conductor|placa|carro|auto|moto|vehiculo|camioneta|las dos)\b")
 
 
 def criterio_del_mensaje(tracker: Tracker) -> str | None:
@@ -106,8 +108,8 @@ class ActionIniciarMultas(Action):
 
 class ValidateMultasForm(TramiteForm):
     slots: ClassVar[dict[str, SlotSpec]] = {
-        "multas_criterio": SlotSpec(SlotKind.CHOICE, entity="placa"),
-        "multas_seleccion": SlotSpec(SlotKind.CHOICE),
+        "multas_criterio": SlotSpec(SlotKind.CHOICE, entity="placa", accepts=CRITERIO),
+        "multas_seleccion": SlotSpec(SlotKind.CHOICE, accepts=LIST_PICK),
         "multas_confirmar": SlotSpec(SlotKind.CONFIRM, hint="confirmar_si_o_no"),
     }
 

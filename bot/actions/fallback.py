@@ -1,0 +1,80 @@
+"""A message the NLU did not understand: before asking to rephrase, look for what it names.
+
+The NLU decides first; only when it cannot (`nlu_fallback`: too unsure, or torn between two intents, as with two
+requests in one message) does this action look for a trámite or another institution named in the text, or a
+question its trámite answers. Two unclear messages in a row ask for a person.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.forms import in_form, latest_text, no_buttons_in_form
+from bot.actions.general import handoff_payload, replay_as
+from bot.actions.questions import GOB_EC, best_answer, directory, facts
+from bot.actions.runtime import say
+from bot.actions.tramites import current_tramite, mentioned_tramites
+from bot.language import is_question
+from bot.tramites import registry
+
+FALLBACK_INTENT = "nlu_fallback"
+UNCLEAR_IN_A_ROW_FOR_PERSON = 2
+
+
+def unclear_streak(tracker: Tracker) -> int:
+    """How many of the latest user messages in a row the NLU did not understand."""
+    streak = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        intent = (event.get("parse_data") or {}).get("intent") or {}
+        if intent.get("name") != FALLBACK_INTENT:
+            break
+        streak += 1
+    return streak
+
+
+class ActionNoEntendido(Action):
+    """Ask to rephrase; on the second unclear message in a row, ask for a person."""
+
+    def name(self) -> str:
+        return "action_no_entendido"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        text = latest_text(tracker)
+        if not text.startswith("/"):
+            named = mentioned_tramites(text)
+            if named and not is_question(text) and not in_form(tracker):
+                return replay_as(tracker, named[0].intent)  # «record policial y la papeleta»: the first, then the other
+            servicio = directory().find(text)
+            if servicio is not None:
+                dispatcher.utter_message(text=servicio.answer, plantilla=f"otra_entidad:{servicio.clave}")
+                no_buttons_in_form(dispatcher, tracker)
+                return []
+            if is_question(text):
+                self.answer_question(dispatcher, tracker, text)
+                no_buttons_in_form(dispatcher, tracker)
+                return []
+        if unclear_streak(tracker) >= UNCLEAR_IN_A_ROW_FOR_PERSON:
+            say(dispatcher, "no_entendido_pasa_a_persona")
+            dispatcher.utter_message(json_message=handoff_payload("no_entendido"))
+        else:
+            say(dispatcher, "no_entendido")
+        return []
+
+    @staticmethod
+    def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> None:
+        """The closest declared answer; else say honestly that there is none, and where to ask."""
+        tramite = current_tramite(tracker)
+        found = best_answer(text, ((tramite,) if tramite else ()) + registry.TRAMITES)
+        if found is not None:
+            declared, pregunta = found
+            dispatcher.utter_message(text=pregunta.respuesta, plantilla=f"pregunta:{declared.clave}:{pregunta.tema}")
+        elif tramite is not None:
+            say(dispatcher, "pregunta_sin_respuesta", **facts(tramite))
+        else:
+            say(dispatcher, "pregunta_sin_respuesta_general", sitio=GOB_EC)
