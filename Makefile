@@ -22,7 +22,7 @@ export CHASQUI_CACHE_DIR := $(CACHE_DIR)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 
-.PHONY: run test install system-deps bench lint typecheck validate pytest nlu-report train chat lock-app lock-rasa clean
+.PHONY: run test install system-deps bench lint typecheck validate pytest nlu-report train chat lock-app lock-rasa clean conversaciones
 
 run: install
 	$(BIN)/chasqui run
@@ -88,6 +88,11 @@ chat: install
 
 nlu-report: install
 	$(BIN)/chasqui nlu-report
+
+# The conversation corpus (tests/e2e/conversaciones/) against the running product, with the «done» thresholds.
+conversaciones: install
+	$(BIN)/chasqui train
+	$(BIN)/pytest -q -s tests/e2e/test_conversaciones.py
 
 bench: install
 	$(BIN)/chasqui bench-documentos
