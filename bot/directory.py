@@ -50,6 +50,11 @@ class Directory:
                     best = (size, servicio)
         return best[1] if best else None
 
+    @staticmethod
+    def size_of(servicio: ServicioExterno, text: str) -> int:
+        """The length in words of the longest of the service's phrases that ``text`` says."""
+        return max((len(words(p)) for p in servicio.palabras if mentions(text, p)), default=0)
+
     def institution_named(self, text: str) -> Institucion | None:
         """The institution ``text`` names by its usual name («el IESS», «la Cancillería»), if any."""
         return next((i for i in self.instituciones.values() if mentions(text, i.nombre)), None)

@@ -82,14 +82,20 @@ def first_mentioned(text: str, phrases: Iterable[str]) -> str | None:
     return next((p for p in phrases if mentions(text, p)), None)
 
 
-def overlap(text: str, example: str) -> float:
-    """How much of ``example``'s meaningful words ``text`` says (0 to 1), tolerating typos."""
+def overlap(text: str, example: str) -> tuple[float, float]:
+    """How well ``text`` says ``example``, tolerating typos: the share of the example's meaningful words that
+    ``text`` says, then the share of ``text``'s meaningful words that the example has (to break ties)."""
     wanted = set(content_words(example))
-    if not wanted:
-        return 0.0
-    said = content_words(text)
-    found = sum(1 for w in wanted if any(_similar(s, w) or (len(w) > 4 and s.startswith(w[:5])) for s in said))
-    return found / len(wanted)
+    said = set(content_words(text))
+    if not wanted or not said:
+        return 0.0, 0.0
+
+    def close(a: str, b: str) -> bool:
+        return _similar(a, b) or (len(a) > 4 and len(b) > 4 and a[:5] == b[:5])
+
+    recall = sum(1 for w in wanted if any(close(s, w) for s in said)) / len(wanted)
+    precision = sum(1 for s in said if any(close(s, w) for w in wanted)) / len(said)
+    return recall, precision
 
 
 def number_in(text: str) -> int | None:
@@ -115,9 +121,9 @@ def adds_a_request(text: str) -> bool:
     return bool(said & _ALSO) or is_question(text) or fold(text).startswith("y ")
 
 
-_UNSURE = re.compile(r"^(no se|nose|no lo se|ni idea|no estoy segur[oa]|no sabria|quien sabe|mmm+|eh+)\b")
-_YES_WORDS = re.compile(r"\b(si|sii+|confirmo|de acuerdo|dale|correcto|esta bien|de una|simon|ok|okey|listo)\b")
-_NO_START = re.compile(r"^(no|nop|nel)\b")
+_UNSURE = re.compile(r"^(no se|nose|no lo se|ni idea|no estoy segur[oa]|no sabria|quien sabe|mmm+|eh+)[ .!,]*$")
+_YES_START = re.compile(r"^(si+|claro|ok|okey|dale|de una|de ley|simon|listo|correcto|ya|bueno|sale|va)\b")
+_YES_ANYWHERE = re.compile(r"\b(confirmo|confirme|de acuerdo|hagalo|mandelo|mandemelo|envielo|enviemelo|adelante)\b")
 
 
 def is_unsure(text: str) -> bool:
@@ -126,7 +132,9 @@ def is_unsure(text: str) -> bool:
 
 
 def says_yes(text: str) -> bool:
-    """A «sí» inside a longer sentence («ah bueno, mi esposo me presta la tarjeta, sí confirmo»), with no «no»
-    at its start; only read where the NLU found no yes or no."""
+    """A yes to the question pending: a sentence that opens with one («sí, quiero pagar ahora») or confirms
+    inside («ah bueno, mi esposo me presta la tarjeta, confirmo»). A question is never a yes («¿y si no pago?»)."""
+    if is_question(text):
+        return False
     folded = fold(text)
-    return bool(_YES_WORDS.search(folded)) and not _NO_START.match(folded)
+    return bool(_YES_START.match(folded) or _YES_ANYWHERE.search(folded))

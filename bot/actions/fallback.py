@@ -78,3 +78,19 @@ class ActionNoEntendido(Action):
             say(dispatcher, "pregunta_sin_respuesta", **facts(tramite))
         else:
             say(dispatcher, "pregunta_sin_respuesta_general", sitio=GOB_EC)
+
+
+class ActionDatoSinTramite(Action):
+    """Data with no trámite in progress («mi cédula es …»): the trámite the message names, if any, starts
+    (with the data); otherwise, which trámite is it for? The data is kept: the form will not ask again."""
+
+    def name(self) -> str:
+        return "action_dato_sin_tramite"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        text = latest_text(tracker)
+        named = [] if text.startswith("/") else mentioned_tramites(text)
+        if named and not in_form(tracker):
+            return replay_as(tracker, named[0].intent)
+        say(dispatcher, "dato_sin_tramite")
+        return []

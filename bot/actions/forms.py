@@ -33,6 +33,7 @@ from bot.language import adds_a_request, fold, is_question, is_unsure, says_yes
 from bot.tramites import registry
 
 DATA_INTENTS = frozenset({"informar", "nlu_fallback"})
+CANCEL_OR_PERSON = frozenset({"cancelar", "hablar_con_agente", "insultar"})  # never read as a yes
 YES, NO = "afirmar", "negar"
 # Intents that are never data for a slot: a rule answers them and the form resumes (or stops, for
 # cancelar and hablar_con_agente). Trámite intents count too (see `is_interruption`).
@@ -119,6 +120,14 @@ def latest_text(tracker: Tracker) -> str:
     return str((tracker.latest_message or {}).get("text") or "").strip()
 
 
+def read_yes_no(tracker: Tracker) -> bool | None:
+    """True for a yes («sí», «bueno», «dale»), False for a no, None for anything else."""
+    intent, _ = latest_intent(tracker)
+    if intent == NO:
+        return False
+    return True if intent == YES or says_yes(latest_text(tracker)) else None
+
+
 def is_interruption(intent: str) -> bool:
     return intent in INTERRUPTIONS
 
@@ -133,7 +142,8 @@ def read_answer(tracker: Tracker, spec: SlotSpec) -> Verdict:
     if is_unsure(text):
         return Verdict.NOT_DATA  # «no sé» is neither a «no» nor data
     if spec.kind is SlotKind.CONFIRM:
-        if intent in (YES, NO) or (intent in DATA_INTENTS and says_yes(text)):
+        # A reply answers the question that is pending: «sí, quiero pagar ahora» is a yes whatever else it says.
+        if intent in (YES, NO) or (intent not in CANCEL_OR_PERSON and says_yes(text)):
             return Verdict.DATA
         return Verdict.INTERRUPTION if is_interruption(intent) else Verdict.NOT_DATA
     if spec.kind is SlotKind.SECRET:
@@ -174,6 +184,8 @@ class TramiteForm(FormValidationAction, ABC):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         requested = tracker.get_slot("requested_slot")
         spec = self.slots.get(str(requested)) if requested in self.domain_slots(domain) else None
+        if spec is not None and offer_still_open(tracker) and read_yes_no(tracker) is not None:
+            return []  # the answer to the offer just made (a person, the next trámite): the rules take it
         if spec is not None:
             verdict = read_answer(tracker, spec)
             noted = self.note_other_request(dispatcher, tracker) if verdict is Verdict.INTERRUPTION else None
@@ -214,7 +226,7 @@ class TramiteForm(FormValidationAction, ABC):
         spec = self.slots.get(str(requested))
         if spec is not None and spec.kind is SlotKind.CONFIRM and requested in self.domain_slots(domain):
             intent, _ = latest_intent(tracker)
-            confirmed = read_answer(tracker, spec) is Verdict.DATA and intent in DATA_INTENTS
+            confirmed = read_answer(tracker, spec) is Verdict.DATA and intent not in (YES, NO)
             if confirmed and not any(e.get("name") == requested for e in events):
                 events.append(SlotSet(str(requested), True))  # the NLU found no yes, but the sentence says it
             return events
@@ -248,3 +260,17 @@ def no_buttons_in_form(dispatcher: CollectingDispatcher, tracker: Tracker) -> No
     if in_form(tracker):
         for message in dispatcher.messages:
             message["buttons"] = []
+
+
+def offer_still_open(tracker: Tracker) -> str | None:
+    """The intent offered by the bot's latest answer, if the citizen is answering that answer now."""
+    offered = tracker.get_slot("oferta")
+    if not offered:
+        return None
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+        elif event.get("event") == "slot" and event.get("name") == "oferta":
+            return str(offered) if users == 1 and event.get("value") == offered else None
+    return None

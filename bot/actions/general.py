@@ -5,10 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import ActionExecuted, ActiveLoop, EventType, SlotSet, UserUtteranceReverted, UserUttered
+from rasa_sdk.events import (
+    ActionExecuted,
+    ActiveLoop,
+    EventType,
+    FollowupAction,
+    SlotSet,
+    UserUtteranceReverted,
+    UserUttered,
+)
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.forms import no_buttons_in_form
+from bot.actions.forms import offer_still_open
 from bot.actions.runtime import say
 
 
@@ -103,8 +111,12 @@ class ActionMalestar(Action):
         if count_intents(tracker, UPSET) >= 2:
             return hand_over(dispatcher, tracker, reason="frustracion", texto="malestar_persona")
         say(dispatcher, "malestar_disculpa")
-        no_buttons_in_form(dispatcher, tracker)
-        return [SlotSet("oferta", "hablar_con_agente")]
+        form = (tracker.active_loop or {}).get("name")
+        if not form:
+            return [SlotSet("oferta", "hablar_con_agente")]
+        # One question at a time: the form does not ask again now; the next message answers the offer (the form
+        # reads «sí» / «no» as its answer, anything else as usual).
+        return [SlotSet("oferta", "hablar_con_agente"), ActiveLoop(form), FollowupAction("action_listen")]
 
 
 class ActionRepetir(Action):
@@ -125,20 +137,6 @@ class ActionRepetir(Action):
         buttons = ((last.get("data") or {}).get("buttons")) or []
         dispatcher.utter_message(text=str(last["text"]), buttons=buttons, plantilla="repetir")
         return []
-
-
-def offer_still_open(tracker: Tracker) -> str | None:
-    """The intent offered by the bot's latest answer, if the citizen is answering that answer now."""
-    offered = tracker.get_slot("oferta")
-    if not offered:
-        return None
-    users = 0
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            users += 1
-        elif event.get("event") == "slot" and event.get("name") == "oferta":
-            return str(offered) if users == 1 and event.get("value") == offered else None
-    return None
 
 
 class ActionAfirmar(Action):
@@ -163,5 +161,11 @@ class ActionNegar(Action):
         return "action_negar"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        say(dispatcher, "oferta_rechazada" if offer_still_open(tracker) else "negar")
+        if offer_still_open(tracker):
+            say(
+                dispatcher,
+                "oferta_rechazada_seguimos" if (tracker.active_loop or {}).get("name") else "oferta_rechazada",
+            )
+        else:
+            say(dispatcher, "negar")
         return [SlotSet("oferta", None)]

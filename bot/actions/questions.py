@@ -15,9 +15,10 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.forms import latest_intent, latest_text, no_buttons_in_form
+from bot.actions.forms import in_form, latest_intent, latest_text, no_buttons_in_form
+from bot.actions.general import replay_as
 from bot.actions.runtime import say, textos
-from bot.actions.tramites import current_tramite
+from bot.actions.tramites import current_tramite, mentioned_tramites
 from bot.directory import Directory, load_directory
 from bot.language import fold, overlap
 from bot.settings import load_settings
@@ -66,12 +67,13 @@ def facts(tramite: Tramite) -> dict[str, str]:
 
 
 def best_answer(text: str, tramites: tuple[Tramite, ...]) -> tuple[Tramite, Pregunta] | None:
-    """The declared question ``text`` is closest to, among ``tramites`` in order; None below `MATCH`."""
-    best: tuple[float, Tramite, Pregunta] | None = None
+    """The declared question ``text`` is closest to, among ``tramites`` (the first wins a tie); None when no
+    example has at least `MATCH` of its meaningful words in ``text``."""
+    best: tuple[tuple[float, float], Tramite, Pregunta] | None = None
     for tramite in tramites:
         for pregunta in tramite.preguntas:
-            score = max((overlap(text, e) for e in pregunta.ejemplos), default=0.0)
-            if score >= MATCH and (best is None or score > best[0]):
+            score = max((overlap(text, e) for e in pregunta.ejemplos), default=(0.0, 0.0))
+            if score[0] >= MATCH and (best is None or score > best[0]):
                 best = (score, tramite, pregunta)
     return (best[1], best[2]) if best else None
 
@@ -81,6 +83,11 @@ class ActionResponderPregunta(Action):
         return "action_responder_pregunta"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        named = mentioned_tramites(latest_text(tracker))
+        given = {str(e.get("entity")) for e in (tracker.latest_message or {}).get("entities") or ()}
+        if named and given & {"cedula", "codigo_dactilar", "placa"} and not in_form(tracker):
+            # «¿me puede dar el certificado de votación? mi cédula …»: a request with its data, not a question.
+            return replay_as(tracker, named[0].intent)
         self.answer(dispatcher, tracker)
         no_buttons_in_form(dispatcher, tracker)
         return []

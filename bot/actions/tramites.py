@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -26,6 +26,17 @@ ACTUAL = "tramite_actual"  # the trámite this conversation is about (for side q
 SIGUIENTE = "tramite_siguiente"  # a second request made in the same message, offered at the end
 EN_PAUSA = "tramite_en_pausa"  # a trámite left for another one, offered again at the end
 OFERTA = "oferta"  # the intent a «sí» to the latest offer starts
+
+
+def longest_name(text: str) -> tuple[Tramite, int] | None:
+    """The trámite ``text`` names with the longest name, and that name's length in words."""
+    best: tuple[Tramite, int] | None = None
+    for tramite in registry.TRAMITES:
+        for palabra in tramite.palabras:
+            size = len(words(palabra))
+            if (best is None or size > best[1]) and mentions(text, palabra):
+                best = (tramite, size)
+    return best
 
 
 def mentioned_tramites(text: str) -> list[Tramite]:
@@ -77,7 +88,8 @@ async def begin(dispatcher: CollectingDispatcher, tracker: Tracker, tramite: Tra
     paused = registry.by_form((tracker.active_loop or {}).get("name"))
     if paused is not None and paused != tramite:
         say(dispatcher, "tramite_en_pausa", anterior=paused.nombre, nuevo=tramite.nombre)
-        events.append(SlotSet(EN_PAUSA, paused.clave))
+        # Its slots stay, so nothing is asked twice when it is taken up again; a look-up has no form to replace it.
+        events += [SlotSet(EN_PAUSA, paused.clave), ActiveLoop(None), SlotSet("requested_slot", None)]
     gate = await require_identity(dispatcher, tracker, tramite=tramite.clave, servicio=tramite.servicio)
     return [*events, *(gate if gate is not None else VIGENTE)]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ActiveLoop, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.forms import SlotKind, SlotSpec, Verdict, read_answer
@@ -192,9 +192,14 @@ async def test_yes_takes_up_the_offer_just_made_and_only_that() -> None:
 async def test_frustration_gets_an_apology_then_a_person_and_an_insult_a_person_at_once() -> None:
     dispatcher = CollectingDispatcher()
     first = tracker(user("ya le dije", "quejarse"), active_loop=FORM)
-    assert await ActionMalestar().run(dispatcher, first, {}) == [SlotSet("oferta", "hablar_con_agente")]
+    # One question at a time: the offer of a person is the question now; the form waits for the answer.
+    assert await ActionMalestar().run(dispatcher, first, {}) == [
+        SlotSet("oferta", "hablar_con_agente"),
+        ActiveLoop(FORM),
+        FollowupAction("action_listen"),
+    ]
     assert said(dispatcher) == ["malestar_disculpa"]
-    assert dispatcher.messages[0]["buttons"] == []  # inside a form only the form's question has buttons
+    assert [b["payload"] for b in dispatcher.messages[0]["buttons"]] == ["/afirmar", "/negar"]
     dispatcher = CollectingDispatcher()
     again = tracker(user("ya le dije", "quejarse"), user("esto no sirve", "quejarse"), active_loop=FORM)
     events = await ActionMalestar().run(dispatcher, again, {})
@@ -213,3 +218,15 @@ async def test_another_service_asked_as_an_addition_is_noted_and_the_form_goes_o
     assert said(dispatcher) == ["tramite_anotado"]
     change = asking("motivo_consulta", user("mejor no, quiero es ver mi licencia", "consultar_licencia"))
     assert await ValidateAntecedentesPenalesForm().run(CollectingDispatcher(), change, DOMAIN) == []  # to the rules
+
+
+async def test_inside_a_form_a_yes_to_the_offer_just_made_goes_to_the_rules() -> None:
+    offer = {"event": "slot", "name": "oferta", "value": "hablar_con_agente"}
+    t = tracker(
+        user("esto no sirve", "quejarse"),
+        offer,
+        user("bueno", "afirmar"),
+        slots={"requested_slot": "motivo_consulta", "oferta": "hablar_con_agente"},
+        active_loop=FORM,
+    )
+    assert await ValidateAntecedentesPenalesForm().run(CollectingDispatcher(), t, DOMAIN) == []

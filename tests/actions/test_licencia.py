@@ -49,8 +49,12 @@ async def test_without_identity_the_identity_step_comes_first(world: World) -> N
 async def test_a_valid_licence_with_its_signed_digital_copy(world: World) -> None:
     events, dispatcher = await consult(world, "web:maria", "1712345675", "V4443V4442")
     assert events == [SlotSet("tramite_actual", "licencia"), SlotSet("identidad", "vigente")]
-    [datos, documento, pdf, png] = dispatcher.messages
+    [datos, renovar, documento, pdf, png] = dispatcher.messages
     assert datos["plantilla"] == "licencia_datos"
+    assert (
+        renovar["text"]
+        == "Todavía no puede renovarla: se renueva desde 90 días antes de que venza, es decir, desde el 02/09/2029."
+    )
     assert datos["text"] == (
         "Su licencia de conducir:\n• Tipo: B (no profesional)\n• Vigente hasta: 01/12/2029\n• Puntos: 30 de 30"
     )
@@ -108,7 +112,7 @@ async def test_it_resumes_by_itself_after_the_identity_step(world: World) -> Non
     )
     events = await ActionIdentidadVerificada().run(dispatcher, t, {})
     assert events[-1] == SlotSet("reanudar", "ninguno")
-    assert said(dispatcher)[:2] == ["licencia_datos", "licencia_documento"]
+    assert said(dispatcher)[:3] == ["licencia_datos", "licencia_renovar_desde", "licencia_documento"]
 
 
 def test_fees_and_the_renewal_window() -> None:

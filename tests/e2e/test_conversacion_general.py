@@ -16,12 +16,9 @@ pytestmark = pytest.mark.conversation
 def test_hola_gets_the_greeting_and_the_menu_of_services(chasqui: Chasqui) -> None:
     [greeting] = chasqui.citizen().says("hola")
     assert greeting["text"].startswith("¡Hola! Soy Chasqui, el asistente virtual del Gobierno del Ecuador.")
-    assert [b["payload"] for b in greeting["buttons"]] == [
-        "/solicitar_certificado_nacimiento",
-        "/solicitar_antecedentes_penales",
-        "/solicitar_certificado_votacion",
-        "/consultar_licencia",
-        "/consultar_matricula",
+    assert [b["payload"] for b in greeting["buttons"]] == [  # WhatsApp-sized: three buttons, the groups
+        '/ayuda{"grupo": "certificados"}',
+        '/ayuda{"grupo": "vehiculos"}',
         "/ayuda",
     ]
 
@@ -35,7 +32,14 @@ def test_everyday_greetings_are_understood(chasqui: Chasqui, greeting: str) -> N
 def test_a_button_tap_needs_no_nlu(chasqui: Chasqui) -> None:
     [menu] = chasqui.citizen().says("/ayuda")
     assert menu["text"].startswith("Puedo ayudarle con estos servicios:")
-    assert len(menu["buttons"]) == 12
+    assert len(menu["buttons"]) == 3
+    [group] = chasqui.citizen().says('/ayuda{"grupo": "vehiculos"}')
+    assert [b["payload"] for b in group["buttons"]] == [
+        "/consultar_licencia",
+        "/consultar_puntos_licencia",
+        "/consultar_multas",
+        "/consultar_matricula",
+    ]
 
 
 def test_out_of_scope_is_polite_and_says_what_it_can_do(chasqui: Chasqui) -> None:

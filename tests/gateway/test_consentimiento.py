@@ -123,3 +123,30 @@ async def test_on_messaging_channels_a_refused_transfer_closes_the_channel_until
     async with sessions() as session:
         in_force = await privacidad.consents_in_force(session=session, conversation_id="wa:x1")
     assert {p: r.otorgado for p, r in in_force.items()} == {"transferencia_internacional": True, "analitica": True}
+
+
+def test_on_the_web_the_notice_waits_while_a_form_asks_and_then_a_plain_yes_answers_it(
+    consenting: TestClient, fake_rasa: FakeRasa, settings: Settings
+) -> None:
+    """One question at a time: no notice next to a form's question; right after the notice, «dale» answers it."""
+    fake_rasa.active_loop = "identidad_form"
+    first = post(consenting, "quiero el récord policial")
+    assert not any(m["text"].startswith("Sobre sus datos") for m in first)
+    fake_rasa.active_loop = None
+    [_, notice] = post(consenting, "gracias")
+    assert notice["text"].startswith("Sobre sus datos")
+    fake_rasa.intents["dale"] = ("afirmar", 0.97)
+    assert post(consenting, "dale")[0]["text"].startswith("Gracias, quedó registrado.")
+    assert ledger(settings) == [("analitica", True, "2026-11-27", "web")]
+    assert "dale" not in [r["message"] for r in fake_rasa.received]
+
+
+def test_on_the_web_a_plain_yes_later_is_not_consent(
+    consenting: TestClient, fake_rasa: FakeRasa, settings: Settings
+) -> None:
+    post(consenting, "hola")  # the notice
+    post(consenting, "quiero mi licencia")  # something else: the notice's question is no longer pending
+    fake_rasa.intents["sí"] = ("afirmar", 0.97)
+    post(consenting, "sí")
+    assert ledger(settings) == []
+    assert [r["message"] for r in fake_rasa.received] == ["hola", "quiero mi licencia", "sí"]

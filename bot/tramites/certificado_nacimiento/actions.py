@@ -34,6 +34,9 @@ PARENTESCOS = {
     "nieto": "nieto", "nieta": "nieta", "tio": "tio", "tia": "tia", "sobrino": "sobrino", "sobrina": "sobrina",
     "primo": "primo", "prima": "prima", "suegro": "suegro", "suegra": "suegra",
 }  # fmt: skip
+_DECEASED = frozenset(
+    {"fallecio", "fallecido", "fallecida", "murio", "muerto", "muerta", "difunto", "difunta", "finado"}
+)
 _SELF_WORDS = frozenset({"mi", "mio", "mia", "mismo", "misma", "yo", "propio", "propia", "personal", "persona"})
 
 
@@ -110,6 +113,9 @@ class ValidateCertificadoNacimientoForm(TramiteForm):
             if len(children) == 1:
                 return {"nacimiento_para": "hijo:0"}
             say(dispatcher, "nacimiento_cual_hijo" if children else "nacimiento_sin_hijos_menores")
+            return {"nacimiento_para": None}
+        if pariente is not None and _DECEASED & set(words(latest_text(tracker)) + said):
+            say(dispatcher, "nacimiento_pariente_fallecido")  # the rule, with care: a relative who died
             return {"nacimiento_para": None}
         if pariente is not None:  # the rule: oneself or a minor child; say why and what else to do
             key = f"pariente_{pariente}" if f"pariente_{pariente}" in textos().keys() else "pariente_otro"  # noqa: SIM118

@@ -3,7 +3,7 @@ the signed digital licence (PDF + image) while it is valid. A look-up: no form, 
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
@@ -42,6 +42,9 @@ def _datos(dispatcher: CollectingDispatcher, licencia: Licencia, hoy: date) -> N
         say(dispatcher, "licencia_sin_puntos")
     elif tramite.puede_renovar(licencia, hoy):
         say(dispatcher, "licencia_renovar", **values)
+    else:  # the rule, said before the citizen asks «¿y cuándo la renuevo?»
+        desde = licencia.fecha_vencimiento - timedelta(days=tramite.DIAS_PARA_RENOVAR)
+        say(dispatcher, "licencia_renovar_desde", desde=desde.strftime("%d/%m/%Y"), dias=tramite.DIAS_PARA_RENOVAR)
 
 
 async def mostrar_licencia(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
