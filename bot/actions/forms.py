@@ -109,6 +109,7 @@ class SlotSpec:
     hint: str | None = None  # template said when the message is not data for this slot
     entity: str | None = None  # the entity that carries the value (ENTITY), if any
     accepts: re.Pattern[str] | None = None  # text that is data whatever its intent («para un trabajo»)
+    exits: frozenset[str] = frozenset()  # intents that answer the question by ending it («nada más, gracias»)
 
 
 def latest_intent(tracker: Tracker) -> tuple[str, float]:
@@ -137,6 +138,8 @@ def read_answer(tracker: Tracker, spec: SlotSpec) -> Verdict:
     intent, _ = latest_intent(tracker)
     text = latest_text(tracker)
     entities = {str(e.get("entity")) for e in (tracker.latest_message or {}).get("entities") or ()}
+    if intent in spec.exits:
+        return Verdict.DATA  # the trámite's validation reads it as «nothing more»
     if text.startswith("/") and intent not in (YES, NO) and intent not in DATA_INTENTS:
         return Verdict.INTERRUPTION if is_interruption(intent) else Verdict.NOT_DATA  # a button of another step
     if is_unsure(text):
@@ -186,7 +189,7 @@ class TramiteForm(FormValidationAction, ABC):
         spec = self.slots.get(str(requested)) if requested in self.domain_slots(domain) else None
         if spec is not None and offer_still_open(tracker) and read_yes_no(tracker) is not None:
             return []  # the answer to the offer just made (a person, the next trámite): the rules take it
-        if spec is not None:
+        if spec is not None and not self.corrects_another_slot(tracker, domain, str(requested)):
             verdict = read_answer(tracker, spec)
             noted = self.note_other_request(dispatcher, tracker) if verdict is Verdict.INTERRUPTION else None
             if noted is not None:
@@ -198,6 +201,14 @@ class TramiteForm(FormValidationAction, ABC):
                 if events is not None:
                     return events
         return list(await super().run(dispatcher, tracker, domain))
+
+    def corrects_another_slot(self, tracker: Tracker, domain: DomainDict, requested: str) -> bool:
+        """The message carries data for another of this form's slots («no, mejor las de la placa GBC-2468»): the
+        trámite's validation reads it as a correction."""
+        extracted = set(tracker.slots_to_validate()) & set(self.domain_slots(domain))
+        entities = {str(e.get("entity")) for e in (tracker.latest_message or {}).get("entities") or ()}
+        carried = {slot for slot, spec in self.slots.items() if spec.entity and spec.entity in entities}
+        return bool((extracted | carried) - {requested, "requested_slot"})
 
     def note_other_request(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType] | None:
         """«¿Y el de votación?» in the middle of this form: noted for the end, this form goes on. A plain

@@ -3,6 +3,7 @@ verdict with the document's key data — the same verdicts and wording as the pu
 
 from __future__ import annotations
 
+import re
 from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
@@ -12,6 +13,9 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.forms import SlotKind, SlotSpec, TramiteForm
 from bot.actions.runtime import say, services
+
+# A verification code («V37Y-X99X-XYCT-VQJA») or the QR's text («EC1:…»), whatever the NLU makes of it.
+CODIGO = re.compile(r"\b[a-z0-9]{4}-[a-z0-9]{4}\b|^ec1:")
 
 
 class ActionAskCodigoDocumento(Action):
@@ -26,7 +30,7 @@ class ActionAskCodigoDocumento(Action):
 
 class ValidateVerificarDocumentoForm(TramiteForm):
     slots: ClassVar[dict[str, SlotSpec]] = {
-        "codigo_documento": SlotSpec(SlotKind.CHOICE),
+        "codigo_documento": SlotSpec(SlotKind.CHOICE, accepts=CODIGO),
     }
 
     def name(self) -> str:

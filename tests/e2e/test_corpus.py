@@ -115,7 +115,9 @@ def test_not_understood_fails_unless_the_turn_allows_it() -> None:
 def test_button_limit_and_the_list_exception() -> None:
     limit = turno(max_botones=3)
     assert revisar_turno(limit, [texto("Menú", botones=3)]) == []
-    assert revisar_turno(limit, [texto("Menú", botones=6)]) == ["un mensaje tiene 6 opciones (máximo 3)"]
+    # More than three buttons is a list (WhatsApp numbers them): up to ten rows.
+    assert revisar_turno(limit, [texto("Menú", botones=6)]) == []
+    assert revisar_turno(limit, [texto("Menú", botones=11)]) == ["un mensaje tiene 11 opciones (máximo 10)"]
     assert revisar_turno(limit, [texto("Servicios", botones=10, custom={"lista": True})]) == []
     assert revisar_turno(limit, [texto("Servicios", botones=11, custom={"lista": True})]) == [
         "un mensaje tiene 11 opciones (máximo 10)"
@@ -280,7 +282,7 @@ class FakeChasqui:
     @staticmethod
     def responder(mensaje: str) -> list[dict[str, Any]]:
         if mensaje == "hola":
-            return [texto("¡Hola! Soy Chasqui.", botones=6)]
+            return [texto("¡Hola! Soy Chasqui.", botones=12)]
         if mensaje == "/consentimiento_acepto":
             return [texto("Gracias, quedó registrado.")]
         if mensaje.startswith("quiero"):
@@ -327,7 +329,7 @@ def test_each_conversation_is_a_new_chat_and_a_first_contact_starts_with_its_fir
     correr(primera, "http://chasqui.test", transporte=httpx.MockTransport(fake))
     assert [m["message"] for m in fake.recibidos] == ["hola", "hola"]
     assert fake.recibidos[0]["sender"] != fake.recibidos[1]["sender"]
-    assert resultado.turnos[0].problemas == ["un mensaje tiene 6 opciones (máximo 3)"]
+    assert resultado.turnos[0].problemas == ["un mensaje tiene 12 opciones (máximo 10)"]
 
 
 def test_a_payment_without_a_link_and_a_missing_pdf_fail_the_conversation() -> None:

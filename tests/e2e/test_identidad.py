@@ -61,7 +61,7 @@ def test_successful_verification_greets_by_first_name(chasqui: Chasqui) -> None:
         ("171234567", "La cédula tiene 10 dígitos y usted escribió 9."),
         ("1712345670", "El último dígito no coincide con los anteriores"),
         ("2512345678", "Los dos primeros dígitos (25) no corresponden a ninguna provincia"),
-        ("no me acuerdo", "No encontré un número de cédula en su mensaje."),
+        ("no me acuerdo", "Necesito su número de cédula para seguir."),
     ],
 )
 def test_each_invalid_cedula_rule_is_explained(chasqui: Chasqui, typed: str, answer: str) -> None:
@@ -91,7 +91,9 @@ def test_wrong_codigo_dactilar_then_lockout_offers_a_person(chasqui: Chasqui) ->
     assert third[0]["text"].startswith("Por su seguridad, bloqueé la verificación de identidad en este chat")
     assert third[0]["buttons"] == [{"title": "Hablar con una persona", "payload": "/hablar_con_agente"}]
     assert handoffs(chasqui, citizen) == [("identidad_bloqueada", "registro_civil")]
-    assert citizen.says("quiero identificarme") == []  # the chat is now in the queue: a person answers
+    # The chat is now in the queue: a person answers, and the citizen learns their place and wait.
+    [waiting] = citizen.texts("quiero identificarme")
+    assert waiting.startswith("Recibí su mensaje y lo verá el asesor.")
 
 
 def test_registro_civil_down_gets_an_apology_and_no_crash(chasqui: Chasqui, fallas: httpx.Client) -> None:

@@ -48,7 +48,8 @@ def test_identity_first_then_the_licence_and_its_signed_copy(chasqui: Chasqui) -
     assert texts[0].startswith("¡Gracias, Maria Jose!")
     assert texts[1].startswith("Su licencia de conducir:\n• Tipo: B (no profesional)\n• Vigente hasta: ")
     assert texts[1].endswith("• Puntos: 30 de 30")
-    assert texts[2].startswith("Le envío una copia digital firmada de su licencia, en PDF y como imagen.")
+    assert texts[2].startswith("Todavía no puede renovarla: se renueva desde 90 días antes de que venza")
+    assert texts[3].startswith("Le envío una copia digital firmada de su licencia, en PDF y como imagen.")
     [pdf, png] = documents(replies)
     assert png["kind"] == "png"
     assert signed_pdf(chasqui, pdf)["verdict"] == "valido"

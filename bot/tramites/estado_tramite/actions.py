@@ -12,7 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.forms import SlotKind, SlotSpec, TramiteForm
+from bot.actions.forms import LIST_PICK, SlotKind, SlotSpec, TramiteForm
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import begin, deliver_documents, offer_next
 from bot.documents.codes import format_code
@@ -82,7 +82,7 @@ class ActionIniciarEstadoTramite(Action):
 
 class ValidateEstadoTramiteForm(TramiteForm):
     slots: ClassVar[dict[str, SlotSpec]] = {
-        "numero_tramite": SlotSpec(SlotKind.CHOICE, entity="numero_tramite"),
+        "numero_tramite": SlotSpec(SlotKind.CHOICE, entity="numero_tramite", accepts=LIST_PICK, exits=frozenset(SALIR)),
     }
 
     """At activation: a number already given is shown at once; one application is shown; none is said."""

@@ -151,7 +151,7 @@ class ActionIniciarMisDocumentos(Action):
 
 class ValidateMisDocumentosForm(TramiteForm):
     slots: ClassVar[dict[str, SlotSpec]] = {
-        "documento_elegido": SlotSpec(SlotKind.CHOICE, accepts=LIST_PICK),
+        "documento_elegido": SlotSpec(SlotKind.CHOICE, accepts=LIST_PICK, exits=frozenset(SALIR)),
     }
 
     """At activation, a citizen without documents is told so and the form ends; otherwise it asks which one."""
