@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
@@ -168,6 +169,9 @@ class ValidateIdentidadForm(TramiteForm):
             return {"cedula": None, "codigo_dactilar": None}
         elif result.resultado is Resultado.BLOQUEADO:
             say(dispatcher, "identidad_bloqueada", minutos=minutes)
+        elif result.resultado is Resultado.EN_ESPERA:
+            hasta = result.bloqueado_hasta or datetime.now(UTC)
+            say(dispatcher, "identidad_en_espera", hora=hasta.astimezone(s.settings.zona_horaria).strftime("%H:%M"))
         elif result.resultado is Resultado.FALLECIDO:
             say(dispatcher, "identidad_no_verificable")
         else:

@@ -1,7 +1,10 @@
 """Proving who the citizen is: cédula + código dactilar checked by the Registro Civil, then a timed link.
 
 The código dactilar passes through `verify` once, to the registry, and is never stored or logged.
-Failed checks are counted per chat; at the limit the identity step locks for a while.
+Failed checks are counted per chat (at the limit the chat's identity step locks for a while) and per cédula
+across every chat and channel (keyed hash): past a few failures the cédula pauses for a few minutes, so that
+opening new chats does not multiply guesses, while its owner waits at most that pause for a correct attempt.
+One staff case is opened per cédula, not per chat.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from bot.privacy.cifrado import Protector
 from bot.privacy.redaction import mask_cedula
 from bot.storage import identidad as repo
 from bot.storage.models import utcnow
+from bot.storage.models_identidad import CedulaAttempts
 from integrations.registros.errores import NotFound, Rejected, Unavailable
 from integrations.registros.registro_civil import RegistroCivilClient
 from integrations.registros.tipos import Ciudadano
@@ -26,10 +30,16 @@ log = structlog.get_logger(__name__)
 NIVEL_DACTILAR = "dactilar"  # cédula + código dactilar checked by the Registro Civil
 
 
+CEDULA_FREE_FAILURES = 3  # failed checks of one cédula, from any chats, before it pauses
+CEDULA_PAUSE = timedelta(minutes=5)  # each pause; the owner's correct attempt waits at most this
+CEDULA_WINDOW = timedelta(hours=1)  # failures older than this are forgotten; one staff case per window
+
+
 class Resultado(enum.StrEnum):
     VERIFICADO = "verificado"
     NO_COINCIDE = "no_coincide"
-    BLOQUEADO = "bloqueado"
+    BLOQUEADO = "bloqueado"  # the chat locked: a staff case is opened (one per cédula)
+    EN_ESPERA = "en_espera"  # paused: too many failures on this cédula, or a case is already open
     NO_ENCONTRADO = "no_encontrado"
     FALLECIDO = "fallecido"
     NO_DISPONIBLE = "no_disponible"
@@ -113,19 +123,23 @@ class IdentityService:
         """Check the pair with the Registro Civil and link the chat on success."""
         locked = await self.locked_until(conversation_id)
         if locked is not None:
-            return Verificacion(Resultado.BLOQUEADO, bloqueado_hasta=locked)
+            return Verificacion(Resultado.EN_ESPERA, bloqueado_hasta=locked)
+        cedula_hash = self._protector.lookup_hash(cedula)
+        paused = await self._cedula_paused(cedula_hash)
+        if paused is not None:  # not sent to the registry: no guess counts while the cédula pauses
+            return Verificacion(Resultado.EN_ESPERA, bloqueado_hasta=paused)
         try:
             ciudadano = await self._registro_civil.verificar_identidad(cedula, codigo_dactilar)
         except Unavailable:
             return Verificacion(Resultado.NO_DISPONIBLE)
         except NotFound:
-            return await self._failed(conversation_id, Resultado.NO_ENCONTRADO)
+            return await self._failed(conversation_id, None, Resultado.NO_ENCONTRADO)
         except Rejected as exc:
             if exc.code == "demasiados_intentos":
-                return await self._failed(conversation_id, Resultado.BLOQUEADO, lock_now=True)
+                return await self._failed(conversation_id, cedula_hash, Resultado.BLOQUEADO, lock_now=True)
             if exc.code == "ciudadano_fallecido":
-                return await self._failed(conversation_id, Resultado.FALLECIDO)
-            return await self._failed(conversation_id, Resultado.NO_COINCIDE)
+                return await self._failed(conversation_id, None, Resultado.FALLECIDO)
+            return await self._failed(conversation_id, cedula_hash, Resultado.NO_COINCIDE)
         now = self._clock()
         identidad = Identidad(
             cedula=ciudadano.cedula, nombres=first_names(ciudadano), nivel=NIVEL_DACTILAR, expires_at=now + self._link
@@ -142,11 +156,21 @@ class IdentityService:
                 expires_at=identidad.expires_at,
             )
             await repo.clear_attempts(session=session, conversation_id=conversation_id)
+            await repo.clear_cedula_attempts(session=session, cedula_hash=cedula_hash)
             await session.commit()
         log.info("identidad.verificada", conversation=conversation_id, cedula=mask_cedula(ciudadano.cedula))
         return Verificacion(Resultado.VERIFICADO, identidad=identidad)
 
-    async def _failed(self, conversation_id: str, resultado: Resultado, *, lock_now: bool = False) -> Verificacion:
+    async def _cedula_paused(self, cedula_hash: str) -> datetime | None:
+        async with self._sessions() as session:
+            row = await session.get(CedulaAttempts, cedula_hash)
+            if row is not None and row.paused_until is not None and row.paused_until > self._clock():
+                return row.paused_until
+        return None
+
+    async def _failed(
+        self, conversation_id: str, cedula_hash: str | None, resultado: Resultado, *, lock_now: bool = False
+    ) -> Verificacion:
         now = self._clock()
         async with self._sessions() as session:
             row = await repo.attempts(session=session, conversation_id=conversation_id)
@@ -157,6 +181,18 @@ class IdentityService:
                 row.failures = 0
                 resultado = Resultado.BLOQUEADO
             locked = row.locked_until if resultado is Resultado.BLOQUEADO else None
+            if cedula_hash is not None:
+                per_cedula = await repo.cedula_attempts(session=session, cedula_hash=cedula_hash, now=now)
+                if now - per_cedula.first_failure_at > CEDULA_WINDOW:  # an old streak: start again
+                    per_cedula.failures, per_cedula.first_failure_at = 0, now
+                per_cedula.failures += 1
+                if per_cedula.failures >= CEDULA_FREE_FAILURES:
+                    per_cedula.paused_until = now + CEDULA_PAUSE
+                if resultado is Resultado.BLOQUEADO:
+                    if per_cedula.case_at is not None and now - per_cedula.case_at < CEDULA_WINDOW:
+                        resultado = Resultado.EN_ESPERA  # a person already looks at this cédula: one case
+                    else:
+                        per_cedula.case_at = now
             await session.commit()
         log.info("identidad.fallida", conversation=conversation_id, resultado=resultado.value, restantes=left)
         return Verificacion(resultado, intentos_restantes=left, bloqueado_hasta=locked)

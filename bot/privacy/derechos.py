@@ -29,6 +29,7 @@ from bot.privacy.cifrado import Protector, protector_from
 from bot.privacy.redaction import mask_cedula
 from bot.settings import Settings
 from bot.storage import conversations as conversations_repo
+from bot.storage import identidad as identidad_repo
 from bot.storage import privacidad as repo
 from bot.storage import rasa_tracker
 from bot.storage import tramites as tramites_repo
@@ -66,8 +67,15 @@ class PrivacyService:
         self._retention = retention
         self._clock = clock
 
-    async def _cedula_of(self, session: AsyncSession, conversation_id: str) -> str | None:
-        link = await session.get(IdentityLink, conversation_id)
+    async def _cedula_of(self, session: AsyncSession, conversation_id: str, *, current: bool = True) -> str | None:
+        """The cédula this chat proved. A citizen's rights need the link to be current at the moment of the
+        action (on a shared computer the next person must not reach the previous citizen's records); the
+        retention purge (``current=False``) also reads links that expired."""
+        link = (
+            await identidad_repo.current_link(session=session, conversation_id=conversation_id, now=self._clock())
+            if current
+            else await session.get(IdentityLink, conversation_id)
+        )
         return self._protector.decrypt(link.cedula_cifrada) if link is not None else None
 
     async def exportar(self, conversation_id: str) -> dict[str, Any]:
@@ -79,7 +87,9 @@ class PrivacyService:
                 session=session, conversation_id=conversation_id, limit=10_000
             )
             consents = await repo.consent_history(session=session, conversation_id=conversation_id)
-            link = await session.get(IdentityLink, conversation_id)
+            link = await identidad_repo.current_link(
+                session=session, conversation_id=conversation_id, now=self._clock()
+            )
             data: dict[str, Any] = {
                 "generado": self._clock().isoformat(),
                 "conversacion": {
@@ -155,7 +165,7 @@ class PrivacyService:
         counts: dict[str, int] = {}
         files: list[tuple[str, str, str]] = []
         async with self._sessions() as session:
-            cedula = await self._cedula_of(session, conversation_id)
+            cedula = await self._cedula_of(session, conversation_id, current=motivo != "retencion")
             if cedula is not None:
                 counts.update(
                     await repo.delete_applications_of(session=session, titular_hash=self._protector.lookup_hash(cedula))
@@ -196,6 +206,9 @@ class PrivacyService:
         for conversation_id, identified in plan:
             await self.borrar(conversation_id, motivo="retencion")
             totals["identificadas" if identified else "anonimas"] += 1
+        async with self._sessions() as session:  # links past their expiry are no use to anyone: gone
+            totals["vinculos_vencidos"] = await identidad_repo.delete_expired_links(session=session, now=started)
+            await session.commit()
         if self._rasa is not None:  # Rasa may hold conversations the app no longer has
             for sender in await rasa_tracker.senders_idle_since(self._rasa, anonymous_before.timestamp()):
                 async with self._sessions() as session:

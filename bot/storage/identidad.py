@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models_identidad import IdentityAttempts, IdentityLink
+from bot.storage.models_identidad import CedulaAttempts, IdentityAttempts, IdentityLink
 
 
 async def current_link(*, session: AsyncSession, conversation_id: str, now: datetime) -> IdentityLink | None:
@@ -58,3 +58,22 @@ async def attempts(*, session: AsyncSession, conversation_id: str) -> IdentityAt
 
 async def clear_attempts(*, session: AsyncSession, conversation_id: str) -> None:
     await session.execute(delete(IdentityAttempts).where(IdentityAttempts.conversation_id == conversation_id))
+
+
+async def cedula_attempts(*, session: AsyncSession, cedula_hash: str, now: datetime) -> CedulaAttempts:
+    row = await session.get(CedulaAttempts, cedula_hash)
+    if row is None:
+        row = CedulaAttempts(cedula_hash=cedula_hash, failures=0, first_failure_at=now)
+        session.add(row)
+        await session.flush()
+    return row
+
+
+async def clear_cedula_attempts(*, session: AsyncSession, cedula_hash: str) -> None:
+    await session.execute(delete(CedulaAttempts).where(CedulaAttempts.cedula_hash == cedula_hash))
+
+
+async def delete_expired_links(*, session: AsyncSession, now: datetime) -> int:
+    """Remove links past their expiry (a shared computer must not keep the previous citizen's identity)."""
+    result = await session.execute(delete(IdentityLink).where(IdentityLink.expires_at <= now))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

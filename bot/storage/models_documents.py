@@ -15,7 +15,7 @@ class Document(Base):
     """A signed document as issued: never its files (those live in the document store), never a cédula.
 
     The holder's cédula is kept only as a keyed hash (to find a citizen's documents) and masked (to show).
-    ``public_fields`` holds the fields its template marks as shown to verifiers, nothing more.
+    ``public_fields`` holds the fields its template lists as shown to verifiers (``verificador``), nothing more.
     """
 
     __tablename__ = "documents"

@@ -33,3 +33,19 @@ class IdentityAttempts(Base):
     failures: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class CedulaAttempts(Base):
+    """Failed identity checks of one cédula across every chat and channel (keyed hash, never the number).
+
+    Guessing a código dactilar by opening new chats is slowed here: past a few failures the cédula pauses for
+    minutes (the owner's next correct attempt waits at most that), and one staff case is opened per cédula.
+    """
+
+    __tablename__ = "cedula_attempts"
+
+    cedula_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    first_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
+    paused_until: Mapped[datetime | None] = mapped_column(default=None)
+    case_at: Mapped[datetime | None] = mapped_column(default=None)  # when a staff case was opened for it
