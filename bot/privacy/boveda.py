@@ -19,11 +19,27 @@ from typing import Protocol
 from bot.privacy.redaction import find_identifiers
 
 SECRET_DACTILAR = "codigo_dactilar"  # noqa: S105 - the name of a kind of data, not a password
-PREFIXES = {"cedula": "ced", "ruc": "ruc", "codigo_dactilar": "dac", "telefono": "tel"}
+PREFIXES = {
+    "cedula": "ced",
+    "ruc": "ruc",
+    "codigo_dactilar": "dac",
+    "telefono": "tel",
+    "correo": "eml",
+    "nombre": "nom",
+    "direccion": "dir",
+}
 KINDS = {prefix: kind for kind, prefix in PREFIXES.items()}
-REFERENCE = re.compile(r"\b(ced|ruc|dac|tel)_[0-9a-f]{10}\b")
+REFERENCE = re.compile(r"\b(ced|ruc|dac|tel|eml|nom|dir)_[0-9a-f]{10}\b")
 # A código dactilar lives only as long as it takes to check it; the others as long as a trámite.
-TTL_SECONDS = {"codigo_dactilar": 10 * 60, "cedula": 60 * 60, "ruc": 60 * 60, "telefono": 60 * 60}
+TTL_SECONDS = {
+    "codigo_dactilar": 10 * 60,
+    "cedula": 60 * 60,
+    "ruc": 60 * 60,
+    "telefono": 60 * 60,
+    "correo": 60 * 60,
+    "nombre": 60 * 60,
+    "direccion": 60 * 60,
+}
 
 
 @dataclass(frozen=True)
