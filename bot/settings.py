@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     actions_port: int = 5055
     rasa_url: str = ""
     rasa_token: str = ""
+    rasa_channel_secret: str = ""  # signs the gateway's messages to Rasa (integrations/rasa/signing.py)
+    actions_token: str = ""  # Rasa's credential for the action server (endpoints.yml: action_endpoint.token)
     rasa_timeout_seconds: float = 30.0
     rasa_bin: str = ""
     model_path: str = ""

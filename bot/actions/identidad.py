@@ -124,8 +124,12 @@ class ValidateIdentidadForm(TramiteForm):
             key, values = problem
             say(dispatcher, key, **values)
             return {"cedula": None}
-        # The slot keeps the reference (or, without a gateway in front, what was typed): never a new copy.
-        return {"cedula": text.strip()}
+        if revealed is None:
+            # A valid cédula in clear never came through the gateway's vault: refused (only the gateway speaks
+            # for a citizen), and the citizen is asked again, so it goes through the vault this time.
+            say(dispatcher, "cedula_expirada")
+            return {"cedula": None}
+        return {"cedula": text.strip()}  # the slot keeps the reference: never a copy of the number
 
     async def validate_codigo_dactilar(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -135,14 +139,15 @@ class ValidateIdentidadForm(TramiteForm):
         code = await s.vault.reveal(text, kind="dac", consume=True)
         if code is None and text.startswith("dac_"):  # given earlier and already used or expired: ask for it
             return {"codigo_dactilar": None}
+        if code is None and _DACTILAR.search(re.sub(r"[\s.-]", "", text).upper()):
+            say(dispatcher, "dactilar_de_nuevo")  # a code in clear did not come through the vault: refused
+            return {"codigo_dactilar": None}
         code = re.sub(r"[\s.-]", "", code if code is not None else text).upper()
         if not _DACTILAR.fullmatch(code):
             say(dispatcher, "dactilar_formato")
             return {"codigo_dactilar": None}
         typed = str(tracker.get_slot("cedula") or "")
         cedula = await s.vault.reveal(typed, kind="ced")
-        if cedula is None and cedula_problem(typed) is None:
-            cedula = "".join(_DIGITS.findall(typed))
         if cedula is None:
             say(dispatcher, "cedula_expirada")
             return {"cedula": None, "codigo_dactilar": None}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from bot.settings import load_settings
 
 
 def main(argv: list[str] | None = None) -> int:
+    os.umask(0o077)  # databases, keys, logs and data copies this process creates: readable by their owner only
     parser = argparse.ArgumentParser(prog="chasqui", description="Chasqui, asistente virtual del Gobierno del Ecuador")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="entrena si hace falta e inicia el gateway, Rasa y las acciones")
@@ -63,10 +65,13 @@ def main(argv: list[str] | None = None) -> int:
         import asyncio
 
         from bot.logs import configure_logging
+        from bot.privacy.cifrado import protector_from
         from bot.servicios import build_servicios
         from bot.tramites.trabajador import run_forever
 
-        configure_logging(level=settings.log_level, json=settings.log_json)
+        configure_logging(
+            level=settings.log_level, json=settings.log_json, pseudonym_key=protector_from(settings).hash_key
+        )
 
         async def _work() -> None:
             await run_forever(await build_servicios(settings))

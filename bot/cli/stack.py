@@ -52,6 +52,8 @@ class Stack:
     # Hex, so the token never starts with "-" (Rasa's argument parser would read it as an option).
     rasa_token: str = field(default_factory=lambda: secrets.token_hex(24))
     internal_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    channel_secret: str = field(default_factory=lambda: secrets.token_hex(32))  # gateway → Rasa signatures
+    actions_token: str = field(default_factory=lambda: secrets.token_hex(24))  # Rasa → action server
     processes: list[Process] = field(default_factory=list)
 
     @property
@@ -61,7 +63,8 @@ class Stack:
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> Process:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{name}.log"
-        log_file = log_path.open("ab")
+        log_file = os.fdopen(os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab")
+        os.chmod(log_path, 0o600)  # a log created before this rule is closed too
         popen = subprocess.Popen(
             command,
             cwd=self.settings.project_dir,
@@ -69,6 +72,7 @@ class Stack:
             stdout=log_file,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            umask=0o077,  # logs, databases, keys and data copies readable by their owner only
         )
         process = Process(name=name, popen=popen, log_path=log_path, log_file=log_file)
         self.processes.append(process)
@@ -84,6 +88,8 @@ class Stack:
             CHASQUI_DATABASE_URL=s.effective_database_url,
             CHASQUI_RASA_URL=s.effective_rasa_url,
             CHASQUI_RASA_TOKEN=self.rasa_token,
+            CHASQUI_RASA_CHANNEL_SECRET=s.rasa_channel_secret or self.channel_secret,
+            CHASQUI_ACTIONS_TOKEN=s.actions_token or self.actions_token,
             CHASQUI_GATEWAY_PORT=str(s.gateway_port),
             CHASQUI_HOST=s.host,
             CHASQUI_INTERNAL_TOKEN=s.internal_token or self.internal_token,
@@ -98,6 +104,9 @@ class Stack:
         env = rasa_env()
         env.update(
             CHASQUI_ACTION_ENDPOINT_URL=f"http://{s.host}:{s.actions_port}/webhook",
+            CHASQUI_ACTIONS_TOKEN=s.actions_token or self.actions_token,
+            CHASQUI_RASA_CHANNEL_SECRET=s.rasa_channel_secret or self.channel_secret,
+            PYTHONPATH=str(s.project_dir),  # credentials.yml loads integrations.rasa.channel
             CHASQUI_RASA_TRACKER_URL=s.effective_rasa_database_url,
             SANIC_WORKERS="1",
         )
@@ -121,15 +130,7 @@ class Stack:
     def start_actions(self) -> Process:
         env = self.app_env()
         env["SANIC_HOST"] = self.settings.host
-        command = [
-            sys.executable,
-            "-m",
-            "rasa_sdk",
-            "--actions",
-            "bot.actions",
-            "-p",
-            str(self.settings.actions_port),
-        ]
+        command = [sys.executable, "-m", "bot.cli.actions_server", "--port", str(self.settings.actions_port)]
         return self._spawn("actions", command, env)
 
     def start_registros(self) -> Process | None:

@@ -8,12 +8,14 @@ Exceptions::
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
 from bot.conversations.messages import BotMessage
+from integrations.rasa.signing import HEADER, sign
 
 
 class RasaError(Exception):
@@ -24,20 +26,26 @@ class RasaUnavailable(RasaError):
     """Rasa cannot answer now (down, loading its model, overloaded)."""
 
 
+WEBHOOK = "/webhooks/firmado/webhook"  # SignedRestInput (credentials.yml), Rasa's REST contract
+
+
 class RasaClient:
     """Talks to one Rasa server through an injected `httpx.AsyncClient`."""
 
-    def __init__(self, http: httpx.AsyncClient, *, token: str = "") -> None:
+    def __init__(self, http: httpx.AsyncClient, *, token: str = "", channel_secret: str = "") -> None:
         self._http = http
         self._token = token
+        self._channel_secret = channel_secret  # signs every message (integrations/rasa/signing.py)
 
     async def send(self, *, sender: str, message: str, metadata: dict[str, Any] | None = None) -> list[BotMessage]:
-        """Send one user message through the REST channel and return the bot's replies."""
+        """Send one user message through Rasa's signed input channel and return the bot's replies."""
         body: dict[str, Any] = {"sender": sender, "message": message}
         if metadata:
             body["metadata"] = metadata
+        content = json.dumps(body, ensure_ascii=False).encode("utf-8")
+        headers = {"Content-Type": "application/json", HEADER: sign(self._channel_secret, content)}
         try:
-            response = await self._http.post("/webhooks/rest/webhook", json=body)
+            response = await self._http.post(WEBHOOK, content=content, headers=headers)
         except httpx.TransportError as exc:
             raise RasaUnavailable(type(exc).__name__) from exc
         if response.status_code >= 500 or response.status_code in (404, 503):

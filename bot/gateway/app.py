@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import httpx
 import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
@@ -38,6 +37,7 @@ from bot.documents.runtime import Documents, build_documents
 from bot.documents.settings import document_settings_from
 from bot.gateway.channels_setup import start_telegram, telegram_adapter, whatsapp_adapter
 from bot.gateway.documentos import create_documentos_router
+from bot.gateway.limits import UnsafeJson, loads_bounded, read_limited_body
 from bot.gateway.pagos import build_router as build_pagos_router
 from bot.gateway.privacidad import build_router as build_privacidad_router
 from bot.gateway.webhooks import build_router as build_webhooks
@@ -48,6 +48,7 @@ from bot.logs import configure_logging
 from bot.privacy.boveda import MemoryVault, RedisVault, Vault
 from bot.privacy.cifrado import protector_from
 from bot.privacy.derechos import ExportStore, build_privacy
+from bot.security_headers import SecurityHeaders
 from bot.settings import Settings, load_settings
 from bot.storage import console as console_repo
 from bot.storage.db import create_engine, session_factory
@@ -58,6 +59,20 @@ from bot.tramites.pagos import PagosService, build_pagos
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 CONSOLE_STATIC_DIR = Path(__file__).resolve().parent.parent / "console" / "static"
 _WEB_SENDER = re.compile(r"^[A-Za-z0-9_.@-]{1,100}$")
+MAX_SAFE_INTEGER = 2**53  # the web chat keeps ``despues`` in a JavaScript number
+# The web channel's body, for the OpenAPI description (the route reads and checks the raw body itself).
+WEB_MESSAGE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["sender", "message"],
+    "properties": {
+        "sender": {"type": "string", "pattern": "^(web:)?[A-Za-z0-9_.@-]{1,100}$"},
+        "message": {"type": "string", "minLength": 1, "maxLength": 2000},
+        "metadata": {
+            "type": "object",
+            "properties": {"message_id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,100}$"}},
+        },
+    },
+}
 log = structlog.get_logger(__name__)
 
 
@@ -97,22 +112,6 @@ class Gateway:
         self.processor.schedule(inbound.conversation_id)
 
 
-async def read_limited_body(request: Request, limit: int) -> bytes:
-    """Read the body, refusing it (413) as soon as it passes ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise InvalidPayload("invalid Content-Length")
-        if int(declared) > limit:
-            raise InvalidPayload(f"body larger than {limit} bytes", status_code=413)
-    body = bytearray()
-    async for chunk in request.stream():
-        body.extend(chunk)
-        if len(body) > limit:
-            raise InvalidPayload(f"body larger than {limit} bytes", status_code=413)
-    return bytes(body)
-
-
 async def _vault(settings: Settings, stack: AsyncExitStack) -> Vault:
     """Memory for one gateway process; Redis when several workers share the conversations."""
     if not settings.redis_url:
@@ -141,7 +140,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(level=settings.log_level, json=settings.log_json)
+        configure_logging(
+            level=settings.log_level,
+            json=settings.log_json,
+            pseudonym_key=(await asyncio.to_thread(protector_from, settings)).hash_key,
+        )
         engine = create_engine(settings.effective_database_url)
         sessions = session_factory(engine)
         textos = load_textos(settings.textos_dir)
@@ -155,7 +158,7 @@ def create_app(
                     transport=rasa_transport,
                 )
             )
-            rasa = RasaClient(http, token=settings.rasa_token)
+            rasa = RasaClient(http, token=settings.rasa_token, channel_secret=settings.rasa_channel_secret)
             channels = ChannelRegistry()
             web = WebAdapter(max_text_length=settings.max_text_chars)
             channels.register(web)
@@ -251,6 +254,7 @@ def create_app(
         await engine.dispose()
 
     app = FastAPI(title="Chasqui gateway", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/consola/static", StaticFiles(directory=CONSOLE_STATIC_DIR), name="consola-static")
     app.include_router(build_webhooks())
@@ -298,14 +302,19 @@ def create_app(
             return JSONResponse({"detail": "unknown or expired reference"}, status_code=404)
         return JSONResponse({"valor": value}, headers={"Cache-Control": "no-store"})
 
-    @app.post("/webhooks/rest/webhook")
+    @app.post(
+        "/webhooks/rest/webhook",
+        openapi_extra={
+            "requestBody": {"required": True, "content": {"application/json": {"schema": WEB_MESSAGE_SCHEMA}}}
+        },
+    )
     async def web_channel(request: Request) -> Response:
         gateway: Gateway = request.app.state.gateway
         raw = await read_limited_body(request, gateway.settings.max_body_bytes)
         try:
-            payload = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InvalidPayload("the body is not valid JSON") from exc
+            payload = loads_bounded(raw)
+        except UnsafeJson as exc:
+            raise InvalidPayload(exc.reason) from exc
         inbound = gateway.web.parse(payload)
         result = await gateway.router.handle(inbound)
         body = gateway.web.render(str(payload["sender"]), result.replies)
@@ -314,7 +323,11 @@ def create_app(
         return JSONResponse(body, status_code=status, headers=headers)
 
     @app.get("/webhooks/rest/mensajes")
-    async def web_channel_news(request: Request, sender: str, despues: int = 0) -> JSONResponse:
+    async def web_channel_news(
+        request: Request,
+        sender: Annotated[str, Query(max_length=104)],
+        despues: Annotated[int, Query(ge=0, le=MAX_SAFE_INTEGER)] = 0,
+    ) -> JSONResponse:
         """The web chat polls here for messages nobody asked for: a person's replies, handoff notices.
 
         The REST channel's shape, plus ``id`` (the next ``despues``) and ``autor`` (``agente`` or ``sistema``).
@@ -325,7 +338,7 @@ def create_app(
             return JSONResponse({"detail": "'sender' must be 1-100 letters, digits or _.@-"}, status_code=422)
         async with gateway.sessions() as session:
             news = await console_repo.proactive_outbound(
-                session=session, conversation_id=f"web:{user}", after_id=max(0, despues)
+                session=session, conversation_id=f"web:{user}", after_id=despues
             )
         body = [
             {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import secrets
 import time
 from collections.abc import Callable
@@ -304,8 +305,22 @@ class ExportStore:
     def put(self, data: dict[str, Any]) -> str:
         self._folder.mkdir(parents=True, exist_ok=True)
         token = secrets.token_urlsafe(24)
-        (self._folder / f"{token}.json").write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        path = self._folder / f"{token}.json"
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # the owner only, whatever the umask
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(data, ensure_ascii=False, indent=2))
         return token
+
+    def purge(self) -> int:
+        """Remove the copies whose link expired (the worker runs it), so none outlives its link."""
+        if not self._folder.exists():
+            return 0
+        removed = 0
+        for path in self._folder.glob("*.json"):
+            if time.time() - path.stat().st_mtime > self._minutes * 60:
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
 
     def get(self, token: str) -> bytes | None:
         if not token.replace("-", "").replace("_", "").isalnum():

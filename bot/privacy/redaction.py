@@ -107,7 +107,8 @@ def _redact(value: Any, keys: set[str]) -> Any:
 # A código dactilar wherever it stands, even glued to a word («codigoV4443V4442»), never inside a longer code.
 _FIND_DACTILAR = re.compile(r"(?<![0-9])[A-Za-z][0-9Xx]{4}[\s-]?[A-Za-z][0-9Xx]{4}(?![A-Za-z0-9])")
 _FIND_RUC = re.compile(r"(?<![\d+])\d{13}(?!\d)")
-_FIND_CEDULA = re.compile(r"(?<![\d+])(?:\d{9}-\d|\d{10}|\d{3,4}[ .]\d{3}[ .]\d{3,4})(?![\d])")
+# Ten digits however they are grouped («1712345675», «171234567-5», «17 1234 5675», «171.234.567-5»).
+_FIND_CEDULA = re.compile(r"(?<![\d+])\d(?:[ .-]?\d){9}(?![\d])")
 _FIND_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # A name or an address the citizen gives about themselves, after the words that introduce it.
 _NAME_WORD = r"[A-Za-zÁÉÍÓÚÑÜáéíóúñü]{2,}"

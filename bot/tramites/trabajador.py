@@ -55,6 +55,7 @@ async def run_forever(s: Servicios, *, every_seconds: float = 5.0) -> None:
     while True:
         try:
             await retry_due(s)
+            await asyncio.to_thread(s.exportes.purge)  # data copies never outlive their link
             if loop.time() >= next_purge:
                 await s.privacidad.purgar()
                 next_purge = loop.time() + PURGE_EVERY_SECONDS

@@ -167,3 +167,20 @@ async def test_logout_unlinks_the_chat(world: World) -> None:
     await ActionCerrarSesion().run(dispatcher, tracker(sender_id="web:luis"), {})
     assert said(dispatcher) == ["sesion_cerrada", "sin_sesion"]
     assert await world.services.identidad.current("web:luis") is None
+
+
+async def test_identifiers_in_clear_are_refused_only_vault_references_count(world: World) -> None:
+    """Issue 12: straight to Rasa, a cédula and a código in clear were verified; now only the gateway's vault
+    references are accepted, so nothing reaches the Registro Civil that did not come through the gateway."""
+    form = ValidateIdentidadForm()
+    dispatcher = CollectingDispatcher()
+    assert await form.validate_cedula("1712345675", dispatcher, tracker(), {}) == {"cedula": None}
+    assert said(dispatcher) == ["cedula_expirada"]
+    reference = await world.typed("cedula", "1712345675")
+    ok = await form.validate_cedula(reference, CollectingDispatcher(), tracker(), {})
+    assert ok == {"cedula": reference}
+    dispatcher = CollectingDispatcher()
+    t = tracker(slots={"cedula": reference}, sender_id="web:directo")
+    assert await form.validate_codigo_dactilar("V4443V4442", dispatcher, t, {}) == {"codigo_dactilar": None}
+    assert said(dispatcher) == ["dactilar_de_nuevo"]
+    assert await world.services.identidad.current("web:directo") is None

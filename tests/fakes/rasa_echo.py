@@ -18,7 +18,7 @@ class EchoRasa:
         self._lock = threading.Lock()
         self.app = Starlette(
             routes=[
-                Route("/webhooks/rest/webhook", self._webhook, methods=["POST"]),
+                Route("/webhooks/firmado/webhook", self._webhook, methods=["POST"]),
                 Route("/status", self._status, methods=["GET"]),
             ]
         )
