@@ -8,7 +8,8 @@ Exceptions::
 
     AuthError
      ├── InvalidCredentials   unknown user, wrong password or deactivated account (indistinguishable)
-     ├── TooManyAttempts      5 failures in 15 minutes for the same user and address
+     ├── TooManyAttempts      too many failures for this account (any address) or from this address (any
+     │                        account), or the growing pause after the latest failure has not passed
      └── InvalidStaff         a new account's data is refused (``code`` says why)
 """
 
@@ -38,6 +39,7 @@ USUARIO = re.compile(r"^[a-z0-9][a-z0-9._-]{2,59}$")
 MIN_PASSWORD = 12
 SESSION_HOURS = 12  # an absolute limit: log in again every working day
 IDLE_MINUTES = 120
+MAX_PAUSE_SECONDS = 60  # the growing pause between failed logins stops growing here
 TOUCH_EVERY = timedelta(minutes=1)  # how often a request refreshes the session's last use
 
 
@@ -50,7 +52,8 @@ class InvalidCredentials(AuthError):
 
 
 class TooManyAttempts(AuthError):
-    """Too many failed logins for this user from this address; wait before trying again."""
+    """Too many failed logins for this account or from this address; wait before trying again. Said the same way
+    whether the account exists or not."""
 
 
 class InvalidStaff(AuthError):
@@ -92,7 +95,8 @@ class StaffAuth:
     Args:
         sessions: the app database's session factory.
         hasher: argon2 parameters (tests pass cheaper ones).
-        max_failures: failed logins allowed per user and address within ``window``.
+        max_failures: failed logins allowed per account (from any address) within ``window``.
+        max_failures_per_ip: failed logins allowed from one address (to any account) within ``window``.
         window: the rate limit's window.
         clock: the current time.
     """
@@ -103,12 +107,14 @@ class StaffAuth:
         sessions: async_sessionmaker[AsyncSession],
         hasher: PasswordHasher | None = None,
         max_failures: int = 5,
+        max_failures_per_ip: int = 20,
         window: timedelta = timedelta(minutes=15),
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
         self._hasher = hasher or PasswordHasher()
         self._max_failures = max_failures
+        self._max_failures_per_ip = max_failures_per_ip
         self._window = window
         self._clock = clock
         self._dummy_hash: str | None = None
@@ -160,19 +166,23 @@ class StaffAuth:
         usuario = usuario.strip().lower()[:60]
         now = self._clock()
         async with self._sessions() as session:
-            failures = await repo.recent_failures(session=session, usuario=usuario, ip=ip, since=now - self._window)
-            if failures >= self._max_failures:
-                log.warning("consola.login_limitado", usuario=usuario)
-                raise TooManyAttempts(usuario)
+            since = now - self._window
+            by_account = await repo.recent_failures(session=session, usuario=usuario, since=since)
+            by_address = await repo.recent_failures(session=session, ip=ip, since=since)
+            if self._limited(by_account, self._max_failures, now) or self._limited(
+                by_address, self._max_failures_per_ip, now
+            ):
+                log.warning("consola.login_limitado")  # neither the account nor whether it exists
+                raise TooManyAttempts()
             member = await repo.staff_by_usuario(session=session, usuario=usuario)
             valid = await self._verify(member.password_hash if member else None, password)
             if member is None or not valid or not member.activo:
-                await repo.add_login_attempt(session=session, usuario=usuario, ip=ip, success=False)
+                await repo.add_login_attempt(session=session, usuario=usuario, ip=ip, success=False, at=now)
                 await session.commit()
                 raise InvalidCredentials(usuario)
             if self._hasher.check_needs_rehash(member.password_hash):
                 member.password_hash = await asyncio.to_thread(self._hasher.hash, password)
-            await repo.add_login_attempt(session=session, usuario=usuario, ip=ip, success=True)
+            await repo.add_login_attempt(session=session, usuario=usuario, ip=ip, success=True, at=now)
             await repo.delete_expired_sessions(session=session, now=now)
             token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
             await repo.add_session(
@@ -186,6 +196,17 @@ class StaffAuth:
             member.last_seen_at = now
             await session.commit()
             return LoggedIn(token=token, csrf=csrf, agent=Agent.of(member))
+
+    @staticmethod
+    def _limited(failures: tuple[int, datetime | None], limit: int, now: datetime) -> bool:
+        """At the limit; or, from the third failure, within a pause that doubles with each one (2, 4, 8… s, up to a
+        minute)."""
+        count, latest = failures
+        if count >= limit:
+            return True
+        if count < 3 or latest is None:
+            return False
+        return now - latest < timedelta(seconds=min(2 ** (count - 2), MAX_PAUSE_SECONDS))
 
     async def resolve(self, token: str | None) -> StaffSessionInfo | None:
         """The session of a cookie's token, while it is valid and its account active."""

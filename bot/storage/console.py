@@ -103,28 +103,31 @@ async def delete_expired_sessions(*, session: AsyncSession, now: datetime) -> No
     await session.execute(delete(StaffSession).where(StaffSession.expires_at < now))
 
 
-async def add_login_attempt(*, session: AsyncSession, usuario: str, ip: str, success: bool) -> None:
-    session.add(LoginAttempt(usuario=usuario, ip=ip, success=success))
+async def add_login_attempt(
+    *, session: AsyncSession, usuario: str, ip: str, success: bool, at: datetime | None = None
+) -> None:
+    session.add(LoginAttempt(usuario=usuario, ip=ip, success=success, **({"created_at": at} if at else {})))
     await session.flush()
 
 
-async def recent_failures(*, session: AsyncSession, usuario: str, ip: str, since: datetime) -> int:
-    """Failed logins of ``usuario`` from ``ip`` after ``since`` and after the last success."""
+async def recent_failures(
+    *, session: AsyncSession, since: datetime, usuario: str | None = None, ip: str | None = None
+) -> tuple[int, datetime | None]:
+    """Failed logins after ``since`` for an account (from any address) or from an address (to any account), after
+    the last success of that account or from that address; and when the latest failure was."""
+    scope = LoginAttempt.usuario == usuario if usuario is not None else LoginAttempt.ip == ip
     last_success = await session.scalar(
-        select(func.max(LoginAttempt.created_at)).where(
-            LoginAttempt.usuario == usuario, LoginAttempt.ip == ip, LoginAttempt.success.is_(True)
-        )
+        select(func.max(LoginAttempt.created_at)).where(scope, LoginAttempt.success.is_(True))
     )
     start = max(since, last_success) if last_success is not None else since
-    count = await session.scalar(
-        select(func.count(LoginAttempt.id)).where(
-            LoginAttempt.usuario == usuario,
-            LoginAttempt.ip == ip,
-            LoginAttempt.success.is_(False),
-            LoginAttempt.created_at > start,
+    count, latest = (
+        await session.execute(
+            select(func.count(LoginAttempt.id), func.max(LoginAttempt.created_at)).where(
+                scope, LoginAttempt.success.is_(False), LoginAttempt.created_at > start
+            )
         )
-    )
-    return int(count or 0)
+    ).one()
+    return int(count or 0), latest
 
 
 # --------------------------------------------------------------------------------------------- cases
