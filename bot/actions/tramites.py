@@ -111,19 +111,10 @@ def deliver_documents(dispatcher: CollectingDispatcher, payloads: Iterable[dict[
         dispatcher.utter_message(json_message=payload)
 
 
-_YES = re.compile(r"^\s*(s[ií]|claro|ok|dale|de una|correcto|confirmo|simon|simón|ya)\b", re.IGNORECASE)
-
-
 def confirmation(value: Any) -> bool | None:
-    """True, False, or None (unclear) for what the citizen answered at a summary."""
-    if isinstance(value, bool):
-        return value
-    text = str(value or "")
-    if _YES.match(text):
-        return True
-    if _NO.match(text):
-        return False
-    return None
+    """True, False, or None (unclear) for what the citizen answered at a summary: the slot holds the NLU's
+    reading (``afirmar`` → True, ``negar`` → False, set by the domain's mappings or `TramiteForm`)."""
+    return value if isinstance(value, bool) else None
 
 
 def said_no_to_confirmation(tracker: Tracker) -> str:

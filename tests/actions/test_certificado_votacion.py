@@ -123,7 +123,8 @@ async def test_the_answer_at_the_summary() -> None:
     assert await form.validate_confirmar_votacion(True, CollectingDispatcher(), tracker(), {}) == {
         "confirmar_votacion": True
     }
-    assert await form.validate_confirmar_votacion("no gracias", CollectingDispatcher(), tracker(), {}) == {
+    # The slot holds the NLU's reading («no gracias» → negar → False), never the text.
+    assert await form.validate_confirmar_votacion(False, CollectingDispatcher(), tracker(), {}) == {
         "confirmar_votacion": False
     }
     dispatcher = CollectingDispatcher()
