@@ -15,8 +15,10 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.general import replay_as
 from bot.actions.identidad import VIGENTE, register_resume, require_identity
-from bot.actions.runtime import say
+from bot.actions.runtime import say, services
+from bot.identity.servicio import Identidad
 from bot.language import mentions, words
+from bot.servicios import Servicios
 from bot.tramites import registry
 from bot.tramites.declaration import Tramite
 
@@ -152,3 +154,37 @@ class IdentifiedLookup(Action, ABC):
     @abstractmethod
     async def show(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         """Say what the registry holds for the citizen."""
+
+
+class SubmitApplication(Action, ABC):
+    """The end of a trámite's form: the identity still current, then the application (`submit`), then the form's
+    slots cleared and what was left for later offered, whatever happened in between.
+
+    Subclasses declare the ``tramite`` and its form's ``slots``; `ready` says whether there is anything to submit
+    (a «no» at the summary, nothing owed) and may say why not.
+    """
+
+    tramite: ClassVar[Tramite]
+    slots: ClassVar[tuple[str, ...]]
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        reset: list[EventType] = [SlotSet(slot, None) for slot in self.slots]
+        if await self.ready(dispatcher, tracker):
+            s = await services()
+            identidad = await s.identidad.current(tracker.sender_id)
+            if identidad is None:  # the link expired while the form went on: prove it again, then resume
+                gate = await require_identity(
+                    dispatcher, tracker, tramite=self.tramite.clave, servicio=self.tramite.servicio
+                )
+                return [*reset, *(gate or [])]
+            await self.submit(dispatcher, tracker, s, identidad)
+        return [*reset, *offer_next(dispatcher, tracker, done=self.tramite.clave)]
+
+    async def ready(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+        return True
+
+    @abstractmethod
+    async def submit(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Servicios, identidad: Identidad
+    ) -> None:
+        """Make the application and say what came of it."""

@@ -11,11 +11,18 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.forms import SlotKind, SlotSpec, TramiteForm, latest_intent, latest_text
-from bot.actions.identidad import register_resume, require_identity
 from bot.actions.runtime import say, services
-from bot.actions.tramites import begin, confirmation, deliver_documents, offer_next, said_no_to_confirmation
+from bot.actions.tramites import (
+    SubmitApplication,
+    begin,
+    confirmation,
+    deliver_documents,
+    said_no_to_confirmation,
+)
 from bot.documents.service import document_payloads
+from bot.identity.servicio import Identidad
 from bot.privacy.redaction import mask_cedula
+from bot.servicios import Servicios
 from bot.storage.models_tramites import EstadoSolicitud
 from bot.tramites.antecedentes_penales import TRAMITE
 from bot.tramites.antecedentes_penales import service as tramite
@@ -113,43 +120,35 @@ class ActionAskConfirmarAntecedentes(Action):
         return []
 
 
-async def solicitar(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-    """Submit the application: the form is complete and confirmed."""
-    s = await services()
-    reset = [SlotSet(slot, None) for slot in SLOTS]
-    identidad = await s.identidad.current(tracker.sender_id)
-    if identidad is None:
-        gate = await require_identity(dispatcher, tracker, tramite=TRAMITE.clave, servicio=TRAMITE.servicio)
-        return [*reset, *(gate or [])]
-    solicitud = await s.solicitudes.crear(
-        tramite=tramite.CLAVE,
-        conversation_id=tracker.sender_id,
-        cedula=identidad.cedula,
-        datos={"motivo": tracker.get_slot("motivo_consulta")},
-    )
-    resultado = await tramite.procesar(s, solicitud, identidad.cedula)
-    numero = resultado.solicitud.numero
-    if resultado.estado is EstadoSolicitud.EMITIDA and resultado.documento is not None:
-        say(
-            dispatcher,
-            "antecedentes_emitido_con_registro" if resultado.registra else "antecedentes_emitido",
-            numero=numero,
-            codigo=resultado.documento.verification_code,
-        )
-        deliver_documents(dispatcher, document_payloads(resultado.documento))
-    elif resultado.estado is EstadoSolicitud.EN_PROCESO:
-        say(dispatcher, "tramite_pendiente_registro", numero=numero, institucion="el Ministerio del Interior")
-    else:
-        say(dispatcher, "antecedentes_rechazado", numero=numero)
-    return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
+class ActionSolicitarAntecedentesPenales(SubmitApplication):
+    """Submit the application (the form is complete and confirmed) and issue the certificate."""
 
+    tramite = TRAMITE
+    slots = SLOTS
 
-class ActionSolicitarAntecedentesPenales(Action):
     def name(self) -> str:
         return "action_solicitar_antecedentes_penales"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return await solicitar(dispatcher, tracker, domain)
-
-
-register_resume(tramite.CLAVE, FORM)
+    async def submit(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Servicios, identidad: Identidad
+    ) -> None:
+        solicitud = await s.solicitudes.crear(
+            tramite=TRAMITE.clave,
+            conversation_id=tracker.sender_id,
+            cedula=identidad.cedula,
+            datos={"motivo": tracker.get_slot("motivo_consulta")},
+        )
+        resultado = await tramite.procesar(s, solicitud, identidad.cedula)
+        numero = resultado.solicitud.numero
+        if resultado.estado is EstadoSolicitud.EMITIDA and resultado.documento is not None:
+            say(
+                dispatcher,
+                "antecedentes_emitido_con_registro" if resultado.registra else "antecedentes_emitido",
+                numero=numero,
+                codigo=resultado.documento.verification_code,
+            )
+            deliver_documents(dispatcher, document_payloads(resultado.documento))
+        elif resultado.estado is EstadoSolicitud.EN_PROCESO:
+            say(dispatcher, "tramite_pendiente_registro", numero=numero, institucion="el Ministerio del Interior")
+        else:
+            say(dispatcher, "antecedentes_rechazado", numero=numero)

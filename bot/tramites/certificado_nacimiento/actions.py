@@ -11,11 +11,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.forms import SlotKind, SlotSpec, TramiteForm, latest_intent, latest_text
-from bot.actions.identidad import register_resume, require_identity
 from bot.actions.runtime import say, services, textos
-from bot.actions.tramites import begin, confirmation, offer_next, said_no_to_confirmation
+from bot.actions.tramites import SubmitApplication, begin, confirmation, said_no_to_confirmation
+from bot.identity.servicio import Identidad
 from bot.language import fold, words
 from bot.privacy.redaction import mask_cedula
+from bot.servicios import Servicios
 from bot.tramites.certificado_nacimiento import TRAMITE
 from bot.tramites.certificado_nacimiento import service as tramite
 from integrations.registros.errores import RegistroError
@@ -164,30 +165,26 @@ class ActionAskConfirmarNacimiento(Action):
         return []
 
 
-class ActionSolicitarCertificadoNacimiento(Action):
+class ActionSolicitarCertificadoNacimiento(SubmitApplication):
     """Submit: the application waits for the USD 5 payment; the worker issues it once paid."""
+
+    tramite = TRAMITE
+    slots = SLOTS
 
     def name(self) -> str:
         return "action_solicitar_certificado_nacimiento"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        s = await services()
-        reset = [SlotSet(slot, None) for slot in SLOTS]
-        identidad = await s.identidad.current(tracker.sender_id)
-        if identidad is None:
-            gate = await require_identity(dispatcher, tracker, tramite=TRAMITE.clave, servicio=TRAMITE.servicio)
-            return [*reset, *(gate or [])]
+    async def submit(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Servicios, identidad: Identidad
+    ) -> None:
         solicitud = await s.solicitudes.crear(
-            tramite=tramite.CLAVE,
+            tramite=TRAMITE.clave,
             conversation_id=tracker.sender_id,
             cedula=identidad.cedula,
             datos={"para": tracker.get_slot("nacimiento_para") or tramite.PROPIO},
         )
         pago = await s.pagos.crear(
-            solicitud.id,
-            concepto="Certificado de nacimiento",
-            monto=tramite.COSTO,
-            detalle={"tramite": tramite.CLAVE},
+            solicitud.id, concepto=TRAMITE.nombre, monto=TRAMITE.costo_usd, detalle={"tramite": TRAMITE.clave}
         )
         say(
             dispatcher,
@@ -196,7 +193,3 @@ class ActionSolicitarCertificadoNacimiento(Action):
             monto=f"{pago.monto:.2f}",
             enlace=s.pagos.url(pago.id),
         )
-        return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
-
-
-register_resume(tramite.CLAVE, FORM)

@@ -11,10 +11,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.forms import SlotKind, SlotSpec, TramiteForm
-from bot.actions.identidad import require_identity
 from bot.actions.runtime import say, services, textos
-from bot.actions.tramites import begin, confirmation, deliver_documents, offer_next
+from bot.actions.tramites import SubmitApplication, begin, confirmation, deliver_documents
 from bot.documents.service import document_payloads
+from bot.identity.servicio import Identidad
+from bot.servicios import Servicios
 from bot.storage.models_tramites import EstadoSolicitud
 from bot.tramites.certificado_votacion import TRAMITE
 from bot.tramites.certificado_votacion import service as tramite
@@ -125,29 +126,30 @@ class ActionAskConfirmarVotacion(Action):
         return []
 
 
-class ActionSolicitarCertificadoVotacion(Action):
+class ActionSolicitarCertificadoVotacion(SubmitApplication):
     """Submit what was confirmed: a payment for a fine, or the certificate now; clears the form either way."""
+
+    tramite = TRAMITE
+    slots = SLOTS
 
     def name(self) -> str:
         return "action_solicitar_certificado_votacion"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        reset = [SlotSet(slot, None) for slot in SLOTS]
-        resumen = Resumen.from_slot(tracker.get_slot(REGISTRO))
+    async def ready(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
         confirmado = tracker.get_slot(CONFIRMAR)
-        if resumen is None or confirmado is not True:
-            if confirmado is False:
-                say(dispatcher, "votacion_no_solicitado")
-            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
-        s = await services()
-        identidad = await s.identidad.current(tracker.sender_id)
-        if identidad is None:
-            gate = await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio=TRAMITE.servicio)
-            return [*reset, *(gate or [])]
+        if confirmado is False:
+            say(dispatcher, "votacion_no_solicitado")
+        return Resumen.from_slot(tracker.get_slot(REGISTRO)) is not None and confirmado is True
+
+    async def submit(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Servicios, identidad: Identidad
+    ) -> None:
+        resumen = Resumen.from_slot(tracker.get_slot(REGISTRO))
+        assert resumen is not None  # checked by `ready`
         datos: dict[str, Any] = {"proceso": resumen.proceso}
         if resumen.situacion is Situacion.MULTA:
             solicitud = await s.solicitudes.crear(
-                tramite=tramite.CLAVE,
+                tramite=TRAMITE.clave,
                 conversation_id=tracker.sender_id,
                 cedula=identidad.cedula,
                 datos={**datos, "multa": f"{resumen.multa:.2f}"},
@@ -156,7 +158,7 @@ class ActionSolicitarCertificadoVotacion(Action):
                 solicitud.id,
                 concepto=textos().render("votacion_pago_concepto", proceso=resumen.proceso).text,
                 monto=resumen.multa,
-                detalle={"tramite": tramite.CLAVE, "vueltas": [r.vuelta for r in resumen.rondas if r.multa]},
+                detalle={"tramite": TRAMITE.clave, "vueltas": [r.vuelta for r in resumen.rondas if r.multa]},
             )
             say(
                 dispatcher,
@@ -165,9 +167,9 @@ class ActionSolicitarCertificadoVotacion(Action):
                 monto=f"{pago.monto:.2f}",
                 enlace=s.pagos.url(pago.id),
             )
-            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
+            return
         solicitud = await s.solicitudes.crear(
-            tramite=tramite.CLAVE, conversation_id=tracker.sender_id, cedula=identidad.cedula, datos=datos
+            tramite=TRAMITE.clave, conversation_id=tracker.sender_id, cedula=identidad.cedula, datos=datos
         )
         resultado = await tramite.procesar(s, solicitud, identidad.cedula)
         numero = resultado.solicitud.numero
@@ -178,4 +180,3 @@ class ActionSolicitarCertificadoVotacion(Action):
             say(dispatcher, "tramite_pendiente_registro", numero=numero, institucion="el CNE")
         else:
             say(dispatcher, "votacion_rechazado", numero=numero)
-        return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]

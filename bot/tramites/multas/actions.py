@@ -15,9 +15,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.forms import LIST_PICK, SlotKind, SlotSpec, TramiteForm
-from bot.actions.identidad import require_identity
 from bot.actions.runtime import say, services, textos
-from bot.actions.tramites import begin, confirmation, offer_next, said_no_to_confirmation
+from bot.actions.tramites import SubmitApplication, begin, confirmation, said_no_to_confirmation
+from bot.identity.servicio import Identidad
+from bot.servicios import Servicios
 from bot.tramites.licencia.service import puntos_texto
 from bot.tramites.matricula.actions import boton_vehiculo, vehiculos_de
 from bot.tramites.matricula.service import placa_en
@@ -258,44 +259,42 @@ class ActionAskMultasConfirmar(Action):
         return []
 
 
-class ActionPagarMultas(Action):
+class ActionPagarMultas(SubmitApplication):
     """The form is done: open the payment of the chosen fines, or just close the look-up."""
+
+    tramite = TRAMITE
+    slots = SLOTS
 
     def name(self) -> str:
         return "action_pagar_multas"
 
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        reset = [SlotSet(slot, None) for slot in SLOTS]
-        criterio, seleccion = tracker.get_slot("multas_criterio"), tracker.get_slot("multas_seleccion")
-        if not criterio or not tracker.get_slot("multas_pendientes"):
-            return [
-                *reset,
-                *offer_next(dispatcher, tracker, done=TRAMITE.clave),
-            ]  # nothing owed, or the ANT was down: the list or the apology was already said
+    async def ready(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+        if not tracker.get_slot("multas_criterio") or not tracker.get_slot("multas_pendientes"):
+            return False  # nothing owed, or the ANT was down: the list or the apology was already said
+        seleccion = tracker.get_slot("multas_seleccion")
         if seleccion in (None, NINGUNA) or tracker.get_slot("multas_confirmar") is not True:
             say(dispatcher, "multas_sin_pagar")
-            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
-        s = await services()
-        identidad = await s.identidad.current(tracker.sender_id)
-        if identidad is None:
-            gate = await require_identity(dispatcher, tracker, tramite=tramite.CLAVE, servicio=TRAMITE.servicio)
-            return [*reset, *(gate or [])]
-        numeros = str(seleccion).split(",")
+            return False
+        return True
+
+    async def submit(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, s: Servicios, identidad: Identidad
+    ) -> None:
+        numeros = str(tracker.get_slot("multas_seleccion")).split(",")
         try:
             abierto = await tramite.preparar_pago(
                 s,
                 cedula=identidad.cedula,
                 conversation_id=tracker.sender_id,
-                criterio=str(criterio),
+                criterio=str(tracker.get_slot("multas_criterio")),
                 numeros=numeros,
                 concepto=textos().render("multas_concepto_pago", cantidad=len(numeros)).text,
             )
         except RegistroError:
             say(dispatcher, "multas_ant_no_disponible")
-            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
+            return
         if abierto is None:
             say(dispatcher, "multas_ya_no_pendientes")
-            return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
+            return
         solicitud, pago = abierto
         say(dispatcher, "multas_pagar", numero=solicitud.numero, monto=f"{pago.monto:.2f}", enlace=s.pagos.url(pago.id))
-        return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
