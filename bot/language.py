@@ -48,12 +48,26 @@ _QUESTION_START = re.compile(
 )
 
 
+_QUESTION_INSIDE = re.compile(r"\b(cuanto|cuanta|cuantos|cuantas|como hago|como se|como puedo|se puede|hay que)\b")
+_REQUEST = re.compile(
+    r"\b(necesito|quiero|quisiera|deseo|deme|dame|regaleme|regalame|ayudeme|ayudame|solicito|me puede dar|"
+    r"me puedes dar|me da|mandeme|enviame|envieme)\b"
+)
+
+
 def is_question(text: str) -> bool:
-    """A question mark, or a sentence of two words or more that opens like a question."""
+    """A question mark, a sentence that opens like a question, or one that asks «cuánto», «cuándo», «dónde»."""
     if "?" in text or "¿" in text:
         return True
     folded = fold(text)
-    return bool(_QUESTION_START.match(folded)) and len(folded.split()) > 1
+    opens = bool(_QUESTION_START.match(folded)) and len(folded.split()) > 1
+    return opens or bool(_QUESTION_INSIDE.search(folded))
+
+
+def is_request(text: str) -> bool:
+    """A sentence that asks for something to be done or given («necesito ver mis multas y los puntos»), not a
+    question about it."""
+    return bool(_REQUEST.search(fold(text))) and not is_question(text)
 
 
 def _similar(word: str, candidate: str) -> bool:

@@ -15,7 +15,8 @@ from bot.actions.forms import in_form, latest_text, no_buttons_in_form
 from bot.actions.general import replay_as
 from bot.actions.questions import GOB_EC, best_answer, directory, site_of
 from bot.actions.runtime import say
-from bot.actions.tramites import current_tramite, longest_name
+from bot.actions.tramites import current_tramite
+from bot.tramites.registry import longest_name
 
 ENTIDAD = "entidad_actual"  # the other institution's service the conversation is about (follow-up questions)
 

@@ -15,11 +15,11 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.forms import in_form, latest_text, no_buttons_in_form
 from bot.actions.general import handoff_payload, replay_as
-from bot.actions.questions import GOB_EC, best_answer, directory, facts
+from bot.actions.questions import GOB_EC, best_answer, candidates, directory, facts
 from bot.actions.runtime import say
-from bot.actions.tramites import current_tramite, mentioned_tramites
+from bot.actions.tramites import current_tramite
 from bot.language import is_question
-from bot.tramites import registry
+from bot.tramites.registry import mentioned_tramites
 
 FALLBACK_INTENT = "nlu_fallback"
 UNCLEAR_IN_A_ROW_FOR_PERSON = 2
@@ -70,7 +70,7 @@ class ActionNoEntendido(Action):
     def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> None:
         """The closest declared answer; else say honestly that there is none, and where to ask."""
         tramite = current_tramite(tracker)
-        found = best_answer(text, ((tramite,) if tramite else ()) + registry.TRAMITES)
+        found = best_answer(text, candidates(tramite, text))
         if found is not None:
             declared, pregunta = found
             dispatcher.utter_message(text=pregunta.respuesta, plantilla=f"pregunta:{declared.clave}:{pregunta.tema}")

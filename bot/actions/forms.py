@@ -157,7 +157,8 @@ def read_answer(tracker: Tracker, spec: SlotSpec) -> Verdict:
         return Verdict.INTERRUPTION if is_interruption(intent) else Verdict.NOT_DATA
     if spec.entity and spec.entity in entities:
         return Verdict.DATA
-    if spec.accepts is not None and spec.accepts.search(fold(text)) and not is_question(text):
+    shaped_as_data = spec.accepts is not None and bool(spec.accepts.search(fold(text)))
+    if shaped_as_data and (spec.kind is not SlotKind.TEXT or not is_question(text)):  # a question is never printed
         return Verdict.DATA
     if is_interruption(intent):
         return Verdict.INTERRUPTION

@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.forms import offer_still_open
 from bot.actions.runtime import say
+from bot.tramites.registry import mentioned_tramites
 
 
 def handoff_payload(reason: str, team: str = "general") -> dict[str, Any]:
@@ -50,6 +51,11 @@ class ActionCancelar(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         form = (tracker.active_loop or {}).get("name")
         if not form:
+            text = str((tracker.latest_message or {}).get("text") or "")
+            paid = next((t for t in mentioned_tramites(text) if t.se_paga), None)
+            if paid is not None and not text.startswith("/"):
+                # «¿cómo hago para cancelar la multa?»: in Ecuador «cancelar» a debt is paying it.
+                return replay_as(tracker, paid.intent)
             say(dispatcher, "nada_que_cancelar")
             return [ActiveLoop(None)]  # the same event with or without a form (Rasa's rules require it)
         form_slots = ((domain.get("forms") or {}).get(form) or {}).get("required_slots") or []

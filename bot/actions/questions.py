@@ -18,12 +18,13 @@ from rasa_sdk.types import DomainDict
 from bot.actions.forms import in_form, latest_intent, latest_text, no_buttons_in_form
 from bot.actions.general import replay_as
 from bot.actions.runtime import say, textos
-from bot.actions.tramites import current_tramite, mentioned_tramites
+from bot.actions.tramites import current_tramite
 from bot.directory import Directory, load_directory
-from bot.language import fold, overlap
+from bot.language import fold, is_request, overlap
 from bot.settings import load_settings
 from bot.tramites import registry
 from bot.tramites.declaration import Pregunta, Tramite
+from bot.tramites.registry import mentioned_tramites
 
 TOPIC = {
     "preguntar_costo": "costo",
@@ -78,15 +79,26 @@ def best_answer(text: str, tramites: tuple[Tramite, ...]) -> tuple[Tramite, Preg
     return (best[1], best[2]) if best else None
 
 
+def candidates(tramite: Tramite | None, text: str) -> tuple[Tramite, ...]:
+    """Whose declared questions may answer ``text``: the trámite in progress and the ones it names; every
+    trámite when the conversation is about none."""
+    if tramite is None:
+        return registry.TRAMITES
+    named = [t for t in mentioned_tramites(text) if t != tramite]
+    return (tramite, *named)
+
+
 class ActionResponderPregunta(Action):
     def name(self) -> str:
         return "action_responder_pregunta"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        named = mentioned_tramites(latest_text(tracker))
+        text = latest_text(tracker)
+        named = mentioned_tramites(text)
         given = {str(e.get("entity")) for e in (tracker.latest_message or {}).get("entities") or ()}
-        if named and given & {"cedula", "codigo_dactilar", "placa"} and not in_form(tracker):
-            # «¿me puede dar el certificado de votación? mi cédula …»: a request with its data, not a question.
+        if named and not in_form(tracker) and (given & {"cedula", "codigo_dactilar", "placa"} or is_request(text)):
+            # «¿me puede dar el certificado de votación? mi cédula …», «necesito ver mis multas y los puntos»:
+            # a request (with its data), not a question.
             return replay_as(tracker, named[0].intent)
         self.answer(dispatcher, tracker)
         no_buttons_in_form(dispatcher, tracker)
@@ -103,9 +115,8 @@ class ActionResponderPregunta(Action):
             institucion = external.institucion
             say(dispatcher, "otra_entidad_seguimiento", nombre=institucion.nombre, sitio=institucion.sitio or GOB_EC)
             return
-        if topic is None:  # any other question: the closest declared answer, this trámite's first
-            others = tuple(t for t in registry.TRAMITES if t != tramite)
-            found = best_answer(text, ((tramite,) if tramite else ()) + others)
+        if topic is None:  # any other question: the closest declared answer of this trámite or one it names
+            found = best_answer(text, candidates(tramite, text))
             if found is not None:
                 dispatcher.utter_message(
                     text=found[1].respuesta, plantilla=f"pregunta:{found[0].clave}:{found[1].tema}"

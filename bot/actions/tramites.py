@@ -17,10 +17,10 @@ from bot.actions.general import replay_as
 from bot.actions.identidad import VIGENTE, register_resume, require_identity
 from bot.actions.runtime import say, services
 from bot.identity.servicio import Identidad
-from bot.language import mentions, words
 from bot.servicios import Servicios
 from bot.tramites import registry
 from bot.tramites.declaration import Tramite
+from bot.tramites.registry import mentioned_tramites
 
 _NO = re.compile(r"^\s*(no|nop|nel|nada|todavia no|todavía no)\b[\s,.:;!-]*", re.IGNORECASE)
 _LEAD = re.compile(r"^(es|el motivo es|mejor|más bien|mas bien|que)\s+", re.IGNORECASE)
@@ -28,38 +28,6 @@ ACTUAL = "tramite_actual"  # the trámite this conversation is about (for side q
 SIGUIENTE = "tramite_siguiente"  # a second request made in the same message, offered at the end
 EN_PAUSA = "tramite_en_pausa"  # a trámite left for another one, offered again at the end
 OFERTA = "oferta"  # the intent a «sí» to the latest offer starts
-
-
-def longest_name(text: str) -> tuple[Tramite, int] | None:
-    """The trámite ``text`` names with the longest name, and that name's length in words."""
-    best: tuple[Tramite, int] | None = None
-    for tramite in registry.TRAMITES:
-        for palabra in tramite.palabras:
-            size = len(words(palabra))
-            if (best is None or size > best[1]) and mentions(text, palabra):
-                best = (tramite, size)
-    return best
-
-
-def mentioned_tramites(text: str) -> list[Tramite]:
-    """The trámites ``text`` names, in the order they appear (the longest name wins where two overlap)."""
-    found: list[tuple[int, int, Tramite]] = []
-    said = words(text)
-    for tramite in registry.TRAMITES:
-        for palabra in sorted(tramite.palabras, key=lambda p: -len(p)):
-            if mentions(text, palabra):
-                target = words(palabra)
-                position = next(
-                    (i for i in range(len(said)) if mentions(" ".join(said[i : i + len(target)]), palabra)), 0
-                )
-                found.append((position, -len(target), tramite))
-                break
-    found.sort(key=lambda f: (f[0], f[1]))
-    result: list[Tramite] = []
-    for _, _, tramite in found:
-        if tramite not in result:
-            result.append(tramite)
-    return result
 
 
 def current_tramite(tracker: Tracker, *, text: str | None = None) -> Tramite | None:

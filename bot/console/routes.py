@@ -33,6 +33,7 @@ from bot.console.servicio import Consola, Outcome, canned_text_ok
 from bot.console.vistas import VIEWS, Pages, audit_rows, conversation_view, dashboard, queue_rows, transcript
 from bot.handoff.events import CaseEvent
 from bot.handoff.service import Agent
+from bot.security_headers import HTML_HEADERS
 from bot.storage import console as repo
 from bot.storage.models_console import HandoffCase, Rol
 
@@ -41,16 +42,7 @@ SESSION_COOKIE = "chasqui_consola"
 LOGIN_COOKIE = "chasqui_consola_entrada"
 STREAM_SECONDS = 300  # the browser reconnects by itself; the session is checked again then
 KEEPALIVE_SECONDS = 15
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; "
-        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-}
+SECURITY_HEADERS = {**HTML_HEADERS, "Cache-Control": "no-store"}  # the gateway's policy, never cached
 ACTIONS = ("tomar", "responder", "predefinida", "nota", "transferir", "devolver", "cerrar", "reenviar")
 
 

@@ -46,7 +46,7 @@ class LinkSigner:
         The signature is compared in constant time before the expiry is looked at, so an expired link
         reveals nothing about links that were never issued.
         """
-        if not expires.isdigit() or len(expires) > 12:
+        if not (expires.isascii() and expires.isdigit()) or len(expires) > 12:  # isdigit alone accepts «²»
             return "invalid"
         expected = self._signature(document_id, filename, int(expires))
         if not hmac.compare_digest(expected.encode(), signature.encode()):

@@ -106,7 +106,9 @@ def validate_pdf(pdf: bytes, *, trust_roots: Sequence[asn1_x509.Certificate]) ->
         reader = PdfFileReader(io.BytesIO(pdf), strict=False)
         signatures = reader.embedded_signatures
         keywords = _keywords(reader)
-    except (PdfError, ValueError, KeyError, TypeError, IndexError) as exc:
+    except (PdfError, ValueError, KeyError, TypeError, IndexError, OverflowError, RecursionError) as exc:
+        # Whatever the parser trips on in a hostile file (an offset of 40 digits, arrays nested 10 000 deep)
+        # means the same to a verifier: the file cannot be read.
         logging.getLogger(__name__).debug("unreadable PDF: %s", exc)
         return PdfCheck(readable=False)
     if not signatures:
@@ -114,7 +116,7 @@ def validate_pdf(pdf: bytes, *, trust_roots: Sequence[asn1_x509.Certificate]) ->
     context = ValidationContext(trust_roots=list(trust_roots), allow_fetching=False)
     try:
         status = validate_pdf_signature(signatures[0], context)
-    except (SignatureValidationError, PdfError, ValueError, KeyError, TypeError) as exc:
+    except (SignatureValidationError, PdfError, ValueError, KeyError, TypeError, OverflowError) as exc:
         logging.getLogger(__name__).debug("signature could not be evaluated: %s", exc)
         return PdfCheck(readable=True, signed=True, keywords=keywords)
     return PdfCheck(

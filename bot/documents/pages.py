@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -9,18 +10,12 @@ from typing import Any
 import jinja2
 
 from bot.documents.service import ECUADOR, as_utc, format_date
+from bot.security_headers import HTML_HEADERS_NO_SCRIPT
 
-# Pages carry their own CSS and load nothing from elsewhere; images only from this server.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; "
-        "base-uri 'none'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-store",
-    "X-Robots-Tag": "noindex",
-}
+STYLESHEET = "verificar.css"  # beside the templates, served by the documents router at /verificar.css
+
+# No script at all; the stylesheet and images come only from this server; never framed, never indexed.
+SECURITY_HEADERS = {**HTML_HEADERS_NO_SCRIPT, "Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
 def _date_time(moment: datetime | None) -> str:
@@ -37,6 +32,7 @@ class Pages:
     """
 
     def __init__(self, directory: Path) -> None:
+        self.directory = directory
         self.environment = jinja2.Environment(
             loader=jinja2.FileSystemLoader(directory),
             autoescape=True,
@@ -49,3 +45,8 @@ class Pages:
 
     def render(self, name: str, /, **context: Any) -> str:
         return self.environment.get_template(name).render(**context)
+
+    @functools.cached_property
+    def stylesheet(self) -> bytes:
+        """The pages' CSS (no inline styles: the pages' policy allows stylesheets from this server only)."""
+        return (self.directory / STYLESHEET).read_bytes()

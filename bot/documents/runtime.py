@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.documents.errors import ConfigurationError
 from bot.documents.keys import load_or_create_secret
 from bot.documents.links import LinkSigner
+from bot.documents.qr import configure_image_decoding
 from bot.documents.render import Fonts
 from bot.documents.service import DocumentRenderer, DocumentService, utcnow
 from bot.documents.settings import DocumentSettings
@@ -64,6 +65,7 @@ def build_documents(
         ConfigurationError: a key, secret or backend is missing or unusable.
         TemplateError: a template is missing or malformed.
     """
+    configure_image_decoding(settings.max_image_pixels)
     plantillas = load_plantillas(settings.templates_dir)
     signer = signer or open_signer(settings)
     store = store or FilesystemDocumentStore(settings.store_dir)
@@ -88,7 +90,13 @@ def build_documents(
         share_minutes=settings.share_minutes,
         clock=clock,
     )
-    verifier = VerificationService(sessions=sessions, plantillas=plantillas, signer=signer, clock=clock)
+    verifier = VerificationService(
+        sessions=sessions,
+        plantillas=plantillas,
+        signer=signer,
+        clock=clock,
+        max_image_pixels=settings.max_image_pixels,
+    )
     return Documents(
         settings=settings,
         plantillas=plantillas,

@@ -31,6 +31,7 @@ class DocumentSettings:
     download_minutes: int = 24 * 60
     share_minutes: int = 10
     max_upload_bytes: int = 5 * 1024 * 1024
+    max_image_pixels: int = 25_000_000  # photos larger than this (width × height) are refused before decoding
     font_dir: Path | None = Path("/usr/share/fonts/truetype/dejavu")
     font_cache_dir: Path | None = None  # <var_dir>/cache/fuentes by default
     trust_roots: tuple[Path, ...] = ()
@@ -84,6 +85,7 @@ def document_settings_from(settings: Settings, *, environ: Mapping[str, str] | N
         download_minutes=number("DOWNLOAD_MINUTES", 24 * 60),
         share_minutes=number("SHARE_MINUTES", 10),
         max_upload_bytes=number("MAX_UPLOAD_BYTES", 5 * 1024 * 1024),
+        max_image_pixels=number("MAX_IMAGE_PIXELS", DocumentSettings.max_image_pixels),
         font_dir=Path(font_dir) if font_dir else DocumentSettings.font_dir,
         trust_roots=tuple(Path(p) for p in text("TRUST_ROOTS").split(os.pathsep) if p),
         pkcs12_path=Path(pkcs12) if pkcs12 else None,

@@ -1,4 +1,10 @@
-"""Document templates (`data/plantillas/documentos/*.yml`) and the shared wording around them."""
+"""Document templates (`data/plantillas/documentos/*.yml`) and the shared wording around them.
+
+A template lists its fields (``campos``: key and printed label) and, under ``verificador``, the keys of the few
+a verifier is shown beside the document's type, dates, holder's name and masked cédula: the certificate's
+result, never personal details it does not need. Without ``verificador`` a verifier sees no field at all;
+only those fields are stored in the database (``documents.public_fields``).
+"""
 
 from __future__ import annotations
 
@@ -27,7 +33,7 @@ class DocumentKind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One field of a document: its key, its printed label, and whether verifiers see it."""
+    """One field of a document: its key, its printed label, and whether verifiers see it (``verificador``)."""
 
     key: str
     label: str
@@ -104,9 +110,19 @@ def _document(path: Path) -> DocumentTemplate:
         kind = DocumentKind(raw["tipo"])
         if kind.value != path.stem:
             raise TemplateError(f"{path.name} declares tipo {kind.value!r}")
+        keys = [str(f["clave"]) for f in raw["campos"]]
+        if any("publico" in f for f in raw["campos"]):
+            raise TemplateError(f"{path.name}: list the fields verifiers see under 'verificador', not 'publico'")
+        listed = raw.get("verificador") or []
+        if not isinstance(listed, list):
+            raise TemplateError(f"{path.name}: 'verificador' must be a list of field keys")
+        shown = [str(k) for k in listed]
+        unknown = sorted(set(shown) - set(keys))
+        if unknown:
+            raise TemplateError(f"{path.name}: 'verificador' names fields it does not have: {unknown}")
         fields = tuple(
-            FieldSpec(key=str(f["clave"]), label=str(f["etiqueta"]), public=bool(f.get("publico", False)))
-            for f in raw["campos"]
+            FieldSpec(key=key, label=str(f["etiqueta"]), public=key in shown)
+            for key, f in zip(keys, raw["campos"], strict=True)
         )
         return DocumentTemplate(
             kind=kind,

@@ -144,9 +144,11 @@ def verify_token(text: str, *, keys: Mapping[bytes, ec.EllipticCurvePublicKey]) 
     protected, payload, signature = _unpack(text.strip())
     try:
         header = cbor2.loads(protected)
-        alg, kid = header[HEADER_ALG], header[HEADER_KID]
-    except (cbor2.CBORDecodeError, KeyError, TypeError) as exc:
+    except (cbor2.CBORDecodeError, ValueError, TypeError) as exc:
         raise TokenError("token_ilegible", "bad protected header") from exc
+    if not isinstance(header, dict) or HEADER_ALG not in header or HEADER_KID not in header:
+        raise TokenError("token_ilegible", "bad protected header")  # a list or a text would index otherwise
+    alg, kid = header[HEADER_ALG], header[HEADER_KID]
     if alg != ES256 or not isinstance(kid, bytes):
         raise TokenError("token_ilegible", "unsupported algorithm")
     key = keys.get(kid)

@@ -27,7 +27,7 @@ from bot.documents.codes import format_code, is_document_id, normalize_code
 from bot.documents.errors import TemplateError, UnreadableInput
 from bot.documents.links import share_token_hash
 from bot.documents.pades import validate_pdf
-from bot.documents.qr import decode_qr
+from bot.documents.qr import MAX_PIXELS, decode_qr
 from bot.documents.service import as_utc, format_date, parse_keywords, utcnow
 from bot.documents.signing import Signer
 from bot.documents.templates import Plantillas
@@ -36,6 +36,7 @@ from bot.storage import documents as repo
 from bot.storage.models_documents import Document
 
 _VERIFY_URL = re.compile(r"/verificar/([0-9A-Za-z-]{16,24})(?:[/?#]|$)")
+MAX_CODE_TEXT = 64  # a code as typed: 16 characters, separators and spaces; anything longer is not one
 
 
 class Verdict(enum.StrEnum):
@@ -133,6 +134,7 @@ class VerificationService:
         plantillas: templates (document titles and field labels).
         signer: the document-signing key: its trust roots validate PDFs, its public key the QR tokens.
         clock: the current time.
+        max_image_pixels: the largest photo decoded (width × height); larger ones are refused unread.
     """
 
     def __init__(
@@ -142,15 +144,17 @@ class VerificationService:
         plantillas: Plantillas,
         signer: Signer,
         clock: Callable[[], datetime] = utcnow,
+        max_image_pixels: int = MAX_PIXELS,
     ) -> None:
         self.sessions = sessions
         self.plantillas = plantillas
         self.signer = signer
         self.clock = clock
+        self.max_image_pixels = max_image_pixels
 
     async def verify_code(self, text: str, *, via: str = "codigo") -> VerificationResult:
         """Verify a verification code as a person typed it (separators and case do not matter)."""
-        code = normalize_code(text)
+        code = normalize_code(text) if len(text) <= MAX_CODE_TEXT else None
         if code is None:
             return VerificationResult(Verdict.DESCONOCIDO, "codigo_invalido", via)
         async with self.sessions() as session:
@@ -232,7 +236,7 @@ class VerificationService:
 
     async def verify_image(self, data: bytes) -> VerificationResult:
         """Read the QR code of a PNG or JPEG (a photo, a screenshot, a re-encoded copy) and verify it."""
-        text = await asyncio.to_thread(decode_qr, data)
+        text = await asyncio.to_thread(decode_qr, data, max_pixels=self.max_image_pixels)
         return await self.verify_text(text, via="imagen")
 
     async def verify_file(self, data: bytes) -> VerificationResult:
@@ -275,12 +279,17 @@ class VerificationService:
         return VerificationResult(Verdict.VALIDO, reason, via, facts)
 
     def facts(self, document: Document) -> DocumentFacts:
+        """What a verifier is shown of ``document``: the fields its template lists under ``verificador``.
+
+        Filtered again here, not only when the document was stored: a document issued while its template
+        listed more fields shows only what the template lists today.
+        """
         try:
             template = self.plantillas.document(document.kind)
             title, institution = template.title, template.institution
-            fields = tuple(template.labelled(document.public_fields))
-        except TemplateError:  # a kind retired from the templates still verifies
-            title, institution, fields = document.kind, "", tuple(document.public_fields.items())
+            fields = tuple(template.labelled(template.public_fields(document.public_fields)))
+        except TemplateError:  # a kind retired from the templates still verifies, with no field of its own
+            title, institution, fields = document.kind, "", ()
         return DocumentFacts(
             id=document.id,
             kind=document.kind,

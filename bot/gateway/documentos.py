@@ -3,6 +3,7 @@
 | route | what |
 |---|---|
 | ``GET /verificar`` | form: a code, a PDF or a photo of the QR (``?codigo=`` redirects to the page below) |
+| ``GET /verificar.css`` | the pages' stylesheet (no inline styles: see `bot.security_headers`) |
 | ``POST /verificar`` | the form's answer, as a page |
 | ``GET /verificar/{codigo}`` | the verdict and the document's key data, as a page |
 | ``GET /api/verificar/{codigo}`` | the same as JSON |
@@ -10,12 +11,13 @@
 | ``GET /documentos/{id}/{archivo}?exp=&sig=`` | a document's file, behind an expiring HMAC-signed link |
 | ``GET /compartido/{token}`` | a document shown to a third party while the share link lasts |
 
-Every verdict is a 200 (the verdict is the answer); unreadable input is a 422 with a reason code.
+Every verdict is a 200 (the verdict is the answer); unreadable input is a 422 with a reason code. Input is
+bounded before it is read: the body's size, JSON's depth and digits (`bot.gateway.limits`), a code's length,
+an image's pixels (`bot.documents.qr`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -26,9 +28,36 @@ from starlette.datastructures import UploadFile
 from bot.documents.errors import DocumentNotFound, DocumentRevoked, UnreadableInput
 from bot.documents.pages import SECURITY_HEADERS, Pages
 from bot.documents.runtime import Documents
-from bot.documents.verification import Verdict, VerificationResult
+from bot.documents.verification import MAX_CODE_TEXT, Verdict, VerificationResult
+from bot.gateway.limits import UnsafeJson, loads_bounded
 
 MAX_TEXT = 4096  # a token is a few hundred characters
+_BINARY = {"schema": {"type": "string", "format": "binary"}}
+# What POST /api/verificar reads, for the OpenAPI description (the route parses the raw body itself).
+VERIFY_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "properties": {"codigo": {"type": "string"}, "token": {"type": "string"}},
+            }
+        },
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "archivo": {"type": "string", "format": "binary"},
+                    "codigo": {"type": "string"},
+                    "token": {"type": "string"},
+                },
+            }
+        },
+        "application/pdf": _BINARY,
+        "image/png": _BINARY,
+        "image/jpeg": _BINARY,
+    },
+}
 
 
 def _from_state(request: Request) -> Documents:
@@ -75,6 +104,11 @@ def create_documentos_router(
         message = docs.plantillas.text("errores", exc.code)
         return JSONResponse({"error": exc.code, "message": message}, status_code=422, headers=SECURITY_HEADERS)
 
+    @router.get("/verificar.css", include_in_schema=False)
+    async def stylesheet(request: Request) -> Response:
+        css = pages(get(request)).stylesheet
+        return Response(css, media_type="text/css; charset=utf-8", headers={"Cache-Control": "public, max-age=3600"})
+
     @router.get("/verificar", include_in_schema=False)
     async def form(request: Request, codigo: str | None = None) -> Response:
         docs = get(request)
@@ -94,15 +128,17 @@ def create_documentos_router(
     @router.get("/verificar/{codigo}", include_in_schema=False)
     async def page(request: Request, codigo: str) -> HTMLResponse:
         docs = get(request)
-        return result_page(docs, await docs.verifier.verify_code(codigo[:64]))
+        return result_page(docs, await docs.verifier.verify_code(codigo))  # too long: «código inválido»
 
     @router.get("/api/verificar/{codigo}")
     async def api_code(request: Request, codigo: str) -> JSONResponse:
         docs = get(request)
-        result = await docs.verifier.verify_code(codigo[:64])
+        if len(codigo) > MAX_CODE_TEXT:
+            return unreadable(docs, UnreadableInput("codigo_largo"))
+        result = await docs.verifier.verify_code(codigo)
         return JSONResponse(result.as_json(docs.plantillas), headers=SECURITY_HEADERS)
 
-    @router.post("/api/verificar")
+    @router.post("/api/verificar", openapi_extra={"requestBody": VERIFY_BODY})
     async def api_verify(request: Request) -> JSONResponse:
         docs = get(request)
         try:
@@ -174,12 +210,13 @@ async def _verify_request(request: Request, docs: Documents) -> VerificationResu
     """Verify what a POST carries: a multipart form, a JSON object, or a raw PDF/image body."""
     limit = docs.settings.max_upload_bytes
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit + 16 * 1024:
+    known_length = declared.isascii() and declared.isdigit()  # isdigit alone accepts «²»
+    if known_length and int(declared) > limit + 16 * 1024:
         raise UnreadableInput("demasiado_grande")
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     verifier = docs.verifier
     if content_type in {"multipart/form-data", "application/x-www-form-urlencoded"}:
-        if not declared.isdigit():  # the form parser spools files to disk: only with a known, bounded size
+        if not known_length:  # the form parser spools files to disk: only with a known, bounded size
             raise UnreadableInput("sin_longitud")
         form = await request.form(max_files=1, max_fields=4)
         try:
@@ -196,9 +233,9 @@ async def _verify_request(request: Request, docs: Documents) -> VerificationResu
     body = await _read_body(request, limit)
     if content_type == "application/json":
         try:
-            payload = json.loads(body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise UnreadableInput("formato_desconocido") from exc
+            payload = loads_bounded(body)
+        except UnsafeJson as exc:
+            raise UnreadableInput("json_invalido", exc.reason) from exc
         if isinstance(payload, dict):
             for field in ("token", "codigo"):
                 value = payload.get(field)

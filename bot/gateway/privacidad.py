@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,8 @@ if TYPE_CHECKING:
     from bot.gateway.app import Gateway
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+# A copy's token is ``secrets.token_urlsafe(24)`` (32 characters); anything else never reaches the disk.
+_EXPORT_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 def build_router() -> APIRouter:
@@ -36,7 +39,8 @@ def build_router() -> APIRouter:
     @router.get("/mis-datos/{token}")
     async def export(request: Request, token: str) -> Response:
         gateway: Gateway = request.app.state.gateway
-        data = gateway.exports.get(token) if gateway.exports is not None else None
+        well_formed = _EXPORT_TOKEN.fullmatch(token) is not None
+        data = gateway.exports.get(token) if well_formed and gateway.exports is not None else None
         if data is None:
             return TEMPLATES.TemplateResponse(request, "mis_datos_vencido.html", {}, status_code=404)
         return Response(

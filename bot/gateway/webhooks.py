@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hmac
-import json
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import structlog
@@ -12,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from bot.channels.base import InvalidPayload
+from bot.gateway.limits import UnsafeJson, loads_bounded, read_limited_body
 from bot.storage import outbox as outbox_repo
 from bot.storage.models import OutboxStatus
 
@@ -34,6 +34,21 @@ TWILIO_STATUS = {
 }
 
 
+# For the OpenAPI description: a Telegram update (JSON) and Twilio's form posts.
+TELEGRAM_UPDATE: dict[str, Any] = {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}
+TWILIO_FORM: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/x-www-form-urlencoded": {
+            "schema": {
+                "type": "object",
+                "properties": {name: {"type": "string"} for name in ("From", "Body", "MessageSid", "MessageStatus")},
+            }
+        }
+    },
+}
+
+
 def public_url(gateway: Gateway, request: Request) -> str:
     """The URL Twilio called, rebuilt from the configured public address (works behind proxies)."""
     query = request.url.query
@@ -41,8 +56,6 @@ def public_url(gateway: Gateway, request: Request) -> str:
 
 
 async def _form(gateway: Gateway, request: Request) -> dict[str, str]:
-    from bot.gateway.app import read_limited_body
-
     raw = await read_limited_body(request, gateway.settings.max_body_bytes)
     try:
         pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
@@ -54,7 +67,7 @@ async def _form(gateway: Gateway, request: Request) -> dict[str, str]:
 def build_router() -> APIRouter:
     router = APIRouter()
 
-    @router.post("/webhooks/telegram")
+    @router.post("/webhooks/telegram", openapi_extra={"requestBody": TELEGRAM_UPDATE})
     async def telegram(request: Request) -> Response:
         gateway: Gateway = request.app.state.gateway
         adapter = gateway.telegram
@@ -62,17 +75,15 @@ def build_router() -> APIRouter:
         given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
         if adapter is None or not expected or not hmac.compare_digest(given.encode(), expected.encode()):
             return Response(status_code=403)
-        from bot.gateway.app import read_limited_body
-
         raw = await read_limited_body(request, gateway.settings.max_body_bytes)
         try:
-            payload = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InvalidPayload("the body is not valid JSON") from exc
+            payload = loads_bounded(raw)
+        except UnsafeJson as exc:
+            raise InvalidPayload(exc.reason) from exc
         await gateway.receive(adapter, payload)
         return JSONResponse({})
 
-    @router.post("/webhooks/whatsapp")
+    @router.post("/webhooks/whatsapp", openapi_extra={"requestBody": TWILIO_FORM})
     async def whatsapp(request: Request) -> Response:
         gateway: Gateway = request.app.state.gateway
         adapter = gateway.whatsapp
@@ -86,7 +97,7 @@ def build_router() -> APIRouter:
         await gateway.receive(adapter, form)
         return Response(EMPTY_TWIML, media_type="text/xml")
 
-    @router.post("/webhooks/whatsapp/estado")
+    @router.post("/webhooks/whatsapp/estado", openapi_extra={"requestBody": TWILIO_FORM})
     async def whatsapp_status(request: Request) -> Response:
         gateway: Gateway = request.app.state.gateway
         adapter = gateway.whatsapp

@@ -78,6 +78,7 @@ class Tramite:
     reintentable: bool = False  # the worker retries it after a registry error (service.procesar)
     palabras: tuple[str, ...] = ()  # how citizens name it (unaccented), to find it inside a sentence
     familiares: frozenset[str] = frozenset()  # relatives it may be asked for, besides oneself
+    se_paga: bool = False  # something is paid through it: «cancelar la multa» means paying it
     preguntas: tuple[Pregunta, ...] = field(default=())
 
     @property
@@ -135,6 +136,7 @@ def parse(raw: dict[str, Any], *, clave: str, package: str, faq: dict[str, Any] 
         reintentable=bool(raw.get("reintentable", False)),
         palabras=tuple(str(p) for p in raw.get("palabras") or ()),
         familiares=frozenset(str(f) for f in raw.get("familiares") or ()),
+        se_paga=bool(raw.get("se_paga", False)),
         preguntas=tuple(preguntas),
     )
 

@@ -11,6 +11,7 @@ import importlib
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+from bot.language import mentions, words
 from bot.tramites import (
     antecedentes_penales,
     cedula_digital,
@@ -82,3 +83,35 @@ def import_actions() -> None:
     """Import every trámite's Rasa actions (the action server registers what is imported)."""
     for tramite in TRAMITES:
         importlib.import_module(f"{tramite.package}.actions")
+
+
+def longest_name(text: str) -> tuple[Tramite, int] | None:
+    """The trámite ``text`` names with the longest name, and that name's length in words."""
+    best: tuple[Tramite, int] | None = None
+    for tramite in TRAMITES:
+        for palabra in tramite.palabras:
+            size = len(words(palabra))
+            if (best is None or size > best[1]) and mentions(text, palabra):
+                best = (tramite, size)
+    return best
+
+
+def mentioned_tramites(text: str) -> list[Tramite]:
+    """The trámites ``text`` names, in the order they appear (the longest name wins where two overlap)."""
+    found: list[tuple[int, int, Tramite]] = []
+    said = words(text)
+    for tramite in TRAMITES:
+        for palabra in sorted(tramite.palabras, key=lambda p: -len(p)):
+            if mentions(text, palabra):
+                target = words(palabra)
+                position = next(
+                    (i for i in range(len(said)) if mentions(" ".join(said[i : i + len(target)]), palabra)), 0
+                )
+                found.append((position, -len(target), tramite))
+                break
+    found.sort(key=lambda f: (f[0], f[1]))
+    result: list[Tramite] = []
+    for _, _, tramite in found:
+        if tramite not in result:
+            result.append(tramite)
+    return result

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.forms import SlotKind, SlotSpec, Verdict, read_answer
 from bot.actions.general import ActionAfirmar, ActionMalestar, ActionNegar
-from bot.actions.tramites import begin, current_tramite, mentioned_tramites, offer_next
+from bot.actions.tramites import begin, current_tramite, offer_next
 from bot.tramites import registry
 from bot.tramites.antecedentes_penales.actions import (
     MOTIVO,
@@ -19,6 +19,7 @@ from bot.tramites.antecedentes_penales.actions import (
     ValidateAntecedentesPenalesForm,
     motivo_en_pedido,
 )
+from bot.tramites.registry import mentioned_tramites
 from tests.actions.builders import bot, tracker, user
 from tests.actions.conftest import World
 

@@ -44,7 +44,6 @@
       var imagen = document.createElement("img");
       imagen.src = mensaje.image;
       imagen.alt = "Imagen enviada por Chasqui";
-      imagen.style.maxWidth = "100%";
       item.appendChild(imagen);
     }
     if (mensaje.buttons && mensaje.buttons.length) {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any, ClassVar
 
@@ -38,6 +39,8 @@ PARENTESCOS = {
 _DECEASED = frozenset(
     {"fallecio", "fallecido", "fallecida", "murio", "muerto", "muerta", "difunto", "difunta", "finado"}
 )
+# An answer to «¿para quién es?», whatever the NLU makes of it («¿y la mía sí puedo sacar?», «la mía nomás»).
+PARA_QUIEN = re.compile(r"\b(para mi|la mia|el mio|mia|mio|yo mismo|yo misma|mi persona|propia|propio)\b")
 _SELF_WORDS = frozenset({"mi", "mio", "mia", "mismo", "misma", "yo", "propio", "propia", "personal", "persona"})
 
 
@@ -91,7 +94,7 @@ class ActionAskNacimientoPara(Action):
 
 class ValidateCertificadoNacimientoForm(TramiteForm):
     slots: ClassVar[dict[str, SlotSpec]] = {
-        "nacimiento_para": SlotSpec(SlotKind.CHOICE, entity="parentesco"),
+        "nacimiento_para": SlotSpec(SlotKind.CHOICE, entity="parentesco", accepts=PARA_QUIEN),
         "confirmar_nacimiento": SlotSpec(SlotKind.CONFIRM, hint="confirmar_si_o_no"),
     }
 
