@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.forms import in_form, latest_text, no_buttons_in_form
-from bot.actions.general import replay_as
+from bot.actions.general import replay_as, taken_offer
 from bot.actions.questions import GOB_EC, best_answer, directory, site_of
 from bot.actions.runtime import say
 from bot.actions.tramites import current_tramite
@@ -26,6 +26,9 @@ class ActionOtraEntidad(Action):
         return "action_otra_entidad"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        taken = taken_offer(tracker)
+        if taken is not None:
+            return taken
         text = latest_text(tracker)
         servicio = directory().find(text)
         ours = longest_name(text)

@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.forms import in_form, latest_text, no_buttons_in_form
-from bot.actions.general import handoff_payload, replay_as
+from bot.actions.general import handoff_payload, replay_as, taken_offer
 from bot.actions.questions import GOB_EC, best_answer, candidates, directory, facts
 from bot.actions.runtime import say
 from bot.actions.tramites import current_tramite
@@ -45,6 +45,9 @@ class ActionNoEntendido(Action):
         return "action_no_entendido"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        taken = taken_offer(tracker)
+        if taken is not None:
+            return taken
         text = latest_text(tracker)
         if not text.startswith("/"):
             named = mentioned_tramites(text)
@@ -88,6 +91,9 @@ class ActionDatoSinTramite(Action):
         return "action_dato_sin_tramite"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        taken = taken_offer(tracker)
+        if taken is not None:
+            return taken
         text = latest_text(tracker)
         named = [] if text.startswith("/") else mentioned_tramites(text)
         if named and not in_form(tracker):

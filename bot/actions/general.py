@@ -18,6 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.forms import offer_still_open
 from bot.actions.runtime import say
+from bot.language import says_yes
 from bot.tramites.registry import mentioned_tramites
 
 
@@ -80,6 +81,15 @@ def replay_as(tracker: Tracker, intent: str, *, text: str | None = None, entitie
         "text": text if text is not None else str(latest.get("text") or ""),
     }
     return [UserUtteranceReverted(), ActionExecuted("action_listen"), UserUttered(message["text"], parse_data=message)]
+
+
+def taken_offer(tracker: Tracker) -> list[EventType] | None:
+    """«Sí, los puntos» to «¿seguimos con los puntos?»: the offer just made is taken, whatever the NLU made of the
+    words; None when no offer is open or the message does not say yes."""
+    offered = offer_still_open(tracker)
+    if offered is None or not says_yes(str((tracker.latest_message or {}).get("text") or "")):
+        return None
+    return [*replay_as(tracker, offered, text=f"/{offered}", entities=False), SlotSet("oferta", None)]
 
 
 def count_intents(tracker: Tracker, intents: frozenset[str]) -> int:

@@ -16,7 +16,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.forms import in_form, latest_intent, latest_text, no_buttons_in_form
-from bot.actions.general import replay_as
+from bot.actions.general import replay_as, taken_offer
 from bot.actions.runtime import say, textos
 from bot.actions.tramites import current_tramite
 from bot.directory import Directory, load_directory
@@ -93,6 +93,9 @@ class ActionResponderPregunta(Action):
         return "action_responder_pregunta"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        taken = taken_offer(tracker)
+        if taken is not None:
+            return taken
         text = latest_text(tracker)
         named = mentioned_tramites(text)
         given = {str(e.get("entity")) for e in (tracker.latest_message or {}).get("entities") or ()}

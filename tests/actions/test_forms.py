@@ -231,3 +231,18 @@ async def test_inside_a_form_a_yes_to_the_offer_just_made_goes_to_the_rules() ->
         active_loop=FORM,
     )
     assert await ValidateAntecedentesPenalesForm().run(CollectingDispatcher(), t, DOMAIN) == []
+
+
+async def test_a_yes_in_any_words_takes_the_offer() -> None:
+    from bot.actions.questions import ActionResponderPregunta
+
+    offer = {"event": "slot", "name": "oferta", "value": "consultar_puntos_licencia"}
+    t = tracker(
+        user("ninguna por ahora", "informar"),
+        offer,
+        bot("¿Seguimos con eso ahora?"),
+        user("si, los puntos", "preguntar_tramite"),
+        slots={"oferta": "consultar_puntos_licencia"},
+    )
+    events = await ActionResponderPregunta().run(CollectingDispatcher(), t, {})
+    assert [e["text"] for e in events if e.get("event") == "user"] == ["/consultar_puntos_licencia"]
