@@ -109,6 +109,8 @@ _FIND_DACTILAR = re.compile(r"(?<![0-9])[A-Za-z][0-9Xx]{4}[\s-]?[A-Za-z][0-9Xx]{
 _FIND_RUC = re.compile(r"(?<![\d+])\d{13}(?!\d)")
 # Ten digits however they are grouped («1712345675», «171234567-5», «17 1234 5675», «171.234.567-5»).
 _FIND_CEDULA = re.compile(r"(?<![\d+])\d(?:[ .-]?\d){9}(?![\d])")
+# Not personal, though made of digits: an application number («EC-2026-000123», «ec 2026 000123»).
+_APPLICATION_NUMBER = re.compile(r"\bEC[\s-]*\d{4}[\s-]*\d{6}\b", re.IGNORECASE)
 _FIND_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # A name or an address the citizen gives about themselves, after the words that introduce it.
 _NAME_WORD = r"[A-Za-zÁÉÍÓÚÑÜáéíóúñü]{2,}"
@@ -194,7 +196,7 @@ def find_identifiers(text: str) -> list[Identifier]:
         start = m.start(1) if m.group(1) else m.start()
         candidates.append(("direccion", start, m.end(), text[start : m.end()].strip()))
     found: list[Identifier] = []
-    taken: list[tuple[int, int]] = []
+    taken: list[tuple[int, int]] = [m.span() for m in _APPLICATION_NUMBER.finditer(text)]
     for kind, start, end, value in candidates:
         if any(start < t_end and t_start < end for t_start, t_end in taken):
             continue

@@ -16,6 +16,7 @@ from tests.e2e.conftest import Chasqui, Citizen
 pytestmark = pytest.mark.conversation
 
 CEDULA = "1712345675"  # demo identity: ANDRADE CEVALLOS MARIA JOSE
+CEDULA_FALLIDA = "1750505057"  # demo identity reserved for wrong códigos: its pause must not reach other tests
 DACTILAR = "V4443V4442"
 PEDIR_CEDULA = "Escriba su número de cédula: son los 10 dígitos que aparecen en su cédula."
 PEDIR_CODIGO = "Ahora escriba su código dactilar."
@@ -81,7 +82,7 @@ def test_cedula_typed_with_a_dash_inside_a_sentence_is_accepted(chasqui: Chasqui
 def test_wrong_codigo_dactilar_then_lockout_offers_a_person(chasqui: Chasqui) -> None:
     citizen = chasqui.citizen()
     citizen.says("/iniciar_sesion")
-    citizen.says(CEDULA)
+    citizen.says(CEDULA_FALLIDA)
     first = citizen.texts("A1111A1111")
     second = citizen.texts("A2222A2222")
     third = citizen.says("A3333A3333")

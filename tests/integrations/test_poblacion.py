@@ -45,7 +45,7 @@ def test_it_is_built_fast() -> None:
 
 
 def test_size_is_exact() -> None:
-    assert [len(poblacion(tamano=n).personas) for n in (14, 2000, 5000)] == [14, 2000, 5000]
+    assert [len(poblacion(tamano=n).personas) for n in (15, 2000, 5000)] == [15, 2000, 5000]
 
 
 def test_every_cedula_is_valid_with_a_real_province(p: Poblacion) -> None:

@@ -25,6 +25,9 @@ from bot.privacy.redaction import find_identifiers, redact_text
         ("0923456784", [("cedula", "0923456784")]),  # a valid cédula of Guayas stays a cédula
         ("para un trabajo nuevo", []),
         ("la placa PBX-4821", []),
+        ("estado de la solicitud EC-2026-000123", []),  # an application number is not a cédula
+        ("como va el ec 2026 000045", []),
+        ("cedula1712345675", [("cedula", "1712345675")]),  # glued to the word, still a cédula
     ],
 )  # fmt: skip
 def test_identifiers_in_any_format(text: str, expected: list[tuple[str, str]]) -> None:
