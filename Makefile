@@ -22,7 +22,7 @@ export CHASQUI_CACHE_DIR := $(CACHE_DIR)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 
-.PHONY: run test install system-deps bench lint typecheck validate pytest nlu-report train chat lock-app lock-rasa clean conversaciones
+.PHONY: run test install system-deps bench lint typecheck validate pytest nlu-report train chat lock-app lock-rasa clean conversaciones fuzz
 
 run: install
 	$(BIN)/chasqui run
@@ -96,6 +96,10 @@ conversaciones: install
 
 bench: install
 	$(BIN)/chasqui bench-documentos
+
+# The long fuzzing of the public routes (Hypothesis and Schemathesis, marker `fuzz`); `make test` runs short versions.
+fuzz: install
+	$(BIN)/pytest -q --fuzz -m fuzz tests/gateway/test_fuzz.py
 
 lock-app:
 	rm -rf /tmp/chasqui-lock && $(PYTHON) -m venv /tmp/chasqui-lock

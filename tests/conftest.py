@@ -76,3 +76,17 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
 @pytest.fixture
 def project_dir() -> Iterator[Path]:
     yield Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--fuzz", action="store_true", help="run the long fuzzing tests (marker `fuzz`, `make fuzz`)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``fuzz`` take minutes: they run only with ``--fuzz``; their short versions always run."""
+    if config.getoption("--fuzz"):
+        return
+    skip = pytest.mark.skip(reason="long fuzzing run: `make fuzz` (pytest --fuzz -m fuzz)")
+    for item in items:
+        if "fuzz" in item.keywords:
+            item.add_marker(skip)

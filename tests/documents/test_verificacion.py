@@ -69,7 +69,7 @@ async def test_a_fresh_document_is_valid_by_every_route(documents: Documents) ->
         "17******65",
         issued.verification_code,
     )
-    assert facts.fields == (("Fecha de nacimiento", "12/03/1990"), ("Lugar de nacimiento", "Quito, Pichincha"))
+    assert facts.fields == (("Fecha de nacimiento", "12/03/1990"),)
 
 
 async def test_revoked_documents_say_so_with_the_reason(documents: Documents) -> None:
