@@ -142,9 +142,13 @@ class ValidateCertificadoNacimientoForm(TramiteForm):
             return {"confirmar_nacimiento": None}
         correction = said_no_to_confirmation(tracker)  # «no, es para mi hijo Mateo»: who it is for, corrected
         if correction:
-            para = await self.validate_nacimiento_para(correction, CollectingDispatcher(), tracker, domain)
+            scratch = CollectingDispatcher()
+            para = await self.validate_nacimiento_para(correction, scratch, tracker, domain)
             if para["nacimiento_para"] is not None:
                 return {**para, "confirmar_nacimiento": None}
+            if pariente_en(tracker, correction) is not None:  # «no, es para mi mamá»: the rule, and why
+                dispatcher.messages.extend(scratch.messages)
+                return {"nacimiento_para": None, "confirmar_nacimiento": None}
         say(dispatcher, "nacimiento_corregir")
         return {"nacimiento_para": None, "confirmar_nacimiento": None}
 
