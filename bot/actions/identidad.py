@@ -151,7 +151,10 @@ class ValidateIdentidadForm(TramiteForm):
         if cedula is None:
             say(dispatcher, "cedula_expirada")
             return {"cedula": None, "codigo_dactilar": None}
-        result = await s.identidad.verify(tracker.sender_id, cedula, code)
+        client = ((tracker.latest_message or {}).get("metadata") or {}).get("cliente")
+        result = await s.identidad.verify(
+            tracker.sender_id, cedula, code, client=client if isinstance(client, str) else None
+        )
         del code
         minutes = s.settings.identidad_bloqueo_minutos
         if result.resultado is Resultado.VERIFICADO and result.identidad is not None:
@@ -262,4 +265,6 @@ class ActionCerrarSesion(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         removed = await (await services()).identidad.unlink(tracker.sender_id)
         say(dispatcher, "sesion_cerrada" if removed else "sin_sesion")
+        if removed:  # the web chat forgets this chat's id, so the next person on the computer starts anew
+            dispatcher.messages[-1]["custom"] = {"sesion": "cerrada"}
         return []

@@ -13,7 +13,7 @@ import re
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -149,6 +149,8 @@ class ConversationRouter:
             if expected is not None:
                 conversation.options = state or None
             metadata: dict[str, Any] = {"kind": message.kind.value}
+            if isinstance(message.metadata.get("cliente"), str):  # the web client's keyed hash (gateway)
+                metadata["cliente"] = message.metadata["cliente"]
             if protected.masked:
                 metadata["masked"] = protected.masked
             stored = await repo.add_inbound(
@@ -267,11 +269,11 @@ class ConversationRouter:
             if adapter is not None and adapter.asynchronous:
                 await adapter.typing(conversation.id.split(":", 1)[1])
             try:
-                replies = await self._rasa.send(
-                    sender=conversation.id,
-                    message=text,
-                    metadata={"channel": conversation.channel, "message_id": stored.channel_message_id},
-                )
+                metadata = {"channel": conversation.channel, "message_id": stored.channel_message_id}
+                client = (stored.payload or {}).get("cliente")
+                if isinstance(client, str):
+                    metadata["cliente"] = client
+                replies = await self._rasa.send(sender=conversation.id, message=text, metadata=metadata)
             except RasaUnavailable as exc:
                 bound.warning("rasa.unavailable", error=str(exc))
                 apology = self._texto("rasa_no_disponible")
@@ -443,7 +445,8 @@ def split_signals(replies: list[BotMessage]) -> tuple[list[BotMessage], list[Han
     """Separate what the citizen sees from the signals actions send to the gateway.
 
     Signals: ``{"handoff": {"reason", "team"}}`` asks for a person; ``{"secreto": "codigo_dactilar"}`` says
-    the bot has just asked for a secret, so the next message goes whole to the vault.
+    the bot has just asked for a secret, so the next message goes whole to the vault; ``{"sesion": "cerrada"}``
+    is attached to the message before it, for the web chat to forget its id.
     """
     visible: list[BotMessage] = []
     handoffs: list[HandoffSignal] = []
@@ -454,6 +457,10 @@ def split_signals(replies: list[BotMessage]) -> tuple[list[BotMessage], list[Han
             secret = str(custom["secreto"])
             continue
         if "privacidad" in custom:  # e.g. {"privacidad": "borrar"}: acted on by the gateway, never shown
+            continue
+        if "sesion" in custom:  # {"sesion": "cerrada"}: rides on the message it follows (the web chat reads it)
+            if visible:
+                visible[-1] = replace(visible[-1], custom={**(visible[-1].custom or {}), "sesion": custom["sesion"]})
             continue
         handoff = custom.get("handoff")
         if isinstance(handoff, dict):

@@ -7,14 +7,14 @@ import hmac
 import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import httpx
 import structlog
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -46,7 +46,7 @@ from bot.handoff.events import EventBus
 from bot.handoff.service import HandoffService
 from bot.logs import configure_logging
 from bot.privacy.boveda import MemoryVault, RedisVault, Vault
-from bot.privacy.cifrado import protector_from
+from bot.privacy.cifrado import Protector, protector_from
 from bot.privacy.derechos import ExportStore, build_privacy
 from bot.security_headers import SecurityHeaders
 from bot.settings import Settings, load_settings
@@ -95,7 +95,14 @@ class Gateway:
     exports: ExportStore | None = None
     telegram: TelegramAdapter | None = None
     whatsapp: WhatsAppAdapter | None = None
+    protector: Protector | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    def client_key(self, request: Request) -> str | None:
+        """A keyed hash of the web client's address: identity attempts are also counted per client."""
+        if self.protector is None or request.client is None:
+            return None
+        return self.protector.lookup_hash(f"cliente|{request.client.host}")[:32]
 
     async def receive(self, adapter: ChannelAdapter, payload: Any) -> None:
         """Asynchronous channels: convert, store (deduplicated) and schedule; the webhook answers at once."""
@@ -226,6 +233,7 @@ def create_app(
                 exports=ExportStore(settings.var_dir / "exportes"),
                 telegram=telegram,
                 whatsapp=whatsapp,
+                protector=await asyncio.to_thread(protector_from, settings),
             )
             app.state.gateway = gateway
             notifications = NotificationDispatcher(
@@ -267,9 +275,15 @@ def create_app(
     async def invalid_payload(_: Request, exc: InvalidPayload) -> JSONResponse:
         return JSONResponse({"detail": exc.reason}, status_code=exc.status_code)
 
+    chat_page = (
+        (STATIC_DIR / "chat.html")
+        .read_text(encoding="utf-8")
+        .replace('data-sesion-minutos="60"', f'data-sesion-minutos="{settings.identidad_minutos}"', 1)
+    )
+
     @app.get("/", include_in_schema=False)
-    async def web_chat() -> FileResponse:
-        return FileResponse(STATIC_DIR / "chat.html", media_type="text/html; charset=utf-8")
+    async def web_chat() -> HTMLResponse:
+        return HTMLResponse(chat_page)
 
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
@@ -316,6 +330,9 @@ def create_app(
         except UnsafeJson as exc:
             raise InvalidPayload(exc.reason) from exc
         inbound = gateway.web.parse(payload)
+        client = gateway.client_key(request)
+        if client is not None:  # many new chats from one client do not multiply identity guesses
+            inbound = replace(inbound, metadata={**inbound.metadata, "cliente": client})
         result = await gateway.router.handle(inbound)
         body = gateway.web.render(str(payload["sender"]), result.replies)
         status = 503 if result.outcome is Outcome.UNAVAILABLE else 200

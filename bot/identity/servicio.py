@@ -4,7 +4,9 @@ The código dactilar passes through `verify` once, to the registry, and is never
 Failed checks are counted per chat (at the limit the chat's identity step locks for a while) and per cédula
 across every chat and channel (keyed hash): past a few failures the cédula pauses for a few minutes, so that
 opening new chats does not multiply guesses, while its owner waits at most that pause for a correct attempt.
-One staff case is opened per cédula, not per chat.
+One staff case is opened per cédula, not per chat. Failures are also counted per web client (a keyed hash
+of its address, from the gateway): one client trying many cédulas from many chats pauses, while the owners of
+those cédulas, from their own devices, are not held back.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ NIVEL_DACTILAR = "dactilar"  # cédula + código dactilar checked by the Registr
 CEDULA_FREE_FAILURES = 3  # failed checks of one cédula, from any chats, before it pauses
 CEDULA_PAUSE = timedelta(minutes=5)  # each pause; the owner's correct attempt waits at most this
 CEDULA_WINDOW = timedelta(hours=1)  # failures older than this are forgotten; one staff case per window
+CLIENT_FREE_FAILURES = 10  # failed checks from one web client (any chats, any cédulas) before it pauses
+CLIENT_PAUSE = timedelta(minutes=15)  # an office or a family behind one address loses at most this
 
 
 class Resultado(enum.StrEnum):
@@ -119,27 +123,34 @@ class IdentityService:
             await session.commit()
         return removed
 
-    async def verify(self, conversation_id: str, cedula: str, codigo_dactilar: str) -> Verificacion:
-        """Check the pair with the Registro Civil and link the chat on success."""
+    async def verify(
+        self, conversation_id: str, cedula: str, codigo_dactilar: str, *, client: str | None = None
+    ) -> Verificacion:
+        """Check the pair with the Registro Civil and link the chat on success.
+
+        ``client`` is the web client's keyed hash, when the gateway knows it (other channels: the chat itself).
+        """
         locked = await self.locked_until(conversation_id)
         if locked is not None:
             return Verificacion(Resultado.EN_ESPERA, bloqueado_hasta=locked)
         cedula_hash = self._protector.lookup_hash(cedula)
-        paused = await self._cedula_paused(cedula_hash)
-        if paused is not None:  # not sent to the registry: no guess counts while the cédula pauses
-            return Verificacion(Resultado.EN_ESPERA, bloqueado_hasta=paused)
+        client_hash = self._protector.lookup_hash(f"cliente|{client}") if client else None
+        for key in (cedula_hash, client_hash):
+            paused = await self._paused(key) if key else None
+            if paused is not None:  # not sent to the registry: no guess counts while paused
+                return Verificacion(Resultado.EN_ESPERA, bloqueado_hasta=paused)
         try:
             ciudadano = await self._registro_civil.verificar_identidad(cedula, codigo_dactilar)
         except Unavailable:
             return Verificacion(Resultado.NO_DISPONIBLE)
         except NotFound:
-            return await self._failed(conversation_id, None, Resultado.NO_ENCONTRADO)
+            return await self._failed(conversation_id, None, client_hash, Resultado.NO_ENCONTRADO)
         except Rejected as exc:
             if exc.code == "demasiados_intentos":
-                return await self._failed(conversation_id, cedula_hash, Resultado.BLOQUEADO, lock_now=True)
+                return await self._failed(conversation_id, cedula_hash, client_hash, Resultado.BLOQUEADO, lock_now=True)
             if exc.code == "ciudadano_fallecido":
-                return await self._failed(conversation_id, None, Resultado.FALLECIDO)
-            return await self._failed(conversation_id, cedula_hash, Resultado.NO_COINCIDE)
+                return await self._failed(conversation_id, None, client_hash, Resultado.FALLECIDO)
+            return await self._failed(conversation_id, cedula_hash, client_hash, Resultado.NO_COINCIDE)
         now = self._clock()
         identidad = Identidad(
             cedula=ciudadano.cedula, nombres=first_names(ciudadano), nivel=NIVEL_DACTILAR, expires_at=now + self._link
@@ -161,15 +172,22 @@ class IdentityService:
         log.info("identidad.verificada", conversation=conversation_id, cedula=mask_cedula(ciudadano.cedula))
         return Verificacion(Resultado.VERIFICADO, identidad=identidad)
 
-    async def _cedula_paused(self, cedula_hash: str) -> datetime | None:
+    async def _paused(self, key: str) -> datetime | None:
+        """Until when a cédula or a client (by keyed hash) pauses, if it does."""
         async with self._sessions() as session:
-            row = await session.get(CedulaAttempts, cedula_hash)
+            row = await session.get(CedulaAttempts, key)
             if row is not None and row.paused_until is not None and row.paused_until > self._clock():
                 return row.paused_until
         return None
 
     async def _failed(
-        self, conversation_id: str, cedula_hash: str | None, resultado: Resultado, *, lock_now: bool = False
+        self,
+        conversation_id: str,
+        cedula_hash: str | None,
+        client_hash: str | None,
+        resultado: Resultado,
+        *,
+        lock_now: bool = False,
     ) -> Verificacion:
         now = self._clock()
         async with self._sessions() as session:
@@ -193,6 +211,13 @@ class IdentityService:
                         resultado = Resultado.EN_ESPERA  # a person already looks at this cédula: one case
                     else:
                         per_cedula.case_at = now
+            if client_hash is not None:  # any failure from this client, whatever the cédula
+                per_client = await repo.cedula_attempts(session=session, cedula_hash=client_hash, now=now)
+                if now - per_client.first_failure_at > CEDULA_WINDOW:
+                    per_client.failures, per_client.first_failure_at = 0, now
+                per_client.failures += 1
+                if per_client.failures >= CLIENT_FREE_FAILURES:
+                    per_client.paused_until = now + CLIENT_PAUSE
             await session.commit()
         log.info("identidad.fallida", conversation=conversation_id, resultado=resultado.value, restantes=left)
         return Verificacion(resultado, intentos_restantes=left, bloqueado_hasta=locked)

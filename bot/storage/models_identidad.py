@@ -40,6 +40,7 @@ class CedulaAttempts(Base):
 
     Guessing a código dactilar by opening new chats is slowed here: past a few failures the cédula pauses for
     minutes (the owner's next correct attempt waits at most that), and one staff case is opened per cédula.
+    The same counters serve web clients, keyed by the hash of ``cliente|<client key>`` (never an address).
     """
 
     __tablename__ = "cedula_attempts"

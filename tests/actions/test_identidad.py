@@ -167,6 +167,8 @@ async def test_logout_unlinks_the_chat(world: World) -> None:
     await ActionCerrarSesion().run(dispatcher, tracker(sender_id="web:luis"), {})
     assert said(dispatcher) == ["sesion_cerrada", "sin_sesion"]
     assert await world.services.identidad.current("web:luis") is None
+    # Only a real logout tells the web chat to forget its id.
+    assert [m.get("custom") for m in dispatcher.messages] == [{"sesion": "cerrada"}, {}]
 
 
 async def test_identifiers_in_clear_are_refused_only_vault_references_count(world: World) -> None:

@@ -21,6 +21,7 @@ from bot.storage.db import create_engine, migrate, session_factory
 from tests.handoff.builders import always_open
 
 HANDOFF_TRIGGER = "quiero hablar con un asesor"
+LOGOUT_TRIGGER = "cerrar sesión"
 PASSWORD = "clave-de-prueba-123"
 
 
@@ -29,6 +30,7 @@ class FakeRasa:
     """Rasa's REST channel and tracker: an echo, a handoff for the trigger, slots chosen by the test."""
 
     received: list[str] = field(default_factory=list)
+    senders: list[str] = field(default_factory=list)
     slots: dict[str, Any] = field(default_factory=dict)
     active_loop: str | None = None
     team: str = "general"
@@ -42,6 +44,15 @@ class FakeRasa:
         body = json.loads(request.content)
         self.received.append(body["message"])
         sender = body["sender"]
+        self.senders.append(sender)
+        if body["message"] == LOGOUT_TRIGGER:  # what `action_cerrar_sesion` sends when a link was removed
+            return httpx.Response(
+                200,
+                json=[
+                    {"recipient_id": sender, "text": "Listo, desvinculé este chat de su identidad."},
+                    {"recipient_id": sender, "custom": {"sesion": "cerrada"}},
+                ],
+            )
         if body["message"] == HANDOFF_TRIGGER:
             return httpx.Response(
                 200,

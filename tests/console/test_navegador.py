@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from bot.settings import Settings
-from tests.console.conftest import HANDOFF_TRIGGER, FakeRasa
+from tests.console.conftest import HANDOFF_TRIGGER, LOGOUT_TRIGGER, FakeRasa
 from tests.console.navegador import (
     DESKTOP,
     PHONE,
@@ -130,3 +130,38 @@ def test_two_agents_attend_a_web_citizen_live(served: tuple[str, FakeRasa, Setti
     # Nothing the citizen wrote while a person owned the conversation reached Rasa; nothing ran as script.
     assert rasa.received == ["hola", HANDOFF_TRIGGER, "¿me ayuda con la licencia?"]
     assert dialogs == []
+
+
+def test_logging_out_and_a_long_pause_leave_nothing_for_the_next_person(
+    served: tuple[str, FakeRasa, Settings], browser: Browser
+) -> None:
+    url, rasa, _ = served
+    expect.set_options(timeout=15_000)
+    page = browser.new_context(viewport=PHONE).new_page()
+    page.goto(url + "/")
+    assert page.locator("body").get_attribute("data-sesion-minutos") == "60"  # the identity link's lifetime
+    citizen_says(page, "mi cedula es de prueba")
+    expect(page.locator("#conversacion")).to_contain_text("eco: mi cedula es de prueba")
+    first = page.evaluate("localStorage.getItem('chasqui.remitente')")
+
+    # «cerrar sesión»: the confirmation stays, what came before leaves the screen and the stored id changes.
+    citizen_says(page, LOGOUT_TRIGGER)
+    expect(page.locator("#conversacion")).to_contain_text("Listo, desvinculé este chat de su identidad.")
+    expect(page.locator("#conversacion")).not_to_contain_text("mi cedula es de prueba")
+    second = page.evaluate("localStorage.getItem('chasqui.remitente')")
+    assert second.startswith("web:") and second != first
+    page.reload()
+    citizen_says(page, "hola")
+    expect(page.locator("#conversacion")).to_contain_text("eco: hola")
+    assert rasa.senders[-1] == second  # the new id is the one used from then on
+
+    # A pause longer than an identity link lasts: the next visit starts a new chat.
+    page.evaluate("localStorage.setItem('chasqui.actividad', String(Date.now() - 61 * 60000))")
+    page.reload()
+    expect(page.locator("#conversacion")).not_to_contain_text("eco: hola")
+    third = page.evaluate("localStorage.getItem('chasqui.remitente')")
+    assert third not in (first, second)
+    citizen_says(page, "buenas")
+    expect(page.locator("#conversacion")).to_contain_text("eco: buenas")
+    assert rasa.senders[-1] == third
+    assert rasa.senders[:2] == [first, first]

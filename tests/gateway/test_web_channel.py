@@ -111,6 +111,9 @@ def test_a_message_goes_to_rasa_and_the_answer_comes_back_and_is_stored(
             **{k: v for k, v in golden("rest_saludo.json")[0].items() if k != "recipient_id"},
         }
     ]
+    # The web client travels as a keyed hash (identity attempts are counted per client), never as an address.
+    client_key = fake_rasa.received[0]["metadata"].pop("cliente")
+    assert re.fullmatch(r"[0-9a-f]{32}", client_key)
     assert fake_rasa.received == [
         {"sender": "web:prueba", "message": "hola", "metadata": {"channel": "web", "message_id": "m1"}}
     ]
@@ -118,6 +121,8 @@ def test_a_message_goes_to_rasa_and_the_answer_comes_back_and_is_stored(
         ("in", "hola", "answered"),
         ("out", "¡Hola! Soy Chasqui, el asistente virtual del Gobierno del Ecuador.", "sent"),
     ]
+    post(client, "otra vez", message_id="m2")
+    assert fake_rasa.received[1]["metadata"]["cliente"] == client_key  # the same client, the same key
 
 
 def test_a_sender_without_prefix_is_a_web_conversation(client: TestClient, fake_rasa: FakeRasa) -> None:

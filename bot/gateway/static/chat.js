@@ -10,8 +10,27 @@
     if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID().replace(/-/g, ""); }
     return Date.now().toString(36) + Math.random().toString(36).slice(2);
   }
+  // The chat's id is kept in this browser so a reload keeps the conversation. On a shared computer the next
+  // person must not inherit it: «cerrar sesión» and a pause longer than an identity link lasts start anew.
+  var minutosSesion = Number(document.body.getAttribute("data-sesion-minutos") || "60");
   var remitente = localStorage.getItem("chasqui.remitente");
-  if (!remitente) { remitente = "web:" + nuevoId(); localStorage.setItem("chasqui.remitente", remitente); }
+  var actividad = Number(localStorage.getItem("chasqui.actividad") || "0");
+  function chatNuevo() {
+    Object.keys(localStorage).forEach(function (clave) {
+      if (clave.indexOf("chasqui.") === 0) { localStorage.removeItem(clave); }
+    });
+    remitente = "web:" + nuevoId();
+    localStorage.setItem("chasqui.remitente", remitente);
+    claveUltimo = "chasqui.ultimo." + remitente;
+    ultimo = 0;
+    actividad = 0;
+    lista.textContent = "";
+  }
+  function caducado() { return actividad > 0 && Date.now() - actividad > minutosSesion * 60000; }
+  function marcarActividad() { actividad = Date.now(); localStorage.setItem("chasqui.actividad", String(actividad)); }
+  var claveUltimo = "";
+  var ultimo = 0;
+  if (!remitente || caducado()) { chatNuevo(); }
 
   function agregar(clase, autor, texto) {
     var item = document.createElement("li");
@@ -29,6 +48,9 @@
   }
 
   function mostrarRespuesta(mensaje) {
+    if (mensaje.custom && mensaje.custom.sesion === "cerrada") {
+      chatNuevo();  // what was said before leaves the screen and this browser; the confirmation stays
+    }
     var deAsesor = mensaje.autor === "agente";
     var item = agregar(deAsesor ? "bot agente" : "bot", deAsesor ? "Asesor" : "Chasqui", mensaje.text || "");
     var documento = mensaje.custom && mensaje.custom.document;
@@ -65,6 +87,8 @@
   var ocupado = false;
   function enviar(texto, mostrado) {
     if (ocupado || !texto) { return; }
+    if (caducado()) { chatNuevo(); }
+    marcarActividad();
     ocupado = true;
     agregar("yo", "Usted", mostrado || texto);
     estado.textContent = "Chasqui está escribiendo…";
@@ -101,8 +125,8 @@
   }
 
   // Messages nobody asked for (a person's replies, notices of the queue) arrive by polling.
-  var claveUltimo = "chasqui.ultimo." + remitente;
-  var ultimo = Number(localStorage.getItem(claveUltimo) || "0");
+  claveUltimo = "chasqui.ultimo." + remitente;
+  ultimo = Number(localStorage.getItem(claveUltimo) || "0");
   var consultando = false;
   function novedades() {
     if (ocupado || consultando) { return; }
