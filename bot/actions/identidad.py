@@ -115,7 +115,7 @@ class ValidateIdentidadForm(TramiteForm):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         text = str(value or "")
-        revealed = await (await services()).vault.reveal(text, kind="ced")
+        revealed = await (await services()).vault.reveal(text, kind="ced", owner=tracker.sender_id)
         if revealed is None and "ced_" in text:
             say(dispatcher, "cedula_expirada")  # the reference outlived the vault (e.g. after a restart)
             return {"cedula": None}
@@ -136,7 +136,7 @@ class ValidateIdentidadForm(TramiteForm):
     ) -> dict[str, Any]:
         s = await services()
         text = str(value or "")
-        code = await s.vault.reveal(text, kind="dac", consume=True)
+        code = await s.vault.reveal(text, kind="dac", owner=tracker.sender_id, consume=True)
         if code is None and text.startswith("dac_"):  # given earlier and already used or expired: ask for it
             return {"codigo_dactilar": None}
         if code is None and _DACTILAR.search(re.sub(r"[\s.-]", "", text).upper()):
@@ -147,7 +147,7 @@ class ValidateIdentidadForm(TramiteForm):
             say(dispatcher, "dactilar_formato")
             return {"codigo_dactilar": None}
         typed = str(tracker.get_slot("cedula") or "")
-        cedula = await s.vault.reveal(typed, kind="ced")
+        cedula = await s.vault.reveal(typed, kind="ced", owner=tracker.sender_id)
         if cedula is None:
             say(dispatcher, "cedula_expirada")
             return {"cedula": None, "codigo_dactilar": None}

@@ -145,7 +145,9 @@ class ConversationRouter:
             # Identifiers go to the vault before anything is stored or reaches Rasa (see bot.privacy.boveda).
             state = dict(conversation.options or {})
             expected = state.pop("secreto", None)
-            protected = await pseudonymize(message.text, self._vault, secret_expected=expected)
+            protected = await pseudonymize(
+                message.text, self._vault, secret_expected=expected, owner=message.conversation_id
+            )
             if expected is not None:
                 conversation.options = state or None
             metadata: dict[str, Any] = {"kind": message.kind.value}

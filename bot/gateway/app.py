@@ -304,14 +304,16 @@ def create_app(
         return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
 
     @app.get("/interno/boveda/{reference}", include_in_schema=False)
-    async def vault_take(request: Request, reference: str, consumir: bool = False) -> JSONResponse:
-        """The action server redeems a reference (internal network and token only)."""
+    async def vault_take(
+        request: Request, reference: str, consumir: bool = False, conversacion: str = ""
+    ) -> JSONResponse:
+        """The action server redeems a reference for the conversation it came from (internal token only)."""
         gateway: Gateway = request.app.state.gateway
         token = gateway.settings.internal_token
         given = request.headers.get("authorization", "").removeprefix("Bearer ")
         if not token or not hmac.compare_digest(given.encode(), token.encode()) or gateway.vault is None:
             return JSONResponse({"detail": "forbidden"}, status_code=403)
-        value = await gateway.vault.take(reference, consume=consumir)
+        value = await gateway.vault.take(reference, consume=consumir, owner=conversacion[:200] or None)
         if value is None:
             return JSONResponse({"detail": "unknown or expired reference"}, status_code=404)
         return JSONResponse({"valor": value}, headers={"Cache-Control": "no-store"})

@@ -20,11 +20,12 @@ class VaultClient:
         self._http = http
         self._token = token
 
-    async def take(self, reference: str, *, consume: bool = False) -> str | None:
+    async def take(self, reference: str, *, owner: str, consume: bool = False) -> str | None:
+        """The value behind ``reference``, if the conversation ``owner`` created it."""
         try:
             response = await self._http.get(
                 f"/interno/boveda/{reference}",
-                params={"consumir": "true"} if consume else None,
+                params={"conversacion": owner, **({"consumir": "true"} if consume else {})},
                 headers={"Authorization": f"Bearer {self._token}"},
             )
         except httpx.TransportError as exc:
@@ -35,15 +36,16 @@ class VaultClient:
             raise VaultUnavailable(f"HTTP {response.status_code}")
         return str(response.json()["valor"])
 
-    async def reveal(self, text: str, *, kind: str, consume: bool = False) -> str | None:
+    async def reveal(self, text: str, *, kind: str, owner: str, consume: bool = False) -> str | None:
         """The value behind the first reference of ``kind`` in ``text``; None when there is none or it expired.
 
         Args:
             text: a slot value (a reference, or text containing one).
             kind: ``ced``, ``ruc``, ``dac`` or ``tel``.
+            owner: the conversation asking (a reference from another conversation is unknown to it).
             consume: forget the value once read.
         """
         match = re.search(rf"\b{kind}_[0-9a-f]{{10}}\b", text)
         if match is None or not REFERENCE.fullmatch(match.group(0)):
             return None
-        return await self.take(match.group(0), consume=consume)
+        return await self.take(match.group(0), owner=owner, consume=consume)

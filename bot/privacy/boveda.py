@@ -4,6 +4,7 @@ The gateway replaces every cédula, RUC, código dactilar and phone number in an
 reference such as ``ced_3f9a0c21b7`` before the message is stored or reaches Rasa. Actions redeem the
 reference through the gateway's internal API. A código dactilar can be redeemed once; nothing here is
 written to disk (a Redis vault, for several gateway workers, keeps values in memory with an expiry).
+A reference is bound to the conversation whose message created it: redeemed for another one, it is unknown.
 """
 
 from __future__ import annotations
@@ -47,12 +48,13 @@ class Entry:
     kind: str
     value: str
     expires_at: float
+    owner: str | None = None  # the conversation the value came from
 
 
 class Vault(Protocol):
-    async def put(self, kind: str, value: str) -> str: ...
+    async def put(self, kind: str, value: str, *, owner: str | None = None) -> str: ...
 
-    async def take(self, reference: str, *, consume: bool = False) -> str | None: ...
+    async def take(self, reference: str, *, consume: bool = False, owner: str | None = None) -> str | None: ...
 
 
 class MemoryVault:
@@ -62,17 +64,19 @@ class MemoryVault:
         self._entries: dict[str, Entry] = {}
         self._clock = clock
 
-    async def put(self, kind: str, value: str) -> str:
+    async def put(self, kind: str, value: str, *, owner: str | None = None) -> str:
         self._purge()
         reference = f"{PREFIXES[kind]}_{secrets.token_hex(5)}"
-        self._entries[reference] = Entry(kind, value, self._clock() + TTL_SECONDS[kind])
+        self._entries[reference] = Entry(kind, value, self._clock() + TTL_SECONDS[kind], owner)
         return reference
 
-    async def take(self, reference: str, *, consume: bool = False) -> str | None:
+    async def take(self, reference: str, *, consume: bool = False, owner: str | None = None) -> str | None:
         entry = self._entries.get(reference)
         if entry is None or entry.expires_at < self._clock():
             self._entries.pop(reference, None)
             return None
+        if entry.owner is not None and entry.owner != owner:
+            return None  # another conversation's value: unknown to this one (and not consumed)
         if consume or entry.kind == "codigo_dactilar":
             del self._entries[reference]
         return entry.value
@@ -90,20 +94,26 @@ class RedisVault:
         self._redis = redis
         self._prefix = prefix
 
-    async def put(self, kind: str, value: str) -> str:
+    async def put(self, kind: str, value: str, *, owner: str | None = None) -> str:
         reference = f"{PREFIXES[kind]}_{secrets.token_hex(5)}"
         await self._redis.set(  # type: ignore[attr-defined]
-            self._prefix + reference, json.dumps({"kind": kind, "value": value}), ex=TTL_SECONDS[kind]
+            self._prefix + reference,
+            json.dumps({"kind": kind, "value": value, "owner": owner}),
+            ex=TTL_SECONDS[kind],
         )
         return reference
 
-    async def take(self, reference: str, *, consume: bool = False) -> str | None:
+    async def take(self, reference: str, *, consume: bool = False, owner: str | None = None) -> str | None:
         key = self._prefix + reference
-        one_time = consume or reference.startswith("dac_")
-        raw = await (self._redis.getdel(key) if one_time else self._redis.get(key))  # type: ignore[attr-defined]
+        raw = await self._redis.get(key)  # type: ignore[attr-defined]
         if raw is None:
             return None
-        return str(json.loads(raw)["value"])
+        entry = json.loads(raw)
+        if entry.get("owner") is not None and entry["owner"] != owner:
+            return None  # another conversation's value: unknown to this one (and not consumed)
+        if (consume or reference.startswith("dac_")) and not await self._redis.delete(key):  # type: ignore[attr-defined]
+            return None  # redeemed at the same moment by another request: one use only
+        return str(entry["value"])
 
 
 @dataclass(frozen=True)
@@ -112,7 +122,9 @@ class Pseudonymized:
     masked: dict[str, str]  # reference -> masked form, for transcripts
 
 
-async def pseudonymize(text: str, vault: Vault, *, secret_expected: str | None = None) -> Pseudonymized:
+async def pseudonymize(
+    text: str, vault: Vault, *, secret_expected: str | None = None, owner: str | None = None
+) -> Pseudonymized:
     """Replace the identifiers in ``text`` with vault references.
 
     Args:
@@ -120,15 +132,16 @@ async def pseudonymize(text: str, vault: Vault, *, secret_expected: str | None =
         vault: where the values go.
         secret_expected: ``"codigo_dactilar"`` when the bot has just asked for it; then a reply that looks
             like an attempt at the code (even a mistyped one) is kept whole in the vault.
+        owner: the conversation the message belongs to; only it can redeem the references.
     """
     if secret_expected == SECRET_DACTILAR and looks_like_code_attempt(text):
-        reference = await vault.put("codigo_dactilar", text.strip())
+        reference = await vault.put("codigo_dactilar", text.strip(), owner=owner)
         return Pseudonymized(reference, {reference: "[codigo dactilar]"})
     pieces: list[str] = []
     masked: dict[str, str] = {}
     cursor = 0
     for identifier in find_identifiers(text):
-        reference = await vault.put(identifier.kind, identifier.value)
+        reference = await vault.put(identifier.kind, identifier.value, owner=owner)
         masked[reference] = identifier.masked
         pieces.append(text[cursor : identifier.start])
         pieces.append(reference)

@@ -53,7 +53,10 @@ class World:
 def vault_transport(vault: MemoryVault) -> httpx.MockTransport:
     async def handler(request: httpx.Request) -> httpx.Response:
         reference = request.url.path.rsplit("/", 1)[-1]
-        value = await vault.take(reference, consume=request.url.params.get("consumir") == "true")
+        params = request.url.params
+        value = await vault.take(
+            reference, consume=params.get("consumir") == "true", owner=params.get("conversacion") or None
+        )
         if value is None:
             return httpx.Response(404, json={"detail": "unknown"})
         return httpx.Response(200, json={"valor": value})

@@ -1,6 +1,6 @@
 """Runs last in the end-to-end session: after every conversation of the suite, no cédula, código dactilar,
-phone number or secret token of the demo identities is in clear in the logs, the app database or Rasa's
-tracker store (the data-protection issue's redaction search)."""
+phone number (in any format a citizen writes it), e-mail address, name or home address a citizen typed, nor a
+secret token, is in clear in the logs, the app database or Rasa's tracker store (the redaction search)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,19 @@ DEMO = yaml.safe_load((Path(__file__).resolve().parents[2] / "data" / "sandbox" 
 CEDULAS = {str(i["cedula"]) for i in DEMO["identidades"]}
 DACTILARES = {str(i["codigo_dactilar"]).upper() for i in DEMO["identidades"]}
 PHONE = re.compile(r"\+593\d{9}")
+# What one citizen types about themselves, in the shapes people write it; none of it is in the sandbox population.
+TYPED = [
+    "hola, me llamo Eduvijes Pilacuán Tupiza y quiero el récord policial",
+    "mi cel es +593 98 765 4321 o al 098-765-4321, el de la casa (02) 2604 118",
+    "tambien al 0987654321 o al 593987654321",
+    "mi correo es eduvijes.pilacuan@hotmail.com",
+    "vivo en la calle Chimborazo N12-34 y Olmedo, barrio San Roque",
+    "mi nombre es Eduvijes Pilacuán",
+]
+IN_CLEAR = [
+    "Pilacuán", "Pilacuan", "Tupiza", "eduvijes.pilacuan", "765 4321", "765-4321", "987654321", "2604 118",
+    "Chimborazo N12-34", "N12-34",
+]  # fmt: skip
 
 
 def _database_text(path: Path) -> str:
@@ -36,6 +49,8 @@ def test_no_personal_identifier_or_token_in_clear_anywhere(chasqui: Chasqui) -> 
     citizen.says("/iniciar_sesion")
     citizen.says("0923456784")
     citizen.says("E1333I1222")
+    for text in TYPED:
+        citizen.says(text)
 
     var = chasqui.settings.var_dir
     stores = {
@@ -50,3 +65,4 @@ def test_no_personal_identifier_or_token_in_clear_anywhere(chasqui: Chasqui) -> 
         assert [d for d in DACTILARES if d in upper] == [], name
         assert PHONE.findall(content) == [], name
         assert [s for s in secrets if s in content] == [], name
+        assert [t for t in IN_CLEAR if t.upper() in upper] == [], name

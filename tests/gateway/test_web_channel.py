@@ -277,9 +277,13 @@ def test_the_reply_to_the_codigo_dactilar_question_goes_whole_to_the_vault(
     token = {"Authorization": f"Bearer {settings.internal_token}"}
     assert client.get(f"/interno/boveda/{reference}").status_code == 403
     assert client.get(f"/interno/boveda/{reference}", headers={"Authorization": "Bearer otro"}).status_code == 403
-    first = client.get(f"/interno/boveda/{reference}", headers=token)
+    # Bound to its conversation: asked for another chat (or none) it is unknown, and it is not used up.
+    url = f"/interno/boveda/{reference}"
+    assert client.get(url, params={"conversacion": "web:otra"}, headers=token).status_code == 404
+    assert client.get(url, headers=token).status_code == 404
+    first = client.get(url, params={"conversacion": "web:prueba"}, headers=token)
     assert (first.status_code, first.json()) == (200, {"valor": "v 4443 v 4442"})
-    assert client.get(f"/interno/boveda/{reference}", headers=token).status_code == 404  # redeemed once
+    assert client.get(url, params={"conversacion": "web:prueba"}, headers=token).status_code == 404  # used once
     assert all("4443" not in (text or "") for _, text, _ in stored(settings, "web:prueba"))
     post(client, "4443", message_id="s3")  # the expectation lasts one message
     assert fake_rasa.received[2]["message"] == "4443"

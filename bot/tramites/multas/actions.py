@@ -133,14 +133,14 @@ class ValidateMultasForm(TramiteForm):
             return {"multas_criterio": FIN}
         return {} if vehiculos else {"multas_criterio": tramite.POR_CEDULA}
 
-    async def _criterio(self, text: str, cedula: str, dispatcher: CollectingDispatcher) -> str | None:
+    async def _criterio(self, text: str, cedula: str, dispatcher: CollectingDispatcher, tracker: Tracker) -> str | None:
         """`POR_CEDULA`, a plate the citizen owns, or None (and why was said).
 
         Raises:
             RegistroError: the ANT does not answer.
         """
         if _CEDULA.search(text):  # a cédula typed: the gateway left its vault reference
-            escrita = await (await services()).vault.reveal(text, kind="ced")
+            escrita = await (await services()).vault.reveal(text, kind="ced", owner=tracker.sender_id)
             if escrita is not None and re.sub(r"\D", "", escrita) == cedula:
                 return tramite.POR_CEDULA
             say(dispatcher, "multas_cedula_ajena")
@@ -167,7 +167,7 @@ class ValidateMultasForm(TramiteForm):
             say(dispatcher, "ant_identidad_vencida")
             return stop
         try:
-            criterio = await self._criterio(text, cedula, dispatcher)
+            criterio = await self._criterio(text, cedula, dispatcher, tracker)
             if criterio is None:
                 return {"multas_criterio": None}
             multas = await tramite.consultar(s=await services(), cedula=cedula, criterio=criterio)

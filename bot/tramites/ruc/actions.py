@@ -33,7 +33,7 @@ async def _typed_other_ruc(tracker: Tracker, cedula: str) -> bool:
     if not references:
         return False
     try:
-        typed = await (await services()).vault.reveal(references[0], kind="ruc")
+        typed = await (await services()).vault.reveal(references[0], kind="ruc", owner=tracker.sender_id)
     except VaultUnavailable:
         return False
     return typed is not None and not tramite.es_propio(typed, cedula)
