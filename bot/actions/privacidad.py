@@ -19,8 +19,22 @@ class ActionExportarMisDatos(Action):
         s = await services()
         data = await s.privacidad.exportar(tracker.sender_id)
         token = s.exportes.put(data)
-        say(dispatcher, "exportar_listo", enlace=f"{s.settings.effective_public_base_url}/mis-datos/{token}")
+        enlace = f"{s.settings.effective_public_base_url}/mis-datos/{token}"
+        if data["alcance"] == "todas_sus_conversaciones":  # what the copy holds, said as it is
+            count = len(data["conversaciones"])
+            say(
+                dispatcher,
+                "exportar_listo",
+                enlace=enlace,
+                conversaciones=_plural(count, "conversación", "conversaciones"),
+            )
+        else:
+            say(dispatcher, "exportar_listo_sin_identidad", enlace=enlace)
         return []
+
+
+def _plural(count: int, one: str, many: str) -> str:
+    return f"{count} {one if count == 1 else many}"
 
 
 class ActionAskConfirmarBorrado(Action):
@@ -28,7 +42,8 @@ class ActionAskConfirmarBorrado(Action):
         return "action_ask_confirmar_borrado"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        say(dispatcher, "borrar_confirmar")
+        current = await (await services()).privacidad.identity_is_current(tracker.sender_id)
+        say(dispatcher, "borrar_confirmar" if current else "borrar_confirmar_sin_identidad")
         return []
 
 
@@ -40,7 +55,10 @@ class ActionBorrarMisDatos(Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         if confirmation(tracker.get_slot("confirmar_borrado")) is True:
-            say(dispatcher, "borrar_hecho")
+            # What the gateway's deletion will cover, checked now as it will be then: with a current identity,
+            # everything of that citizen; without one, this conversation only.
+            current = await (await services()).privacidad.identity_is_current(tracker.sender_id)
+            say(dispatcher, "borrar_hecho" if current else "borrar_hecho_sin_identidad")
             dispatcher.utter_message(json_message={"privacidad": "borrar"})
         else:
             say(dispatcher, "borrar_cancelado")

@@ -79,43 +79,55 @@ class PrivacyService:
         )
         return self._protector.decrypt(link.cedula_cifrada) if link is not None else None
 
+    async def conversations_of(self, session: AsyncSession, cedula: str) -> list[str]:
+        """Every chat, in any channel, where this citizen proved their identity, applied or got a document."""
+        found: set[str] = set()
+        found.update(
+            await session.scalars(
+                select(IdentityLink.conversation_id).where(
+                    IdentityLink.cedula_hash == self._protector.lookup_hash(cedula)
+                )
+            )
+        )
+        found.update(
+            await session.scalars(
+                select(Application.conversation_id).where(
+                    Application.titular_hash == self._protector.lookup_hash(cedula)
+                )
+            )
+        )
+        found.update(
+            c
+            for c in await session.scalars(
+                select(Document.conversation_id).where(
+                    Document.holder_cedula_hash == holder_hash(self._holder_key, cedula)
+                )
+            )
+            if c
+        )
+        existing = await session.scalars(select(Conversation.id).where(Conversation.id.in_(found)))
+        return sorted(set(existing))
+
+    async def identity_is_current(self, conversation_id: str) -> bool:
+        """Whether this chat's identity link is current now (what a deletion would then cover)."""
+        async with self._sessions() as session:
+            return await self._cedula_of(session, conversation_id) is not None
+
     async def exportar(self, conversation_id: str) -> dict[str, Any]:
         """Everything Chasqui holds about this chat and, if it proved an identity, about that person."""
         async with self._sessions() as session:
-            conversation = await session.get(Conversation, conversation_id)
             cedula = await self._cedula_of(session, conversation_id)
-            messages = await conversations_repo.transcript(
-                session=session, conversation_id=conversation_id, limit=10_000
-            )
-            consents = await repo.consent_history(session=session, conversation_id=conversation_id)
             link = await identidad_repo.current_link(
                 session=session, conversation_id=conversation_id, now=self._clock()
             )
+            # Without a current identity: this chat only. With one: every chat of that citizen, in any channel.
+            chats = [conversation_id]
+            if cedula is not None:
+                chats += [c for c in await self.conversations_of(session, cedula) if c != conversation_id]
             data: dict[str, Any] = {
                 "generado": self._clock().isoformat(),
-                "conversacion": {
-                    "id": conversation_id,
-                    "canal": conversation.channel if conversation else None,
-                    "creada": conversation.created_at.isoformat() if conversation else None,
-                },
-                "mensajes": [
-                    {
-                        "fecha": m.created_at.isoformat(),
-                        "direccion": "recibido" if m.direction == "in" else "enviado",
-                        "autor": m.author,
-                        "texto": unmask(m.text or "", (m.payload or {}).get("masked", {})),
-                    }
-                    for m in messages
-                ],
-                "consentimientos": [
-                    {
-                        "proposito": c.proposito,
-                        "otorgado": c.otorgado,
-                        "version_aviso": c.version_aviso,
-                        "fecha": c.created_at.isoformat(),
-                    }
-                    for c in consents
-                ],
+                "alcance": "todas_sus_conversaciones" if cedula is not None else "esta_conversacion",
+                "conversaciones": [await self._chat_copy(session, chat) for chat in chats],
                 "identidad": None,
                 "solicitudes": [],
                 "documentos": [],
@@ -160,14 +172,46 @@ class PrivacyService:
                 ]
             return data
 
+    async def _chat_copy(self, session: AsyncSession, conversation_id: str) -> dict[str, Any]:
+        conversation = await session.get(Conversation, conversation_id)
+        messages = await conversations_repo.transcript(session=session, conversation_id=conversation_id, limit=10_000)
+        consents = await repo.consent_history(session=session, conversation_id=conversation_id)
+        return {
+            "id": conversation_id,
+            "canal": conversation.channel if conversation else None,
+            "creada": conversation.created_at.isoformat() if conversation else None,
+            "mensajes": [
+                {
+                    "fecha": m.created_at.isoformat(),
+                    "direccion": "recibido" if m.direction == "in" else "enviado",
+                    "autor": m.author,
+                    "texto": unmask(m.text or "", (m.payload or {}).get("masked", {})),
+                }
+                for m in messages
+            ],
+            "consentimientos": [
+                {
+                    "proposito": c.proposito,
+                    "otorgado": c.otorgado,
+                    "version_aviso": c.version_aviso,
+                    "fecha": c.created_at.isoformat(),
+                }
+                for c in consents
+            ],
+        }
+
     async def borrar(self, conversation_id: str, *, motivo: str = "borrado_solicitado") -> dict[str, int]:
-        """Delete this chat and, if it proved an identity, that person's data; at once, in every store."""
+        """Delete this chat and, if it proved an identity (current at this moment), everything of that person:
+        every chat of theirs in any channel, their applications and their document files; in every store."""
         started = self._clock()
         counts: dict[str, int] = {}
         files: list[tuple[str, str, str]] = []
+        chats = [conversation_id]
         async with self._sessions() as session:
             cedula = await self._cedula_of(session, conversation_id, current=motivo != "retencion")
             if cedula is not None:
+                if motivo != "retencion":  # the retention purge decides chat by chat
+                    chats += [c for c in await self.conversations_of(session, cedula) if c != conversation_id]
                 counts.update(
                     await repo.delete_applications_of(session=session, titular_hash=self._protector.lookup_hash(cedula))
                 )
@@ -175,13 +219,17 @@ class PrivacyService:
                     session=session, holder_hash=holder_hash(self._holder_key, cedula)
                 )
                 counts["documentos_anonimizados"] = len(files)
-            counts.update(await repo.delete_conversation(session=session, conversation_id=conversation_id))
+            for chat in chats:
+                for name, count in (await repo.delete_conversation(session=session, conversation_id=chat)).items():
+                    counts[name] = counts.get(name, 0) + count
             await session.commit()
         for document_id, pdf, png in files:
             await asyncio.to_thread(self._store.delete, document_id, pdf)
             await asyncio.to_thread(self._store.delete, document_id, png)
         if self._rasa is not None:
-            counts["eventos_rasa"] = await rasa_tracker.delete_sender(self._rasa, conversation_id)
+            counts["eventos_rasa"] = 0
+            for chat in chats:
+                counts["eventos_rasa"] += await rasa_tracker.delete_sender(self._rasa, chat)
         async with self._sessions() as session:
             await repo.log_purge(session=session, motivo=motivo, conteos=counts, started_at=started)
             await session.commit()

@@ -43,8 +43,10 @@ def test_a_copy_of_my_data(chasqui: Chasqui) -> None:
     [reply] = citizen.texts("quiero una copia de mis datos")
     link = re.search(r"(http://\S+/mis-datos/\S+)", reply)
     assert link is not None, reply
+    assert "no incluye sus solicitudes" in reply  # no identity proven here: the copy says what it holds
     data = httpx.get(link.group(1), timeout=10).json()
-    assert [m["texto"] for m in data["mensajes"] if m["direccion"] == "recibido"][:3] == [
+    [chat] = data["conversaciones"]
+    assert [m["texto"] for m in chat["mensajes"] if m["direccion"] == "recibido"][:3] == [
         "hola",
         "/consentimiento_acepto",
         "mi cédula es 17******75",
@@ -58,8 +60,8 @@ def test_deletion_leaves_nothing_of_the_citizen_in_any_store(chasqui: Chasqui) -
     citizen.says("1712345675")
     documents = [m["custom"]["document"] for m in citizen.says("V4443V4442") if "custom" in m]
     assert documents
-    assert citizen.texts("borrar mis datos")[0].startswith("Puedo borrar ahora sus datos")
-    assert citizen.texts("sí")[0].startswith("Listo: borré sus datos de Chasqui.")
+    assert citizen.texts("borrar mis datos")[0].startswith("Puedo borrar ahora todo lo que Chasqui guarda de usted")
+    assert citizen.texts("sí")[0].startswith("Listo: borré todo lo que Chasqui guardaba de usted")
     var = chasqui.settings.var_dir
     for database in ("chasqui.db", "rasa.db"):
         with sqlite3.connect(var / database) as db:

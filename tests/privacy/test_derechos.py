@@ -10,7 +10,7 @@ from pathlib import Path
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select, text
 
-from bot.actions.privacidad import ActionBorrarMisDatos, ActionExportarMisDatos
+from bot.actions.privacidad import ActionAskConfirmarBorrado, ActionBorrarMisDatos, ActionExportarMisDatos
 from bot.privacy.derechos import PrivacyService, Retention
 from bot.settings import async_database_url
 from bot.storage import conversations as repo
@@ -51,7 +51,9 @@ async def test_the_copy_holds_everything_and_no_cedula_in_clear(world: World) ->
     token = dispatcher.messages[0]["text"].rsplit("/mis-datos/", 1)[1].split()[0]
     data = json.loads(world.services.exportes.get(token) or b"{}")
     assert data["identidad"]["cedula"] == "17******75"
-    assert data["mensajes"][0]["texto"] == "hola 17******75"
+    assert data["alcance"] == "todas_sus_conversaciones"
+    assert [c["id"] for c in data["conversaciones"]] == ["web:ana"]
+    assert data["conversaciones"][0]["mensajes"][0]["texto"] == "hola 17******75"
     assert [(a["tramite"], a["estado"]) for a in data["solicitudes"]] == [("antecedentes_penales", "emitida")]
     assert [d["tipo"] for d in data["documentos"]] == ["certificado_antecedentes_penales"]
     assert CEDULA not in json.dumps(data)
@@ -112,10 +114,61 @@ async def test_deletion_reaches_every_store_and_keeps_only_what_the_law_requires
 
 async def test_the_delete_action_signals_the_gateway_only_after_yes(world: World) -> None:  # noqa: F811
     yes, no = CollectingDispatcher(), CollectingDispatcher()
-    await ActionBorrarMisDatos().run(yes, tracker(slots={"confirmar_borrado": True}), {})
-    await ActionBorrarMisDatos().run(no, tracker(slots={"confirmar_borrado": False}), {})
+    await world.services.identidad.verify("web:ana", CEDULA, DACTILAR)
+    await ActionBorrarMisDatos().run(yes, tracker(slots={"confirmar_borrado": True}, sender_id="web:ana"), {})
+    await ActionBorrarMisDatos().run(no, tracker(slots={"confirmar_borrado": False}, sender_id="web:ana"), {})
     assert [m.get("plantilla") or m.get("custom") for m in yes.messages] == ["borrar_hecho", {"privacidad": "borrar"}]
     assert [m.get("plantilla") for m in no.messages] == ["borrar_cancelado"]
+
+
+async def test_without_a_current_identity_the_answers_say_this_chat_only(world: World) -> None:  # noqa: F811
+    await _citizen_with_history(world, "web:ana")
+    await world.services.identidad.unlink("web:ana")  # «cerrar sesión», or the link expired
+    asked, done, copy = CollectingDispatcher(), CollectingDispatcher(), CollectingDispatcher()
+    await ActionAskConfirmarBorrado().run(asked, tracker(sender_id="web:ana"), {})
+    await ActionBorrarMisDatos().run(done, tracker(slots={"confirmar_borrado": True}, sender_id="web:ana"), {})
+    await ActionExportarMisDatos().run(copy, tracker(sender_id="web:ana"), {})
+    assert [m["plantilla"] for m in asked.messages] == ["borrar_confirmar_sin_identidad"]
+    assert "primero confirme su identidad" in asked.messages[0]["text"]
+    assert done.messages[0]["plantilla"] == "borrar_hecho_sin_identidad"
+    assert copy.messages[0]["plantilla"] == "exportar_listo_sin_identidad"
+    token = copy.messages[0]["text"].rsplit("/mis-datos/", 1)[1].split()[0]
+    data = json.loads(world.services.exportes.get(token) or b"{}")
+    assert (data["alcance"], data["identidad"], data["solicitudes"], data["documentos"]) == (
+        "esta_conversacion",
+        None,
+        [],
+        [],
+    )
+    counts = await world.services.privacidad.borrar("web:ana")  # what the gateway then does
+    assert (counts["conversaciones"], counts.get("documentos_anonimizados", 0)) == (1, 0)
+    assert [s.tramite for s in await world.services.solicitudes.de_ciudadano(CEDULA)] == ["antecedentes_penales"]
+
+
+async def test_a_verified_citizen_copy_and_deletion_cover_every_channel(world: World) -> None:  # noqa: F811
+    s = world.services
+    await _citizen_with_history(world, "web:ana")  # applied and got a document on the web chat
+    async with s.identidad._sessions() as session:  # later, the same person on Telegram
+        conversation = await repo.get_or_create_conversation(
+            session=session, conversation_id="telegram:555", channel="telegram"
+        )
+        await repo.add_inbound(session=session, conversation=conversation, channel_message_id="t1", text="buenas")
+        other = await repo.get_or_create_conversation(session=session, conversation_id="web:otro", channel="web")
+        await repo.add_inbound(session=session, conversation=other, channel_message_id="o1", text="no soy Ana")
+        await session.commit()
+    await s.identidad.verify("telegram:555", CEDULA, DACTILAR)
+    copy = CollectingDispatcher()
+    await ActionExportarMisDatos().run(copy, tracker(sender_id="telegram:555"), {})
+    assert copy.messages[0]["plantilla"] == "exportar_listo" and "sus 2 conversaciones" in copy.messages[0]["text"]
+    token = copy.messages[0]["text"].rsplit("/mis-datos/", 1)[1].split()[0]
+    data = json.loads(s.exportes.get(token) or b"{}")
+    assert [(c["id"], c["canal"]) for c in data["conversaciones"]] == [("telegram:555", "telegram"), ("web:ana", "web")]
+    assert [d["tipo"] for d in data["documentos"]] == ["certificado_antecedentes_penales"]
+    counts = await s.privacidad.borrar("telegram:555")
+    assert counts["conversaciones"] == 2 and counts["documentos_anonimizados"] == 1
+    async with s.identidad._sessions() as session:
+        assert [c.id for c in (await session.scalars(select(Conversation))).all()] == ["web:otro"]
+    assert await s.solicitudes.de_ciudadano(CEDULA) == []
 
 
 async def test_retention_purge_is_shorter_for_anonymous_chats(world: World) -> None:  # noqa: F811
