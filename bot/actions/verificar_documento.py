@@ -75,5 +75,9 @@ class ActionVerificarDocumento(Action):
                 titular=f"{facts.holder_name} ({facts.holder_cedula_masked})",
                 emitido=facts.issued_at.astimezone(s.settings.zona_horaria).strftime("%d/%m/%Y"),
                 vence=facts.expires_at.astimezone(s.settings.zona_horaria).strftime("%d/%m/%Y"),
+                # What the page shows too: the fields its template lists for verifiers (the récord's result,
+                # the RUC's state, the voting's process), and why a revoked document was revoked.
+                campos="".join(f"\n• {label}: {value}" for label, value in facts.fields)
+                + (f"\n• Motivo de la revocación: {facts.revocation_reason}" if facts.revocation_reason else ""),
             )
         return [SlotSet("codigo_documento", None)]

@@ -3,15 +3,18 @@ a share link, revoked and expired documents, no documents at all."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy import select
 
 from bot.documents.service import Holder, utcnow
 from bot.documents.templates import DocumentKind
+from bot.storage.models_documents import DocumentShareLink
 from bot.tramites.mis_documentos.actions import (
     ActionAskDocumentoElegido,
     ActionEntregarMisDocumentos,
@@ -65,6 +68,12 @@ async def _three_documents(world: World) -> list[str]:
         ("mándeme la cédula", Eleccion("reenviar", 3)),
         ("el último", Eleccion("reenviar", 1)),
         ("hola qué tal", None),
+        ("compartir el 2 por 1 hora", Eleccion("compartir", 2, 60)),
+        ("compártame por 24 horas el 3", Eleccion("compartir", 3, 1440)),  # 24 is the hours, 3 the document
+        ("el de votación, compartir por un día", Eleccion("compartir", 1, 1440)),
+        ("compartir 1 por media hora", Eleccion("compartir", 1, 60)),  # rounded up to an offered lifetime
+        ("compartir 1 por 3 dias", Eleccion("compartir", 1, 1440)),  # never longer than 24 hours
+        ("reenvíeme el 2 en 5 minutos", Eleccion("reenviar", 2)),  # a resend has no lifetime
     ],
 )
 def test_reading_the_choice(texto: str, eleccion: Eleccion | None) -> None:
@@ -152,12 +161,25 @@ async def test_an_expired_document_is_sent_with_a_warning(world: World) -> None:
     assert said(dispatcher) == ["mis_documentos_reenvio_vencido", "pdf", "png"]
 
 
-async def test_a_share_link_lasts_minutes(world: World) -> None:
+async def test_a_share_link_says_how_long_it_lasts_and_offers_longer(world: World) -> None:
     await _three_documents(world)
     dispatcher = await _deliver("compartir:1")
     assert said(dispatcher) == ["mis_documentos_compartir"]
-    assert "https://chasqui.prueba.ec/compartido/" in dispatcher.messages[0]["text"]
-    assert "Funciona hasta las " in dispatcher.messages[0]["text"]
+    text = dispatcher.messages[0]["text"]
+    assert "https://chasqui.prueba.ec/compartido/" in text
+    assert re.search(r"Funciona durante 10 minutos, hasta las \d\d:\d\d;", text)
+    assert [(b["title"], b["payload"]) for b in dispatcher.messages[0]["buttons"]][:2] == [
+        ("Que dure 1 hora", "compartir el 1 por 1 hora"),
+        ("Que dure 24 horas", "compartir el 1 por 24 horas"),
+    ]
+    assert elegir(dispatcher.messages[0]["buttons"][1]["payload"], KINDS) == Eleccion("compartir", 1, 1440)
+    longer = await _deliver("compartir:1:1440")
+    text = longer.messages[0]["text"]
+    assert re.search(r"Funciona durante 24 horas, hasta las \d\d:\d\d del \d\d/\d\d/\d{4};", text)
+    assert not any(b["title"].startswith("Que dure") for b in longer.messages[0].get("buttons", []))
+    async with world.services.identidad._sessions() as session:
+        expiries = sorted((await session.scalars(select(DocumentShareLink.expires_at))).all())
+    assert timedelta(hours=23, minutes=49) < expiries[1] - expiries[0] <= timedelta(hours=23, minutes=50)  # 24 h vs 10 min
 
 
 async def test_a_revoked_document_is_neither_sent_nor_shared(world: World) -> None:

@@ -31,9 +31,13 @@ async def test_valid_revoked_and_unknown(world: World) -> None:
     assert valid.startswith("Documento válido. El documento fue emitido por Chasqui")
     assert "• Titular: Maria Jose Andrade (17******75)" in valid
     assert "1712345675" not in valid
+    assert valid.endswith("\n• Resultado: NO REGISTRA ANTECEDENTES")  # the certificate's result, as on the page
+    assert "trabajo" not in valid  # the motive is not for verifiers (the template does not list it)
     assert (await _verify(issued.verification_code.lower().replace("-", " "))).startswith("Documento válido")
-    await issuer.revoke(issued.id, reason="prueba", actor="test")
-    assert (await _verify(issued.verification_code)).startswith("Documento revocado.")
+    await issuer.revoke(issued.id, reason="emitido por error", actor="test")
+    revoked = await _verify(issued.verification_code)
+    assert revoked.startswith("Documento revocado.")
+    assert revoked.endswith("• Resultado: NO REGISTRA ANTECEDENTES\n• Motivo de la revocación: emitido por error")
     assert (await _verify("ZZZZ-ZZZZ-ZZZZ-ZZZZ")).startswith("Documento desconocido.")
 
 

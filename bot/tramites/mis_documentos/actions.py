@@ -54,22 +54,42 @@ _TIPOS = {
 }
 
 
+# How long a share link lasts: the citizen chooses among these (minutes); the first is the default.
+SHARE_MINUTES = (10, 60, 24 * 60)
+# «por 1 hora», «24 horas», «un día», «media hora», «10 min»: a duration, not a document's number.
+_DURACION = re.compile(r"\b(\d+|una?|media)\s*(minutos?|min|horas?|h|dias?)\b")
+
+
 @dataclass(frozen=True)
 class Eleccion:
-    """What to do with which document of the list (``numero`` 1 is the newest)."""
+    """What to do with which document of the list (``numero`` 1 is the newest); for a share, for how long."""
 
     accion: str
     numero: int
+    minutos: int | None = None  # a share link's lifetime, when the citizen said one
 
     def to_slot(self) -> str:
-        return f"{self.accion}:{self.numero}"
+        return f"{self.accion}:{self.numero}" + (f":{self.minutos}" if self.minutos else "")
 
     @classmethod
     def from_slot(cls, value: Any) -> Eleccion | None:
-        accion, _, numero = str(value or "").partition(":")
+        accion, _, rest = str(value or "").partition(":")
+        numero, _, minutos = rest.partition(":")
         if accion not in (REENVIAR, COMPARTIR) or not numero.isdigit():
             return None
-        return cls(accion, int(numero))
+        return cls(accion, int(numero), int(minutos) if minutos.isdigit() else None)
+
+
+def duracion(texto: str) -> tuple[str, int | None]:
+    """The text without the duration it names, and that duration rounded up to an offered one (minutes)."""
+    match = _DURACION.search(texto)
+    if match is None:
+        return texto, None
+    amount, unit = match.groups()
+    count = 0.5 if amount == "media" else 1 if amount in ("un", "una") else int(amount)
+    minutes = count * (60 if unit.startswith("h") else 24 * 60 if unit.startswith("d") else 1)
+    offered = next((m for m in SHARE_MINUTES if minutes <= m), SHARE_MINUTES[-1])
+    return texto[: match.start()] + texto[match.end() :], offered
 
 
 def _plain(text: str) -> str:
@@ -83,19 +103,21 @@ def elegir(texto: str, tipos: Sequence[str]) -> Eleccion | None:
         texto: what the citizen wrote.
         tipos: the kinds of their documents, newest first (to find "el de votación").
     """
-    palabras = re.findall(r"[a-z]+|\d+", _plain(texto))
+    sin_duracion, minutos = duracion(_plain(texto))
+    palabras = re.findall(r"[a-z]+|\d+", sin_duracion)
     accion = COMPARTIR if any(p.startswith(_COMPARTIR) for p in palabras) else REENVIAR
+    minutos = minutos if accion == COMPARTIR else None
     for palabra in palabras:
         if palabra.isdigit():
-            return Eleccion(accion, int(palabra))
+            return Eleccion(accion, int(palabra), minutos)
     for palabra in palabras:
         if palabra in _TIPOS and _TIPOS[palabra] in tipos:
-            return Eleccion(accion, list(tipos).index(_TIPOS[palabra]) + 1)
+            return Eleccion(accion, list(tipos).index(_TIPOS[palabra]) + 1, minutos)
     for palabra in palabras:
         if palabra in _NUMEROS:
-            return Eleccion(accion, _NUMEROS[palabra])
+            return Eleccion(accion, _NUMEROS[palabra], minutos)
     if any(p in _ULTIMO for p in palabras):
-        return Eleccion(accion, 1)
+        return Eleccion(accion, 1, minutos)
     return None
 
 
@@ -236,9 +258,26 @@ class ActionEntregarMisDocumentos(Action):
             return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
         try:
             if eleccion.accion == COMPARTIR:
-                link = await s.documents.issuer.share(documento.id)
-                hora = as_utc(link.expires_at).astimezone(s.settings.zona_horaria).strftime("%H:%M")
-                say(dispatcher, "mis_documentos_compartir", tipo=tipo, enlace=link.url, hora=hora)
+                minutos = eleccion.minutos or SHARE_MINUTES[0]
+                link = await s.documents.issuer.share(documento.id, minutes=minutos)
+                hasta = as_utc(link.expires_at).astimezone(s.settings.zona_horaria)
+                say(
+                    dispatcher,
+                    "mis_documentos_compartir",
+                    tipo=tipo,
+                    enlace=link.url,
+                    duracion=textos().render(f"duracion_{minutos}").text,
+                    hasta=hasta.strftime("%H:%M") if minutos < 24 * 60 else hasta.strftime("%H:%M del %d/%m/%Y"),
+                )
+                # Longer lifetimes on offer, one tap away (the same words the citizen could type).
+                dispatcher.messages[-1]["buttons"] = [
+                    {
+                        "title": textos().render(f"compartir_boton_{m}").text,
+                        "payload": f"compartir el {eleccion.numero} por {textos().render(f'duracion_{m}').text}",
+                    }
+                    for m in SHARE_MINUTES
+                    if m > minutos
+                ]
                 return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
             payloads = await s.documents.issuer.payloads(documento.id)
         except DocumentNotFound:
