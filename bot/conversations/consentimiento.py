@@ -27,9 +27,18 @@ MESSAGING_CHANNELS = frozenset({"tg", "wa"})  # their servers are abroad
 ACCEPT = "/consentimiento_acepto"
 REFUSE = "/consentimiento_rechazo"
 WITHDRAW = "/consentimiento_retiro"
-_YES = re.compile(r"^(si|acepto|de acuerdo|claro|ok|dale|bueno|ya|simon)\b")
+_YES = re.compile(r"^(si|acepto|de acuerdo|claro|ok|dale|bueno|ya(?! no\b)|simon)\b")
 _NO = re.compile(r"^(no|no acepto|nop|nel|rechazo)\b")
-_WITHDRAW = re.compile(r"\bretir\w*\s+(mi\s+)?consentimiento\b")
+# Withdrawal in the citizen's own words (matched without accents): «retiro mi consentimiento», «ya no acepto»,
+# «revoco la autorización», «ya no doy permiso», «no quiero que usen mis datos».
+_WITHDRAW = re.compile(
+    r"\b(retir|revoc|quit|cancel|anul)\w*\s+(el\s+|la\s+|mi\s+|su\s+)?(consentimiento|permiso|autorizacion)\b"
+    r"|\bya\s+no\s+(acepto|autorizo|consiento)\s*([,.;!]|$|(nada|eso|el\s+uso|que\s+usen|los\s+terminos|las\s+condiciones"
+    r"|la\s+politica|el\s+aviso|el\s+tratamiento)\b)"
+    r"|\bya\s+no\s+doy\s+(mi\s+|el\s+)?(permiso|consentimiento|autorizacion)\b"
+    r"|\bno\s+(quiero|deseo)\s+que\s+(usen|utilicen|ocupen|procesen|traten)\s+mis\s+datos\b"
+    r"|\bno\s+autorizo\s+(el\s+uso\s+de\s+)?mis\s+datos\b"
+)
 
 
 def _plain(text: str) -> str:
@@ -143,6 +152,8 @@ class ConsentGate:
             for purpose in self.purposes(conversation.channel):
                 await record(purpose, False)
             return Decision(forward=False, valores=self._values, texto="consentimiento_retirado")
+        if answer is Respuesta.RETIRA:  # «ya no acepto» before ever answering: a refusal, said plainly
+            answer = Respuesta.RECHAZA
 
         if not required:
             # The web chat: the service rests on the public mission, so it goes on; only analytics waits

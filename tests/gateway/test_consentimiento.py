@@ -79,6 +79,17 @@ def test_refusing_analytics_on_the_web_still_serves_and_withdrawal_is_recorded(
     assert ledger(settings) == [("analitica", False, "2026-11-27", "web"), ("analitica", False, "2026-11-27", "web")]
 
 
+def test_withdrawal_in_ones_own_words_is_recorded_and_does_not_reach_rasa(
+    consenting: TestClient, fake_rasa: FakeRasa, settings: Settings
+) -> None:
+    post(consenting, "hola")
+    post(consenting, "/consentimiento_acepto")
+    withdrawn = post(consenting, "sabe que, ya no acepto")
+    assert withdrawn[0]["text"].startswith("Listo, retiré su consentimiento")
+    assert ledger(settings) == [("analitica", True, "2026-11-27", "web"), ("analitica", False, "2026-11-27", "web")]
+    assert [r["message"] for r in fake_rasa.received] == ["hola"]
+
+
 @pytest.mark.parametrize(
     ("text", "answer"),
     [
@@ -89,7 +100,17 @@ def test_refusing_analytics_on_the_web_still_serves_and_withdrawal_is_recorded(
         ("No acepto", Respuesta.RECHAZA),
         ("/consentimiento_rechazo", Respuesta.RECHAZA),
         ("retirar consentimiento", Respuesta.RETIRA),
+        ("ya no acepto", Respuesta.RETIRA),
+        ("Ya no acepto, retiro mi autorización", Respuesta.RETIRA),
+        ("revoco el permiso que di", Respuesta.RETIRA),
+        ("ya no doy mi consentimiento", Respuesta.RETIRA),
+        ("no quiero que usen mis datos", Respuesta.RETIRA),
         ("quiero mi partida de nacimiento", Respuesta.OTRA),
+        ("ya no acepto pagar tanto por la partida", Respuesta.OTRA),  # a complaint, not a withdrawal
+        ("ya no acepto los términos", Respuesta.RETIRA),
+        ("me retiraron la licencia", Respuesta.OTRA),
+        ("quiero cancelar el trámite", Respuesta.OTRA),
+        ("necesito un permiso de salida del país", Respuesta.OTRA),
     ],
 )
 def test_answers_are_read_from_buttons_and_words(text: str, answer: Respuesta) -> None:
