@@ -247,6 +247,8 @@ class ConversationRouter:
             await session.commit()
         if decision is not None and not decision.forward:
             answer = [self._texto(decision.texto, **decision.valores)] if decision.texto else []
+            if decision.texto in _SIDE_ANSWERS:  # said in the middle of a form: its question comes back
+                answer += await self._pending_question(conversation.id)
             await self._store_answer(message_id, answer, [], None)
             shown = list(answer)
             if decision.process_pending is not None:  # the message that came before the consent
@@ -302,6 +304,22 @@ class ConversationRouter:
             if stored is not None:
                 stored.status = MessageStatus.RECEIVED
                 await session.commit()
+
+    async def _pending_question(self, conversation_id: str) -> list[BotMessage]:
+        """The question a form is waiting for, asked again after an answer the gateway gave by itself
+        (consent withdrawn or given mid-form): «Sigamos con su trámite:» and the form's last question."""
+        if await self._rasa.active_loop(conversation_id) is None:
+            return []
+        async with self._sessions() as session:
+            recent = await repo.latest_outbound_messages(session=session, conversation_id=conversation_id, limit=8)
+        side = {self._textos.render(key).text.split("{")[0][:30] for key in _SIDE_ANSWERS}
+        for message in recent:  # newest first
+            if message.author != "bot" or not message.text:
+                continue
+            if any(message.text.startswith(prefix) for prefix in side):
+                continue  # an earlier side answer: look further back
+            return [self._texto("seguimos_tramite"), BotMessage.from_payload(message.payload or {"text": message.text})]
+        return []
 
     def _texto(self, key: str, **values: Any) -> BotMessage:
         return from_texto(self._textos.render(key, **values))
@@ -441,6 +459,10 @@ class ConversationRouter:
     def wake_outbox(self) -> None:
         """Start delivering what `stage_outbound` queued (after the commit)."""
         self._outbox_notify()
+
+
+# What the gateway answers by itself about consent; in the middle of a form, the form's question follows.
+_SIDE_ANSWERS = frozenset({"consentimiento_retirado", "consentimiento_aceptado", "consentimiento_rechazado_web"})
 
 
 def split_signals(replies: list[BotMessage]) -> tuple[list[BotMessage], list[HandoffSignal], str | None]:

@@ -100,6 +100,17 @@ async def latest_outbound(*, session: AsyncSession, conversation_id: str) -> Mes
     return result.first()
 
 
+async def latest_outbound_messages(*, session: AsyncSession, conversation_id: str, limit: int) -> Sequence[Message]:
+    """The conversation's latest messages to the citizen, newest first."""
+    result = await session.scalars(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.direction == Direction.OUT)
+        .order_by(Message.id.desc())
+        .limit(limit)
+    )
+    return result.all()
+
+
 async def replies_to(*, session: AsyncSession, message: Message) -> Sequence[Message]:
     """The outbound messages stored as the answer to ``message``, in order."""
     result = await session.scalars(

@@ -171,3 +171,26 @@ def test_on_the_web_a_plain_yes_later_is_not_consent(
     post(consenting, "sí")
     assert ledger(settings) == []
     assert [r["message"] for r in fake_rasa.received] == ["hola", "quiero mi licencia", "sí"]
+
+
+def test_in_the_middle_of_a_form_the_question_comes_back_after_a_consent_answer(
+    consenting: TestClient, fake_rasa: FakeRasa, settings: Settings
+) -> None:
+    post(consenting, "hola")
+    post(consenting, "/consentimiento_acepto")
+    question = {"text": "¿Para qué necesita el certificado?", "buttons": [{"title": "Trabajo", "payload": "trabajo"}]}
+    fake_rasa.reply = lambda body: httpx.Response(200, json=[{"recipient_id": body["sender"], **question}])
+    fake_rasa.active_loop = "antecedentes_penales_form"
+    post(consenting, "record policial")
+    replies = post(consenting, "quiero retirar mi consentimiento")
+    assert [r["text"] for r in replies] == [
+        replies[0]["text"],
+        "Sigamos con su trámite:",
+        "¿Para qué necesita el certificado?",
+    ]
+    assert replies[0]["text"].startswith("Listo, retiré su consentimiento")
+    assert replies[2]["buttons"] == question["buttons"]
+    again = post(consenting, "acepto")  # the previous side answer is skipped: the form's question again
+    assert [r["text"] for r in again][1:] == ["Sigamos con su trámite:", "¿Para qué necesita el certificado?"]
+    fake_rasa.active_loop = None  # no form: nothing is repeated
+    assert len(post(consenting, "ya no acepto")) == 1
