@@ -36,9 +36,26 @@ class ServicioExterno:
 
 
 @dataclass(frozen=True)
+class Municipio:
+    """A city's municipality (GAD municipal), for the services only it gives (predial, patente…)."""
+
+    ciudad: str
+    sitio: str
+
+
+@dataclass(frozen=True)
 class Directory:
     instituciones: dict[str, Institucion]
     servicios: tuple[ServicioExterno, ...]
+    municipios: tuple[Municipio, ...] = ()
+
+    def answer_for(self, servicio: ServicioExterno, text: str) -> str:
+        """The service's answer; for a municipality's service, with the site of the city ``text`` names."""
+        if servicio.institucion.clave == "municipio":
+            city = next((m for m in self.municipios if mentions(text, m.ciudad)), None)
+            if city is not None:
+                return f"{servicio.answer} En {city.ciudad}: {city.sitio}"
+        return servicio.answer
 
     def find(self, text: str) -> ServicioExterno | None:
         """The service ``text`` names; the longest phrase wins («declaración del impuesto a la renta» over «renta»)."""
@@ -81,4 +98,7 @@ def load_directory(path: Path) -> Directory:
                 respuesta=str(entry["respuesta"]).strip(),
             )
         )
-    return Directory(instituciones=instituciones, servicios=tuple(servicios))
+    municipios = tuple(
+        Municipio(ciudad=str(ciudad), sitio=str(sitio)) for ciudad, sitio in (raw.get("municipios") or {}).items()
+    )
+    return Directory(instituciones=instituciones, servicios=tuple(servicios), municipios=municipios)

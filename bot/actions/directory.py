@@ -43,7 +43,9 @@ class ActionOtraEntidad(Action):
             self.unknown(dispatcher, tracker, text)
             no_buttons_in_form(dispatcher, tracker)
             return []
-        dispatcher.utter_message(text=servicio.answer, plantilla=f"otra_entidad:{servicio.clave}")
+        dispatcher.utter_message(
+            text=directory().answer_for(servicio, text), plantilla=f"otra_entidad:{servicio.clave}"
+        )
         no_buttons_in_form(dispatcher, tracker)
         return [SlotSet(ENTIDAD, servicio.clave), SlotSet("tramite_actual", None)]
 

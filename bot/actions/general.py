@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -18,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.forms import offer_still_open
 from bot.actions.runtime import say
-from bot.language import says_yes
+from bot.language import fold, says_yes
 from bot.tramites.registry import mentioned_tramites
 
 
@@ -43,6 +44,11 @@ class ActionPedirAgente(Action):
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("formulario_interrumpido", form)]
 
 
+_ASKS = re.compile(r"\b(por ?que|como|cuando|donde|cuanto|cuantos|cual)\b")
+# Forms that are not a trámite say what stopping them means («mejor déjelo así» to «¿borro sus datos?»).
+_CANCELLED = {"borrado_form": "borrar_cancelado"}
+
+
 class ActionCancelar(Action):
     """Stop the trámite in progress, forgetting what its form had asked, or say there is none."""
 
@@ -60,7 +66,7 @@ class ActionCancelar(Action):
             say(dispatcher, "nada_que_cancelar")
             return [ActiveLoop(None)]  # the same event with or without a form (Rasa's rules require it)
         form_slots = ((domain.get("forms") or {}).get(form) or {}).get("required_slots") or []
-        say(dispatcher, "tramite_cancelado")
+        say(dispatcher, _CANCELLED.get(form, "tramite_cancelado"))
         return [
             ActiveLoop(None),
             SlotSet("requested_slot", None),
@@ -124,6 +130,15 @@ class ActionMalestar(Action):
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
         if intent == "insultar":
             return hand_over(dispatcher, tracker, reason="insulto", texto="malestar_insulto")
+        text = str((tracker.latest_message or {}).get("text") or "")
+        if _ASKS.search(fold(text)) or "?" in text:
+            # «chuta, ¿y por qué me bajaron?»: annoyed, but a question the trámite in progress answers.
+            from bot.actions.questions import best_answer
+            from bot.actions.tramites import current_tramite
+
+            tramite = current_tramite(tracker)
+            if tramite is not None and best_answer(text, (tramite,)) is not None:
+                return replay_as(tracker, "preguntar_tramite")
         if count_intents(tracker, UPSET) >= 2:
             return hand_over(dispatcher, tracker, reason="frustracion", texto="malestar_persona")
         say(dispatcher, "malestar_disculpa")

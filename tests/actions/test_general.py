@@ -6,7 +6,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.fallback import ActionNoEntendido, unclear_streak
-from bot.actions.general import ActionCancelar, ActionPedirAgente
+from bot.actions.general import ActionCancelar, ActionMalestar, ActionPedirAgente
 from tests.actions.builders import action, bot, tracker, user
 
 
@@ -79,6 +79,15 @@ async def test_cancel_in_a_form_deactivates_it_and_forgets_its_slots() -> None:
     assert _said(dispatcher) == ["tramite_cancelado"]
 
 
+async def test_cancelling_the_deletion_question_says_nothing_was_deleted() -> None:
+    dispatcher = CollectingDispatcher()
+    domain = {"forms": {"borrado_form": {"required_slots": ["confirmar_borrado"]}}}
+    t = tracker(user("no no, mejor déjelo así", "cancelar"), active_loop="borrado_form")
+    events = await ActionCancelar().run(dispatcher, t, domain)
+    assert events[:2] == [ActiveLoop(None), SlotSet("requested_slot", None)]
+    assert _said(dispatcher) == ["borrar_cancelado"]
+
+
 async def test_asking_for_a_person_mid_form_stops_the_form_and_remembers_it() -> None:
     dispatcher = CollectingDispatcher()
     t = tracker(user("un asesor", "hablar_con_agente"), active_loop="identidad_form")
@@ -88,3 +97,19 @@ async def test_asking_for_a_person_mid_form_stops_the_form_and_remembers_it() ->
         SlotSet("requested_slot", None),
         SlotSet("formulario_interrumpido", "identidad_form"),
     ]
+
+
+async def test_an_annoyed_question_the_tramite_answers_is_answered_not_apologised_for() -> None:
+    dispatcher = CollectingDispatcher()
+    t = tracker(user("chuta y eso por que me bajaron?", "quejarse"), slots={"tramite_actual": "puntos_licencia"})
+    events = await ActionMalestar().run(dispatcher, t, {})
+    [replayed] = [e for e in events if e.get("event") == "user"]  # the message read again as a question
+    assert dispatcher.messages == []
+    assert replayed["parse_data"]["intent"]["name"] == "preguntar_tramite"
+
+
+async def test_a_complaint_without_a_question_gets_the_apology() -> None:
+    dispatcher = CollectingDispatcher()
+    t = tracker(user("esto no sirve para nada", "quejarse"), slots={"tramite_actual": "puntos_licencia"})
+    await ActionMalestar().run(dispatcher, t, {})
+    assert _said(dispatcher) == ["malestar_disculpa"]
