@@ -37,6 +37,12 @@ def main(argv: list[str] | None = None) -> int:
     breach.add_argument(
         "--categoria", required=True, choices=["identidad", "tramites", "antecedentes", "documentos", "mensajes"]
     )
+    auditoria = commands.add_parser("auditoria", help="la cadena del registro de auditoría de la consola")
+    auditoria.add_argument(
+        "accion",
+        choices=["verificar", "sellar"],
+        help="verificar: informa la primera fila cambiada, insertada o eliminada; sellar: firma los días cerrados",
+    )
     args = parser.parse_args(argv)
     settings = load_settings()
 
@@ -98,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli.verificar import main_verificar
 
         return main_verificar(settings, args.objetivo)
+    if args.command == "auditoria":
+        from bot.cli.auditoria import main_auditoria
+
+        return main_auditoria(settings, args.accion)
     if args.command == "bench-documentos":
         from bot.cli.bench_documentos import main_bench_documentos
 

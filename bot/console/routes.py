@@ -28,6 +28,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
+from bot.audit.chain import verify
 from bot.console.auth import SESSION_HOURS, InvalidCredentials, InvalidStaff, StaffSessionInfo, TooManyAttempts
 from bot.console.servicio import Consola, Outcome, canned_text_ok
 from bot.console.vistas import VIEWS, Pages, audit_rows, conversation_view, dashboard, queue_rows, transcript
@@ -416,9 +417,11 @@ def create_console_router() -> APIRouter:
             return forbidden(request, info)
         consola = _consola(request)
         rows = await audit_rows(consola, usuario=usuario, case_id=atencion)
+        # The chain is checked before this view is appended to it, so the page shows the log as it was found.
+        chain = None if consola.audit_key is None else await verify(consola.sessions, consola.audit_key)
         await consola.audit(
             info.agent, "ver_auditoria", ip=_ip(request), detail={"usuario": usuario, "atencion": atencion}
         )
-        return page(request, info, "auditoria.html", filas=rows, usuario=usuario, atencion=atencion)
+        return page(request, info, "auditoria.html", filas=rows, usuario=usuario, atencion=atencion, cadena=chain)
 
     return router

@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.audit.chain import DigestKey
 from bot.console.auth import StaffAuth
 from bot.conversations.messages import BotMessage
 from bot.conversations.rasa_client import RasaClient
@@ -73,6 +74,8 @@ class Consola:
         protector: decrypts the proven identity (shown masked); None hides it.
         download_url: a fresh signed link to a document's file; None disables resending.
         secure_cookies: the public address is HTTPS.
+        audit_key: the documents' signing key, which checks the audit chain's daily digests; None hides
+            the chain's state.
     """
 
     sessions: async_sessionmaker[AsyncSession]
@@ -85,6 +88,7 @@ class Consola:
     protector: Protector | None = None
     download_url: Callable[[str, str], str] | None = None
     secure_cookies: bool = False
+    audit_key: DigestKey | None = None
     clock: Callable[[], datetime] = field(default=utcnow)
 
     # --------------------------------------------------------------------------------- reads

@@ -215,6 +215,7 @@ def create_app(
                 protector=await asyncio.to_thread(protector_from, settings),
                 download_url=documents.issuer.download_url,
                 secure_cookies=settings.effective_public_base_url.startswith("https://"),
+                audit_key=documents.signer,
             )
             await seed_canned_replies(sessions, equipos)
             gateway = Gateway(

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, MetaData, Table, delete, func, inspect, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage import audit_chain
 from bot.storage.models import Direction, Message
 from bot.storage.models_console import (
     AuditEntry,
@@ -347,7 +348,9 @@ async def add_audit(
     detail: dict[str, Any] | None = None,
     ip: str | None = None,
 ) -> AuditEntry:
-    entry = AuditEntry(
+    """Append a row to the audit chain (`bot.storage.audit_chain`); the chain stays locked until commit."""
+    return await audit_chain.append(
+        session=session,
         staff_id=staff_id,
         usuario=usuario,
         action=action,
@@ -356,9 +359,6 @@ async def add_audit(
         detail=detail,
         ip=ip,
     )
-    session.add(entry)
-    await session.flush()
-    return entry
 
 
 async def audit_entries(

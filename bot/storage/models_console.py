@@ -1,4 +1,4 @@
-"""Typed SQLAlchemy 2 models of the staff console: staff, sessions, handoff cases, notes, ratings, audit."""
+"""Typed SQLAlchemy 2 models of the staff console: staff, sessions, handoff cases, notes, ratings, audit chain."""
 
 from __future__ import annotations
 
@@ -153,3 +153,33 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     ip: Mapped[str | None] = mapped_column(String(64), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The hash chain (`bot.storage.audit_chain`): the row's day in the chain, the previous link, this link.
+    chain_day: Mapped[str | None] = mapped_column(String(10), default=None, index=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    row_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+
+
+class AuditChainHead(Base):
+    """The audit chain's one head row: appends lock it, so two processes never fork the chain."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    last_id: Mapped[int | None] = mapped_column(default=None)
+    last_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    day: Mapped[str | None] = mapped_column(String(10), default=None)
+
+
+class AuditDigest(Base):
+    """A closed day of the audit chain, signed with the documents' key (ES256 over its last hash)."""
+
+    __tablename__ = "audit_digests"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    first_id: Mapped[int] = mapped_column()
+    last_id: Mapped[int] = mapped_column()
+    rows: Mapped[int] = mapped_column()
+    last_hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(16))
+    signature: Mapped[str] = mapped_column(String(128))
+    signed_at: Mapped[datetime] = mapped_column(default=utcnow)

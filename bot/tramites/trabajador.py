@@ -7,7 +7,9 @@ import asyncio
 
 import structlog
 
+from bot.audit.chain import seal
 from bot.servicios import Servicios
+from bot.storage.db import create_engine, session_factory
 from bot.storage.models_tramites import EstadoSolicitud
 from bot.tramites import registry
 
@@ -46,12 +48,15 @@ async def retry_due(s: Servicios) -> int:
 
 
 PURGE_EVERY_SECONDS = 24 * 3600
+SEAL_EVERY_SECONDS = 3600
 
 
 async def run_forever(s: Servicios, *, every_seconds: float = 5.0) -> None:
-    """Retry due applications every few seconds; run the retention purge once a day."""
-    next_purge = 0.0
+    """Retry due applications every few seconds; run the retention purge once a day; sign the audit
+    log's closed days every hour (`bot.audit.chain.seal`)."""
+    next_purge = next_seal = 0.0
     loop = asyncio.get_running_loop()
+    audit_sessions = session_factory(create_engine(s.settings.effective_database_url))
     while True:
         try:
             await retry_due(s)
@@ -59,6 +64,9 @@ async def run_forever(s: Servicios, *, every_seconds: float = 5.0) -> None:
             if loop.time() >= next_purge:
                 await s.privacidad.purgar()
                 next_purge = loop.time() + PURGE_EVERY_SECONDS
+            if loop.time() >= next_seal:
+                next_seal = loop.time() + SEAL_EVERY_SECONDS
+                await seal(audit_sessions, s.documents.signer)
         except Exception:
             log.exception("trabajador.ciclo_fallido")
         await asyncio.sleep(every_seconds)
