@@ -267,4 +267,6 @@ class ActionCerrarSesion(Action):
         say(dispatcher, "sesion_cerrada" if removed else "sin_sesion")
         if removed:  # the web chat forgets this chat's id, so the next person on the computer starts anew
             dispatcher.messages[-1]["custom"] = {"sesion": "cerrada"}
-        return []
+        # The cédula typed before is forgotten too: after «cerrar sesión» every trámite asks for it again.
+        # (`identidad` is left to the gate: it is read again, against the vault, at the next trámite.)
+        return [SlotSet("cedula", None), SlotSet("codigo_dactilar", None), SlotSet("identidad_resultado", None)]

@@ -217,9 +217,22 @@ class ConversationRouter:
                     waiting = await self._handoff.waiting(session=session, conversation_id=conversation.id)
                     ack = await self._handoff.acknowledge(session=session, conversation_id=conversation.id)
                 acks = [from_texto(ack)] if ack is not None else []
-                if acks:
+                channel = self._channels.find(conversation.channel)
+                if channel is not None and channel.asynchronous:  # Telegram, WhatsApp: through the outbox
                     await self.stage_outbound(
                         session=session, conversation=conversation, messages=acks, author="system"
+                    )
+                    acks_in_answer = []
+                else:  # the web chat gets it in this answer: stored as the reply to this message, so that
+                    acks_in_answer = acks  # the polling of news does not show it a second time
+                for message in acks_in_answer:
+                    await repo.add_outbound(
+                        session=session,
+                        conversation_id=conversation.id,
+                        reply_to=stored,
+                        author="system",
+                        text=message.text,
+                        payload=message.as_payload(),
                     )
                 await session.commit()
                 if acks:

@@ -73,11 +73,11 @@ async def test_the_right_code_proves_the_identity_and_greets_by_first_name(world
     assert result == {"codigo_dactilar": "-", "identidad_resultado": "verificado"}
     assert said(dispatcher) == ["identidad_verificada"]
     assert dispatcher.messages[0]["text"] == (
-        "¡Gracias, Maria Jose! Comprobé su identidad con el Registro Civil. "
+        "¡Gracias, María José! Comprobé su identidad con el Registro Civil. "
         "Este chat queda vinculado a usted por 60 minutos."
     )
     identidad = await world.services.identidad.current("web:ana")
-    assert identidad is not None and (identidad.cedula, identidad.nombres) == (CEDULA, "Maria Jose")
+    assert identidad is not None and (identidad.cedula, identidad.nombres) == (CEDULA, "María José")
     assert await world.vault.take(code) is None  # the code was redeemed once and is gone
 
 
@@ -163,7 +163,8 @@ async def test_a_service_needing_identity_starts_the_identity_step_and_resumes_a
 async def test_logout_unlinks_the_chat(world: World) -> None:
     await world.services.identidad.verify("web:luis", CEDULA, DACTILAR)
     dispatcher = CollectingDispatcher()
-    await ActionCerrarSesion().run(dispatcher, tracker(sender_id="web:luis"), {})
+    events = await ActionCerrarSesion().run(dispatcher, tracker(sender_id="web:luis"), {})
+    assert SlotSet("cedula", None) in events  # asked again at the next trámite
     await ActionCerrarSesion().run(dispatcher, tracker(sender_id="web:luis"), {})
     assert said(dispatcher) == ["sesion_cerrada", "sin_sesion"]
     assert await world.services.identidad.current("web:luis") is None

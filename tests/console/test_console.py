@@ -56,8 +56,10 @@ def test_nothing_reaches_rasa_while_a_person_owns_the_conversation(gateway: Gate
     gateway.says(HANDOFF_TRIGGER)
     case = gateway.open_case()
     # Queued: the message waits for a person, and the citizen learns their place and wait (never silence).
+    before = [n["id"] for n in gateway.news()]
     [queued] = texts(gateway.says("¿sigue ahí?"))
     assert queued.startswith("Recibí su mensaje y lo verá el asesor. Usted es el número 1 en la fila"), queued
+    assert [n["id"] for n in gateway.news()] == before  # given in the answer: the chat's polling does not repeat it
     assert ana.act(case, "tomar") == "tomada"
     # With an agent who has not written yet: the message waits too, and the citizen is told so.
     assert texts(gateway.says("necesito mi partida")) == [
