@@ -78,6 +78,9 @@ class Tramite:
     reintentable: bool = False  # the worker retries it after a registry error (service.procesar)
     palabras: tuple[str, ...] = ()  # how citizens name it (unaccented), to find it inside a sentence
     familiares: frozenset[str] = frozenset()  # relatives it may be asked for, besides oneself
+    # Trámites whose name may be part of this one's in a sentence («los puntos de mi licencia»: not a second
+    # request for the licence): named right after it, with no «y» in between, they are not counted apart.
+    incluye: frozenset[str] = frozenset()
     se_paga: bool = False  # something is paid through it: «cancelar la multa» means paying it
     preguntas: tuple[Pregunta, ...] = field(default=())
 
@@ -136,6 +139,7 @@ def parse(raw: dict[str, Any], *, clave: str, package: str, faq: dict[str, Any] 
         reintentable=bool(raw.get("reintentable", False)),
         palabras=tuple(str(p) for p in raw.get("palabras") or ()),
         familiares=frozenset(str(f) for f in raw.get("familiares") or ()),
+        incluye=frozenset(str(f) for f in raw.get("incluye") or ()),
         se_paga=bool(raw.get("se_paga", False)),
         preguntas=tuple(preguntas),
     )

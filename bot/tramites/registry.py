@@ -111,7 +111,20 @@ def mentioned_tramites(text: str) -> list[Tramite]:
                 break
     found.sort(key=lambda f: (f[0], f[1]))
     result: list[Tramite] = []
-    for _, _, tramite in found:
-        if tramite not in result:
-            result.append(tramite)
+    for index, (position, _, tramite) in enumerate(found):
+        if tramite in result:
+            continue
+        # Part of an earlier trámite's name («los puntos de mi licencia»): a few words after it, no «y» between.
+        if any(
+            tramite.clave in earlier.incluye
+            and 0 < position - start <= _PART_OF_NAME
+            and not _CONNECTORS & set(said[start:position])
+            for start, _, earlier in found[:index]
+        ):
+            continue
+        result.append(tramite)
     return result
+
+
+_PART_OF_NAME = 5  # words between a trámite's name and a name that belongs to it («puntos de mi licencia»)
+_CONNECTORS = frozenset({"y", "e", "tambien", "ademas", "mas", "otro", "otra", "aparte"})

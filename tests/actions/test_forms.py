@@ -133,6 +133,19 @@ def test_trámites_are_found_in_a_sentence_despite_typos() -> None:
     assert mentioned_tramites("quiero sacar el pasaporte") == []
 
 
+@pytest.mark.parametrize(
+    ("text", "claves"),
+    [
+        ("cuantos puntitos me quedan en la licencia pana", ["puntos_licencia"]),
+        ("quiero ver los puntos de mi licencia de manejar", ["puntos_licencia"]),
+        ("la licencia y los puntos", ["licencia", "puntos_licencia"]),
+        ("los puntos y tambien la licencia", ["puntos_licencia", "licencia"]),
+    ],
+)
+def test_a_name_inside_another_trámites_name_is_not_a_second_request(text: str, claves: list[str]) -> None:
+    assert [t.clave for t in mentioned_tramites(text)] == claves
+
+
 def test_the_trámite_a_question_is_about() -> None:
     in_form = tracker(user("¿cuánto cuesta?", "preguntar_costo"), active_loop="certificado_nacimiento_form")
     assert current_tramite(in_form) == registry.by_clave("certificado_nacimiento")
