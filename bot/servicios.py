@@ -4,7 +4,9 @@ applications, payments. The action server and the background worker share this c
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -18,6 +20,7 @@ from bot.privacy.cifrado import protector_from
 from bot.privacy.derechos import ExportStore, PrivacyService, build_privacy
 from bot.settings import Settings
 from bot.storage.db import create_engine, session_factory
+from bot.storage.models import utcnow
 from bot.tramites.pagos import PagosService, build_pagos
 from bot.tramites.solicitudes import SolicitudesService
 from integrations.registros.ant import AntClient, AntConfig
@@ -50,6 +53,15 @@ class Servicios:
     pagos: PagosService
     privacidad: PrivacyService
     exportes: ExportStore
+    clock: Callable[[], datetime] = utcnow  # tests pass a fixed one
+
+    def now(self) -> datetime:
+        """The current time in Ecuador (`Settings.timezone`, America/Guayaquil)."""
+        return self.clock().astimezone(self.settings.zona_horaria)
+
+    def today(self) -> date:
+        """Today in Ecuador: the day every calendar rule (`bot.legal_calendar`) is asked about."""
+        return self.now().date()
 
 
 def audit_registry_call(event: AuditEvent) -> None:
