@@ -7,9 +7,10 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -36,6 +37,7 @@ from integrations.registros.sandbox import create_app as create_sandbox
 from integrations.registros.sri import SriClient, SriConfig
 
 SANDBOX_URL = "http://registros.sandbox"
+SANDBOX_DAY = date(2026, 11, 27)
 
 
 @dataclass
@@ -70,13 +72,29 @@ def keys_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-async def world(tmp_path: Path, keys_dir: Path) -> AsyncIterator[World]:
+def today() -> date:
+    """The sandbox registries' day, and the actions' clock (noon in Ecuador); a test module may override it."""
+    return SANDBOX_DAY
+
+
+def sandbox_day(request: pytest.FixtureRequest) -> date:
+    """The `today` fixture where the test sees one (modules outside tests/actions import `world` alone)."""
+    try:
+        day: date = request.getfixturevalue("today")
+        return day
+    except pytest.FixtureLookupError:
+        return SANDBOX_DAY
+
+
+@pytest.fixture
+async def world(tmp_path: Path, keys_dir: Path, request: pytest.FixtureRequest) -> AsyncIterator[World]:
+    today = sandbox_day(request)
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
     await migrate_async(database_url)
     settings = Settings(var_dir=keys_dir, database_url=database_url, public_base_url="https://chasqui.prueba.ec")
     engine = create_engine(database_url)
     sessions = session_factory(engine)
-    sandbox = create_sandbox(seed=2026, hoy=date(2026, 11, 27))
+    sandbox = create_sandbox(seed=2026, hoy=today)
     audit: list[Any] = []
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=sandbox), base_url=SANDBOX_URL)
     common: dict[str, Any] = {"audit": audit.append, "retry": RetryPolicy(max_attempts=1)}
@@ -105,6 +123,7 @@ async def world(tmp_path: Path, keys_dir: Path) -> AsyncIterator[World]:
         pagos=build_pagos(settings, sessions),
         privacidad=build_privacy(settings, sessions, documents),
         exportes=ExportStore(settings.var_dir / "exportes"),
+        clock=lambda: datetime.combine(today, time(12), tzinfo=ZoneInfo("America/Guayaquil")),
     )
     use_services(services)
     try:

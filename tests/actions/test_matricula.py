@@ -3,7 +3,7 @@ plates that are not the citizen's, the ANT down."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -127,7 +127,9 @@ async def test_an_expired_registration_with_the_amounts_and_the_late_fee(world: 
     assert said(dispatcher) == ["matricula_vencida"]
     assert dispatcher.messages[0]["text"] == (
         "La matrícula de su vehículo GBC-2468 (Chevrolet D-Max 2014, camioneta, color blanco) está vencida: "
-        "la última fue en 2024. Su placa termina en 8, por eso le tocaba en septiembre.\n"
+        "la última fue en 2024. Su placa termina en 8, por eso le tocaba en septiembre de 2025, hasta el 30/09/2025.\n"
+        "Lleva 14 meses de atraso. El recargo es de USD 25.00 por cada mes (así lo cobra la AMT de Quito): "
+        "USD 350.00 hasta hoy.\n"
         "Valores a pagar, con el recargo por atraso:\n"
         "• Impuesto a la propiedad de vehiculos motorizados: USD 326.40\n"
         "• Tasa de matriculacion: USD 31.00\n"
@@ -143,10 +145,11 @@ async def test_an_expired_registration_with_the_amounts_and_the_late_fee(world: 
     assert await world.services.solicitudes.de_ciudadano(CARLOS) == []  # a look-up: no application
 
 
-async def test_a_registration_due_this_year(world: World) -> None:
+@pytest.mark.parametrize("today", [date(2026, 9, 15)])  # before the plate's month ends (October)
+async def test_a_registration_due_this_year(world: World, today: date) -> None:
     dispatcher = await consult(world, "web:diego", "1811111119", "I3344E1122", "TAB-3579")
     assert said(dispatcher) == ["matricula_pendiente"]
-    assert "Su placa termina en 9: le toca en octubre." in dispatcher.messages[0]["text"]
+    assert "Su placa termina en 9: le toca en octubre, hasta el 31/10/2026." in dispatcher.messages[0]["text"]
     assert "• Total: USD 162.10" in dispatcher.messages[0]["text"]
 
 

@@ -38,7 +38,8 @@ def test_identity_first_then_the_only_vehicle_without_asking(chasqui: Chasqui) -
     assert texts[1].startswith(
         "La matrícula de su vehículo GBC-2468 (Chevrolet D-Max 2014, camioneta, color blanco) está vencida"
     )
-    assert "Su placa termina en 8, por eso le tocaba en septiembre." in texts[1]
+    assert "Su placa termina en 8, por eso le tocaba en septiembre de " in texts[1]
+    assert "de atraso. El recargo es de USD 25.00 por cada mes (así lo cobra la AMT de Quito)" in texts[1]
     assert "• Recargo por matriculacion tardia: USD " in texts[1] and "• Total: USD " in texts[1]
 
 

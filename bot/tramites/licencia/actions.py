@@ -3,7 +3,7 @@ the signed digital licence (PDF + image) while it is valid. A look-up: no form, 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
@@ -14,6 +14,7 @@ from bot.actions.identidad import require_identity
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import IdentifiedLookup, deliver_documents
 from bot.documents.service import Holder, document_payloads
+from bot.legal_calendar import EXPIRED_LICENCE_POINTS, RENEWAL_WINDOW_DAYS, LicenceStatus, expired_licence_fine
 from bot.tramites.licencia import TRAMITE
 from bot.tramites.licencia import service as tramite
 from integrations.registros.errores import NotFound, RegistroError, Rejected, Unavailable
@@ -34,17 +35,23 @@ def _datos(dispatcher: CollectingDispatcher, licencia: Licencia, hoy: date) -> N
         "puntos": tramite.puntos_texto(licencia.puntos),
         "costo": f"{tramite.costo_renovacion(licencia.tipo):.2f}",
     }
-    if not licencia.vigente(hoy):
-        say(dispatcher, "licencia_caducada", **values)
+    renovacion = tramite.renovacion(licencia, hoy)
+    if renovacion.status is LicenceStatus.EXPIRED:
+        multa = {
+            "multa": f"{expired_licence_fine(hoy):.2f}",
+            "anio": hoy.year,
+            "puntos_multa": EXPIRED_LICENCE_POINTS,
+        }
+        say(dispatcher, "licencia_caducada", **values, **multa)
         return
     say(dispatcher, "licencia_datos", **values)
     if tramite.sin_puntos(licencia):
         say(dispatcher, "licencia_sin_puntos")
-    elif tramite.puede_renovar(licencia, hoy):
+    elif renovacion.status is LicenceStatus.RENEWABLE:
         say(dispatcher, "licencia_renovar", **values)
     else:  # the rule, said before the citizen asks «¿y cuándo la renuevo?»
-        desde = licencia.fecha_vencimiento - timedelta(days=tramite.DIAS_PARA_RENOVAR)
-        say(dispatcher, "licencia_renovar_desde", desde=desde.strftime("%d/%m/%Y"), dias=tramite.DIAS_PARA_RENOVAR)
+        desde = renovacion.renewable_from.strftime("%d/%m/%Y")
+        say(dispatcher, "licencia_renovar_desde", desde=desde, dias=RENEWAL_WINDOW_DAYS)
 
 
 async def mostrar_licencia(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:

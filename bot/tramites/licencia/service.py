@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
+from bot import legal_calendar
 from bot.documents.service import Holder, IssuedDocument
 from bot.documents.templates import DocumentKind
 from bot.servicios import Servicios
@@ -13,7 +14,7 @@ from integrations.registros.tipos import Licencia
 
 CLAVE = TRAMITE.clave
 PUNTOS_INICIALES = Decimal(30)
-DIAS_PARA_RENOVAR = 90  # Reglamento LOTTTSV Art. 131: renewal allowed from 90 days before expiry
+DIAS_PARA_RENOVAR = legal_calendar.RENEWAL_WINDOW_DAYS  # from 90 days before expiry (Reglamento LOTTTSV Art. 131)
 # Fees of 2025 (ecuador.md §4.2): non-professional first issue or renewal 68, professional 110.
 COSTO_NO_PROFESIONAL = Decimal("68.00")
 COSTO_PROFESIONAL = Decimal("110.00")
@@ -24,7 +25,7 @@ NO_CONSTA = "No consta en la ANT"
 
 def hoy(s: Servicios) -> date:
     """Today in Ecuador: the day that decides validity and renewal."""
-    return datetime.now(s.settings.zona_horaria).date()
+    return s.today()
 
 
 def es_profesional(tipo: str) -> bool:
@@ -37,9 +38,14 @@ def costo_renovacion(tipo: str) -> Decimal:
     return COSTO_PROFESIONAL if es_profesional(tipo) else COSTO_NO_PROFESIONAL
 
 
+def renovacion(licencia: Licencia, dia: date) -> legal_calendar.LicenceRenewal:
+    """Whether the licence can be renewed on ``dia``, has expired, or from when it can be renewed."""
+    return legal_calendar.licence_renewal(licencia.fecha_vencimiento, dia)
+
+
 def puede_renovar(licencia: Licencia, dia: date) -> bool:
     """True from 90 days before expiry on (an expired licence is renewed too)."""
-    return licencia.dias_para_vencer(dia) <= DIAS_PARA_RENOVAR
+    return renovacion(licencia, dia).status is not legal_calendar.LicenceStatus.VALID
 
 
 def sin_puntos(licencia: Licencia) -> bool:

@@ -17,6 +17,7 @@ from bot.actions.identidad import require_identity
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import begin, deliver_documents, offer_next
 from bot.documents.service import Holder, document_payloads
+from bot.legal_calendar import LATE_REGISTRATION_PER_MONTH, Registration, RegistrationStatus
 from bot.tramites.matricula import TRAMITE
 from bot.tramites.matricula import service as tramite
 from integrations.registros.errores import NotFound, RegistroError, Unavailable
@@ -153,6 +154,23 @@ def _valores(matricula: Matricula) -> str:
     )
 
 
+def _plazo(calendario: Registration) -> dict[str, str]:
+    """The deadline of the pending registration and, once it passed, the months late and their surcharge."""
+    render = textos().render
+    atraso = (
+        render("matricula_atraso_un_mes")
+        if calendario.months_late == 1
+        else render("matricula_atraso_meses", meses=calendario.months_late)
+    )
+    return {
+        "hasta": calendario.deadline.strftime("%d/%m/%Y"),
+        "anio_debido": str(calendario.year),
+        "atraso": atraso.text,
+        "recargo_mes": f"{LATE_REGISTRATION_PER_MONTH:.2f}",
+        "recargo": f"{calendario.surcharge:.2f}",
+    }
+
+
 async def _documento(dispatcher: CollectingDispatcher, tracker: Tracker, matricula: Matricula, cedula: str) -> None:
     s = await services()
     try:
@@ -197,6 +215,7 @@ class ActionConsultarMatricula(Action):
             return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
         vehiculo = matricula.vehiculo
         hasta = tramite.vigente_hasta(matricula)
+        calendario = tramite.calendario(matricula, s.today())
         values = {
             "placa": vehiculo.placa,
             "vehiculo": f"{vehiculo.marca.title()} {vehiculo.modelo.title()} {vehiculo.anio}",
@@ -208,11 +227,17 @@ class ActionConsultarMatricula(Action):
             "proximo": hasta.year if hasta else "—",
             "total": f"{matricula.total:.2f}",
         }
-        if matricula.estado is EstadoMatricula.AL_DIA:
+        if calendario is None:  # no registration on record: the registry's status is all there is
+            if matricula.estado is EstadoMatricula.AL_DIA:
+                say(dispatcher, "matricula_al_dia", **values)
+                await _documento(dispatcher, tracker, matricula, identidad.cedula)
+            else:
+                say(dispatcher, "matricula_vencida_sin_registro", **values, valores=_valores(matricula))
+        elif calendario.status is RegistrationStatus.UP_TO_DATE:
             say(dispatcher, "matricula_al_dia", **values)
             await _documento(dispatcher, tracker, matricula, identidad.cedula)
-        elif matricula.estado is EstadoMatricula.PENDIENTE:
-            say(dispatcher, "matricula_pendiente", **values, valores=_valores(matricula))
+        elif calendario.status is RegistrationStatus.DUE:
+            say(dispatcher, "matricula_pendiente", **values, **_plazo(calendario), valores=_valores(matricula))
         else:
-            say(dispatcher, "matricula_vencida", **values, valores=_valores(matricula))
+            say(dispatcher, "matricula_vencida", **values, **_plazo(calendario), valores=_valores(matricula))
         return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]

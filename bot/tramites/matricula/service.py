@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 
+from bot import legal_calendar
 from bot.documents.service import Holder, IssuedDocument
 from bot.documents.templates import DocumentKind
 from bot.servicios import Servicios
@@ -15,8 +16,6 @@ from bot.tramites.matricula import TRAMITE
 from integrations.registros.tipos import Matricula, Vehiculo
 
 CLAVE = TRAMITE.clave
-# Last digit of the plate → month to register (ecuador.md §4.2); December is for late registrations.
-MES_POR_DIGITO = {1: 2, 2: 3, 3: 4, 4: 5, 5: 6, 6: 7, 7: 8, 8: 9, 9: 10, 0: 11}
 PROVINCIAS = frozenset("ABCEGHIJKLMNOPQRSTUVWXYZ")  # first letter of a plate (D and F are not used)
 VALIDEZ_DOCUMENTO = timedelta(days=365)  # the template's vigencia_dias
 NO_CONSTA = "No consta en la ANT"
@@ -47,14 +46,16 @@ def propio(vehiculos: Iterable[Vehiculo], placa: str) -> Vehiculo | None:
     return next((v for v in vehiculos if mismo_vehiculo(v.placa, placa)), None)
 
 
-def ultimo_digito(placa: str) -> int:
-    """The plate's last digit (motorcycles end in a letter: their last digit comes before it)."""
-    return int(next(c for c in reversed(placa) if c.isdigit()))
+# The plate's last digit and its month: the ANT calendar lives with the other calendar rules.
+ultimo_digito = legal_calendar.last_digit
+mes_por_placa = legal_calendar.registration_month
 
 
-def mes_por_placa(placa: str) -> int:
-    """The month (1–12) to register the vehicle ``placa`` in."""
-    return MES_POR_DIGITO[ultimo_digito(placa)]
+def calendario(matricula: Matricula, hoy: date) -> legal_calendar.Registration | None:
+    """Where the vehicle stands on ``hoy`` by the ANT's record of its last registration (None when it has none)."""
+    if matricula.anio_ultima_matricula is None:
+        return None
+    return legal_calendar.registration(matricula.vehiculo.placa, matricula.anio_ultima_matricula, hoy)
 
 
 def vigente_hasta(matricula: Matricula) -> date | None:

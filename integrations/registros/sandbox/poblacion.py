@@ -485,6 +485,8 @@ class _Generador:
                 fecha_vencimiento=vencimiento,
             )
         for v in identidad.vehiculos:
+            # The demo's key names its last registration (this year, last year, two years ago); the status then
+            # follows the sandbox's day like every other vehicle's: last year's car is overdue once its month ends.
             ultimo = {"al_dia": self.hoy.year, "pendiente": self.hoy.year - 1}.get(v.matricula, self.hoy.year - 2)
             vehiculo = VehiculoRegistrado(
                 placa=v.placa,
@@ -494,7 +496,7 @@ class _Generador:
                 color=v.color,
                 clase=v.clase,
                 cedula_propietario=persona.cedula,
-                estado_matricula=v.matricula,
+                estado_matricula=estado_matricula(v.placa, ultimo, self.hoy),
                 anio_ultima_matricula=ultimo,
             )
             vehiculo.valores = valores_matricula(
