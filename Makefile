@@ -17,6 +17,7 @@ RASA_VENV ?= $(CACHE_DIR)/rasa-venv-$(RASA_HASH)
 APP_HASH := $(shell cat pyproject.toml requirements/app.lock | sha256sum | cut -c1-12)
 VENV := .venv
 BIN := $(VENV)/bin
+AXE := tests/a11y/node_modules/axe-core/axe.min.js
 export CHASQUI_RASA_BIN := $(RASA_VENV)/bin/rasa
 export CHASQUI_CACHE_DIR := $(CACHE_DIR)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -29,19 +30,25 @@ run: install
 
 test: install lint typecheck validate pytest
 
-install: system-deps $(VENV)/.installed-$(APP_HASH) $(RASA_VENV)/.installed
+install: system-deps $(VENV)/.installed-$(APP_HASH) $(RASA_VENV)/.installed $(AXE)
 
 # Debian packages the product and its tests use: poppler's pdfsig and NSS certutil (an independent check
-# of the PAdES signatures), DejaVu fonts for the documents, Chromium for the console's browser tests.
-SYSTEM_COMMANDS := pdfsig certutil pdftotext chromium
+# of the PAdES signatures), DejaVu fonts for the documents, Chromium for the console's browser tests,
+# Node.js and npm for axe-core (the accessibility tests).
+SYSTEM_COMMANDS := pdfsig certutil pdftotext chromium node npm
 system-deps:
 	@missing=""; for c in $(SYSTEM_COMMANDS); do command -v $$c >/dev/null || missing=1; done; \
 	test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || missing=1; \
 	if [ -n "$$missing" ]; then \
-	  echo "Instalando paquetes del sistema (poppler-utils, libnss3-tools, fonts-dejavu-core, chromium)…"; \
+	  echo "Instalando paquetes del sistema (poppler-utils, libnss3-tools, fonts-dejavu-core, chromium, nodejs, npm)…"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq poppler-utils libnss3-tools fonts-dejavu-core chromium >/dev/null; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq poppler-utils libnss3-tools fonts-dejavu-core chromium nodejs npm >/dev/null; \
 	fi
+
+# axe-core for tests/a11y, exactly as tests/a11y/package-lock.json pins it (npm ci: reproducible, lock untouched).
+$(AXE): tests/a11y/package-lock.json | system-deps
+	npm ci --prefix tests/a11y --no-audit --no-fund --loglevel=error
+	@touch $@
 
 $(VENV)/.installed-$(APP_HASH):
 	@test -n "$(PYTHON)" || { echo "Se necesita Python 3.11 o superior."; exit 1; }
