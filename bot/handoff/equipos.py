@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from bot import legal_calendar
 from bot.tramites.declaration import Tramite
 
 DAYS = ("lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo")
@@ -147,6 +148,16 @@ def _dates(values: Any, where: str) -> frozenset[date]:
     return frozenset(days)
 
 
+# National days off come from the law's calendar (`bot.legal_calendar`), for every year its 2016 rules cover
+# that a running process may meet; `feriados.yml` adds the days the Government decrees on top of them.
+NATIONAL_CALENDAR_YEARS = range(2017, 2041)
+
+
+def national_days_off() -> frozenset[date]:
+    """Every national day of rest of `NATIONAL_CALENDAR_YEARS`, on the day it is rested."""
+    return frozenset(day for year in NATIONAL_CALENDAR_YEARS for day in legal_calendar.days_off(year))
+
+
 def load_equipos(directory: Path, *, tramites: Iterable[Tramite] = ()) -> Equipos:
     """Read and check `equipos.yml`, `horarios.yml`, `feriados.yml` and `respuestas.yml` of ``directory``.
 
@@ -211,7 +222,7 @@ def load_equipos(directory: Path, *, tramites: Iterable[Tramite] = ()) -> Equipo
         zone=ZoneInfo(str(raw_hours.get("zona_horaria") or "America/Guayaquil")),
         teams=teams,
         schedules=schedules,
-        holidays=_dates(raw_holidays.get("nacionales"), "feriados.nacionales"),
+        holidays=national_days_off() | _dates(raw_holidays.get("nacionales"), "feriados.nacionales"),
         team_holidays={
             str(team): _dates(days, f"feriados.equipos.{team}")
             for team, days in (raw_holidays.get("equipos") or {}).items()

@@ -30,6 +30,10 @@ def local(year: int, month: int, day: int, hour: int, minute: int = 0) -> dateti
         ("general", local(2026, 11, 29, 12), False),  # Sunday
         ("general", local(2026, 12, 25, 10), False),  # Christmas, a Friday
         ("sri", local(2026, 11, 2, 10), False),  # Día de los Difuntos, a Monday
+        ("ant", local(2026, 5, 25, 10), False),  # 24 May fell on a Sunday: rested on Monday
+        ("ant", local(2027, 8, 9, 10), False),  # 10 August 2027, a Tuesday, rested on Monday 9
+        ("ant", local(2027, 8, 10, 10), True),  # and the Tuesday is a working day
+        ("general", local(2030, 1, 1, 10), False),  # years no list was written for
         ("desconocido", local(2026, 11, 30, 18, 30), True),  # an unknown team is the general team
     ],
 )
