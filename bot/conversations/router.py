@@ -28,7 +28,8 @@ from bot.conversations.messages import BotMessage, Button, HandoffSignal, Inboun
 from bot.conversations.rasa_client import RasaClient, RasaUnavailable
 from bot.handoff.service import Change, HandoffService
 from bot.handoff.state import bot_answers, check_transition
-from bot.privacy.boveda import Vault, pseudonymize
+from bot.language import fold
+from bot.privacy.boveda import REFERENCE, Vault, pseudonymize
 from bot.storage import conversations as repo
 from bot.storage.models import Conversation, Message, MessageStatus, Owner
 from bot.textos import Texto, Textos
@@ -151,6 +152,8 @@ class ConversationRouter:
             if expected is not None:
                 conversation.options = state or None
             metadata: dict[str, Any] = {"kind": message.kind.value}
+            if expected is not None:  # kept if this message turns out to be «espere, ya le paso el código»
+                metadata["secreto_esperado"] = expected
             if isinstance(message.metadata.get("cliente"), str):  # the web client's keyed hash (gateway)
                 metadata["cliente"] = message.metadata["cliente"]
             if protected.masked:
@@ -280,6 +283,13 @@ class ConversationRouter:
             InboundKind.OWN_CONTACT: "contacto_recibido",
             InboundKind.OTHER_CONTACT: "contacto_ajeno",
         }.get(kind)
+        secret_kept: str | None = None
+        if direct is None and kind is InboundKind.TEXT and asks_to_wait(text):
+            # «espere que le pregunto a mi esposo», «ahorita le paso el código»: nothing to understand, the form
+            # keeps its question (and the código dactilar still goes whole to the vault when it comes).
+            direct = "le_espero"
+            expected = (stored.payload or {}).get("secreto_esperado")
+            secret_kept = str(expected) if expected else None
         if direct is not None:
             replies = [self._texto(direct)]
         else:
@@ -300,6 +310,7 @@ class ConversationRouter:
                 bound.warning("rasa.empty_reply")
                 replies = [self._texto("respuesta_vacia")]
         visible, handoffs, secret = split_signals(replies)
+        secret = secret or secret_kept
         notice = False
         # The privacy notice follows the first answer that asks nothing: one question at a time.
         if decision is not None and decision.aviso and await self._rasa.active_loop(conversation.id) is None:
@@ -472,6 +483,35 @@ class ConversationRouter:
     def wake_outbox(self) -> None:
         """Start delivering what `stage_outbound` queued (after the commit)."""
         self._outbox_notify()
+
+
+# A message that only asks the bot to wait («espere un ratito», «ahorita le paso el código», «déjeme buscar la
+# cédula»): no question (no «?»), no data (no digit, no vault reference), short.
+_WAIT = re.compile(
+    r"^(?:(?:ok|ya|bueno|si|claro|listo|ya mismo|mande|a ver)[\s,.]+)*"
+    r"(?:espere(?:me|nos)?|espera(?:me)?|aguarde(?:me)?|un (?:momento|momentito|ratito|rato|segundo|segundito|minuto)"
+    r"|deme un (?:momento|momentito|ratito|segundo|minuto)"
+    r"|(?:ahorita|ahora|ya) (?:le|se lo|se la) (?:paso|doy|mando|escribo)"
+    r"|dejeme (?:ver|buscar|preguntar|revisar|consultar)|voy a (?:ver|buscar|preguntar|revisar|consultar))\b"
+)
+
+# «espere, mejor quiero la licencia», «un momento, no, cancele»: more than a pause.
+_NOT_ONLY_WAITING = re.compile(
+    r"\b(quiero|quisiera|necesito|deseo|mejor|pero|cancel\w*|asesor|persona|ayuda|hablar|no|gracias|chao)\b"
+)
+
+
+def asks_to_wait(text: str) -> bool:
+    """Whether ``text`` only asks Chasqui to wait (the citizen is looking for a document, asking someone)."""
+    plain = fold(text).strip()
+    return (
+        len(plain) <= 90
+        and "?" not in text
+        and not any(c.isdigit() for c in plain)
+        and REFERENCE.search(text) is None
+        and _WAIT.match(plain) is not None
+        and _NOT_ONLY_WAITING.search(plain) is None
+    )
 
 
 # What the gateway answers by itself about consent; in the middle of a form, the form's question follows.

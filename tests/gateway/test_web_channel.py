@@ -287,3 +287,24 @@ def test_the_reply_to_the_codigo_dactilar_question_goes_whole_to_the_vault(
     assert all("4443" not in (text or "") for _, text, _ in stored(settings, "web:prueba"))
     post(client, "4443", message_id="s3")  # the expectation lasts one message
     assert fake_rasa.received[2]["message"] == "4443"
+
+
+def test_a_request_to_wait_is_answered_by_the_gateway_and_a_secret_question_stays_open(
+    client: TestClient, fake_rasa: FakeRasa
+) -> None:
+    fake_rasa.reply = lambda body: httpx.Response(
+        200,
+        json=[
+            {"recipient_id": body["sender"], "text": "Escriba su código dactilar."},
+            {"recipient_id": body["sender"], "custom": {"secreto": "codigo_dactilar"}},
+        ],
+    )
+    post(client, "quiero identificarme", message_id="w1")
+    waited = post(client, "espereme un ratito, ahorita le paso el codigo", message_id="w2")
+    assert [m["text"] for m in waited.json()] == ["Claro, le espero. Cuando lo tenga, escríbamelo aquí."]
+    post(client, "v 4443 v 4442", message_id="w3")  # still the answer to the secret question: whole to the vault
+    assert [r["message"] for r in fake_rasa.received][0] == "quiero identificarme"
+    assert re.fullmatch(r"dac_[0-9a-f]{10}", fake_rasa.received[1]["message"])
+    assert len(fake_rasa.received) == 2  # the pause never reached Rasa
+    post(client, "espere, mejor quiero la licencia", message_id="w4")  # more than a pause: Rasa reads it
+    assert fake_rasa.received[-1]["message"] == "espere, mejor quiero la licencia"
