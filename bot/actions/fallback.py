@@ -7,6 +7,7 @@ question its trámite answers. Two unclear messages in a row ask for a person.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -19,6 +20,7 @@ from bot.actions.questions import GOB_EC, best_answer, candidates, directory, fa
 from bot.actions.runtime import say
 from bot.actions.tramites import current_tramite
 from bot.language import is_question
+from bot.privacy.boveda import REFERENCE
 from bot.tramites.registry import mentioned_tramites
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -38,6 +40,9 @@ def unclear_streak(tracker: Tracker) -> int:
     return streak
 
 
+_ONLY_REFERENCES = re.compile(rf"(?:{REFERENCE.pattern}[\s,.;y]*)+")
+
+
 class ActionNoEntendido(Action):
     """Ask to rephrase; on the second unclear message in a row, ask for a person."""
 
@@ -49,13 +54,19 @@ class ActionNoEntendido(Action):
         if taken is not None:
             return taken
         text = latest_text(tracker)
+        if not in_form(tracker) and _ONLY_REFERENCES.fullmatch(text.strip()):
+            # A bare cédula, RUC or phone (the gateway's vault reference): data given up front, whatever the
+            # NLU made of the random reference: «¿para qué trámite es este dato?».
+            return replay_as(tracker, "informar")
         if not text.startswith("/"):
             named = mentioned_tramites(text)
             if named and not is_question(text) and not in_form(tracker):
                 return replay_as(tracker, named[0].intent)  # «record policial y la papeleta»: the first, then the other
             servicio = directory().find(text)
             if servicio is not None:
-                dispatcher.utter_message(text=servicio.answer, plantilla=f"otra_entidad:{servicio.clave}")
+                dispatcher.utter_message(
+                    text=directory().answer_for(servicio, text), plantilla=f"otra_entidad:{servicio.clave}"
+                )
                 no_buttons_in_form(dispatcher, tracker)
                 return []
             if is_question(text):

@@ -113,3 +113,14 @@ async def test_a_complaint_without_a_question_gets_the_apology() -> None:
     t = tracker(user("esto no sirve para nada", "quejarse"), slots={"tramite_actual": "puntos_licencia"})
     await ActionMalestar().run(dispatcher, t, {})
     assert _said(dispatcher) == ["malestar_disculpa"]
+
+
+async def test_a_bare_identifier_the_nlu_did_not_understand_is_data_given_up_front() -> None:
+    dispatcher = CollectingDispatcher()
+    t = tracker(user("ced_ebb25cb1dd", "nlu_fallback"))
+    events = await ActionNoEntendido().run(dispatcher, t, {})
+    [replayed] = [e for e in events if e.get("event") == "user"]
+    assert replayed["parse_data"]["intent"]["name"] == "informar" and dispatcher.messages == []
+    other = CollectingDispatcher()
+    await ActionNoEntendido().run(other, tracker(user("ced_ebb25cb1dd asdf qwer", "nlu_fallback")), {})
+    assert _said(other) == ["no_entendido"]
