@@ -34,6 +34,64 @@ def fold(text: str) -> str:
     return " ".join(plain.split())
 
 
+# Words kept in lower case inside a proper name or a place («Santo Domingo de los Tsáchilas»).
+_PARTICLES = frozenset({"de", "del", "la", "las", "los", "y", "e"})
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def proper_name(text: str) -> str:
+    """A registry's upper-case name or place as it is written in a sentence, accents and Ñ kept.
+
+    «ANDRADE CEVALLOS MARÍA JOSÉ» → «Andrade Cevallos María José», «SANTO DOMINGO DE LOS TSÁCHILAS» →
+    «Santo Domingo de los Tsáchilas». Unlike `str.title`, a decomposed accent («MARI\u0301A») never starts a
+    new word: the text is composed (NFC) first.
+    """
+    composed = unicodedata.normalize("NFC", " ".join(text.split()))
+
+    def word(match: re.Match[str]) -> str:
+        value = match.group(0).lower()
+        if match.start() > 0 and value in _PARTICLES:
+            return value
+        return value[:1].upper() + value[1:]
+
+    return _LETTERS.sub(word, composed)
+
+
+def sentence(text: str) -> str:
+    """Upper-case registry text in sentence case, accents kept: «CONDUCIR SIN LA MATRÍCULA» → «Conducir sin la
+    matrícula»."""
+    composed = unicodedata.normalize("NFC", " ".join(text.split())).lower()
+    return composed[:1].upper() + composed[1:]
+
+
+# Civil status as the Registro Civil writes it (either gender, accents or not) → (masculine, feminine).
+_CIVIL_STATUS = {
+    "soltero": ("Soltero", "Soltera"),
+    "casado": ("Casado", "Casada"),
+    "divorciado": ("Divorciado", "Divorciada"),
+    "viudo": ("Viudo", "Viuda"),
+    "separado": ("Separado", "Separada"),
+    "union de hecho": ("Unión de hecho", "Unión de hecho"),
+}
+_FEMININE = {fold(f): (m, f) for m, f in _CIVIL_STATUS.values() if fold(f) not in _CIVIL_STATUS}
+
+
+def civil_status(value: str, sex: str | None) -> str:
+    """The civil status in the holder's grammatical gender: «SOLTERO» for a woman reads «Soltera»; «UNION DE
+    HECHO» reads «Unión de hecho». ``sex`` is the registry's «MUJER» or «HOMBRE»; any other value keeps the
+    registry's own word. An unknown status is printed as the registry writes it, in sentence case."""
+    folded = fold(value)
+    forms = _CIVIL_STATUS.get(folded) or _FEMININE.get(folded)
+    if forms is None:
+        return sentence(value)
+    sexo = fold(sex or "")
+    if sexo in ("mujer", "femenino", "f"):
+        return forms[1]
+    if sexo in ("hombre", "masculino", "m"):
+        return forms[0]
+    return forms[1] if folded in _FEMININE else forms[0]
+
+
 def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 

@@ -11,7 +11,7 @@ import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 
 import structlog
@@ -47,6 +47,12 @@ def as_utc(moment: datetime) -> datetime:
 
 def format_date(moment: datetime) -> str:
     return as_utc(moment).astimezone(ECUADOR).strftime("%d/%m/%Y")
+
+
+def valid_through(day: date) -> datetime:
+    """A registry's expiry date as the document's end of validity: the last second of that day in Ecuador, so
+    the document prints the same date the registry gives."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=ECUADOR)
 
 
 def document_keywords(document_id: str, code: str) -> list[str]:
@@ -301,9 +307,18 @@ class DocumentService:
         self.clock = clock
 
     def draft(
-        self, kind: DocumentKind | str, holder: Holder, fields: Mapping[str, str], *, issued_at: datetime | None = None
+        self,
+        kind: DocumentKind | str,
+        holder: Holder,
+        fields: Mapping[str, str],
+        *,
+        issued_at: datetime | None = None,
+        expires_at: datetime | None = None,
     ) -> Draft:
         """Check ``fields`` against the template and fix the id, code and dates.
+
+        The document expires at ``expires_at`` when the registry says when (a cédula, a licence, a registration),
+        otherwise after the template's ``vigencia_dias`` (the catalogue's validity of a certificate).
 
         Raises:
             TemplateError: unknown kind, or fields missing or unexpected.
@@ -312,6 +327,11 @@ class DocumentService:
         if not holder.name.strip() or sum(ch.isdigit() for ch in holder.cedula) != 10:
             raise TemplateError("the holder needs a name and a 10-digit cédula")
         issued = as_utc(issued_at or self.clock()).replace(microsecond=0)
+        expires = (
+            issued + timedelta(days=template.valid_days)
+            if expires_at is None
+            else as_utc(expires_at).replace(microsecond=0)
+        )
         return Draft(
             id=new_document_id(),
             template=template,
@@ -319,7 +339,7 @@ class DocumentService:
             holder=Holder(cedula="".join(ch for ch in holder.cedula if ch.isdigit()), name=holder.name.strip()),
             fields=template.check_fields(fields),
             issued_at=issued,
-            expires_at=issued + timedelta(days=template.valid_days),
+            expires_at=expires,
         )
 
     async def issue(
@@ -330,6 +350,7 @@ class DocumentService:
         *,
         conversation_id: str | None = None,
         issued_at: datetime | None = None,
+        expires_at: datetime | None = None,
     ) -> IssuedDocument:
         """Render, sign, store and record a document.
 
@@ -339,11 +360,13 @@ class DocumentService:
             fields: the template's fields, by key.
             conversation_id: the conversation that asked for it, for the audit trail.
             issued_at: issue time (now by default; tests back-date documents to make them expire).
+            expires_at: the registry's end of validity (a cédula's or licence's expiry); None for the template's
+                ``vigencia_dias`` from the issue time. Never back-date ``issued_at`` to reach a date.
 
         Raises:
             TemplateError: unknown kind, or fields that do not match the template.
         """
-        draft = self.draft(kind, holder, fields, issued_at=issued_at)
+        draft = self.draft(kind, holder, fields, issued_at=issued_at, expires_at=expires_at)
         rendered = await asyncio.to_thread(self.renderer.render, draft)
         pdf_name, png_name = f"{draft.template.kind.value}.pdf", f"{draft.template.kind.value}.png"
         await asyncio.to_thread(self.store.put, draft.id, pdf_name, rendered.pdf)

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.language import proper_name
 from bot.privacy.cifrado import Protector
 from bot.privacy.redaction import mask_cedula
 from bot.storage import identidad as repo
@@ -73,7 +74,7 @@ class Verificacion:
 def first_names(ciudadano: Ciudadano) -> str:
     """The given names, for greeting ("María José"); the registry writes surnames first."""
     names = ciudadano.nombres or " ".join(ciudadano.nombre.split()[2:]) or ciudadano.nombre
-    return names.title()
+    return proper_name(names)
 
 
 class IdentityService:

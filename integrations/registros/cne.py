@@ -1,7 +1,8 @@
 """CNE client: a voter's record in the last election.
 
 Wire format (all of it lives in this module): REST/JSON ``GET votacion/{cedula}`` → ``{cedula, nombre,
-proceso, vueltas: [{vuelta, fecha, estado, motivo_exencion, multa: {valor, pagada} | null}]}``; 404
+proceso, lugar: {provincia, canton, parroquia, zona, recinto, junta}, vueltas: [{vuelta, fecha, estado,
+motivo_exencion, multa: {valor, pagada} | null}]}``; 404
 ``{codigo: "no_empadronado"}`` for a person who was not on the electoral roll.
 """
 
@@ -15,7 +16,7 @@ from typing import Any
 
 from integrations.registros import identificadores
 from integrations.registros.base import BaseClient, json_body
-from integrations.registros.tipos import EstadoVoto, RegistroVotacion, Vuelta
+from integrations.registros.tipos import EstadoVoto, LugarVotacion, RegistroVotacion, Vuelta
 
 API_PATH = "/cne/v1"
 
@@ -45,6 +46,20 @@ def vuelta(data: Mapping[str, Any]) -> Vuelta:
     )
 
 
+def lugar(data: Mapping[str, Any] | None) -> LugarVotacion | None:
+    """The voting place of the JSON record (None when absent)."""
+    if not data:
+        return None
+    return LugarVotacion(
+        provincia=str(data["provincia"]),
+        canton=str(data["canton"]),
+        parroquia=str(data["parroquia"]),
+        zona=str(data["zona"]),
+        recinto=str(data["recinto"]),
+        junta=str(data["junta"]),
+    )
+
+
 def registro_votacion(data: Mapping[str, Any]) -> RegistroVotacion:
     """A `RegistroVotacion` from the JSON record."""
     return RegistroVotacion(
@@ -52,6 +67,7 @@ def registro_votacion(data: Mapping[str, Any]) -> RegistroVotacion:
         nombre=str(data["nombre"]),
         proceso=str(data["proceso"]),
         vueltas=tuple(vuelta(v) for v in data["vueltas"]),
+        lugar=lugar(data.get("lugar")),
         ficticio=data.get("ficticio") is True,
     )
 

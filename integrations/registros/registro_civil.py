@@ -126,6 +126,10 @@ def ciudadano(campos: Mapping[str, str]) -> Ciudadano:
         fecha_defuncion=_fecha(opt("fechaDefuncion")),
         fecha_cedulacion=_fecha(opt("fechaCedulacion")),
         fecha_expiracion=_fecha(opt("fechaExpiracion")),
+        anio_inscripcion=opt("anioInscripcionNacimiento"),
+        tomo_inscripcion=opt("tomoInscripcion"),
+        pagina_inscripcion=opt("paginaInscripcion"),
+        acta_inscripcion=opt("actaInscripcion"),
         ficticio=campos.get("ficticio") == "true",
     )
 

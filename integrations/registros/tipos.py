@@ -36,6 +36,10 @@ class Ciudadano:
     fecha_defuncion: date | None = None
     fecha_cedulacion: date | None = None
     fecha_expiracion: date | None = None
+    anio_inscripcion: str | None = None  # the birth's registration: year, tomo, página and acta
+    tomo_inscripcion: str | None = None
+    pagina_inscripcion: str | None = None
+    acta_inscripcion: str | None = None
     ficticio: bool = False
 
     @property
@@ -173,13 +177,26 @@ class Vuelta:
 
 
 @dataclass(frozen=True)
+class LugarVotacion:
+    """Where the CNE registers a voter to vote."""
+
+    provincia: str
+    canton: str
+    parroquia: str
+    zona: str
+    recinto: str
+    junta: str
+
+
+@dataclass(frozen=True)
 class RegistroVotacion:
-    """A voter's record in the last election (CNE)."""
+    """A voter's record in the last election (CNE); ``lugar`` is None when the CNE's answer carries no place."""
 
     cedula: str
     nombre: str
     proceso: str
     vueltas: tuple[Vuelta, ...]
+    lugar: LugarVotacion | None = None
     ficticio: bool = False
 
     @property

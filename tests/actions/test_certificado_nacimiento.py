@@ -33,7 +33,7 @@ async def test_the_options_name_the_minor_children(world: World) -> None:
     assert said(dispatcher) == ["nacimiento_para_quien"]
     assert dispatcher.messages[0]["buttons"] == [
         {"title": "Para mí", "payload": "para mí"},
-        {"title": "Para Mateo Sebastian", "payload": "para Mateo Sebastian"},
+        {"title": "Para Mateo Sebastián", "payload": "para Mateo Sebastián"},
     ]
     form = ValidateCertificadoNacimientoForm()
     t = tracker(sender_id="web:andrea")

@@ -64,7 +64,7 @@ async def test_a_valid_licence_with_its_signed_digital_copy(world: World) -> Non
     [summary] = await world.services.documents.issuer.of_holder("1712345675")
     assert (summary.kind, summary.expires_at.astimezone(UTC)) == (
         "licencia_conducir",
-        datetime(2029, 12, 1, 12, tzinfo=UTC),  # the copy expires with the licence
+        datetime(2029, 12, 2, 4, 59, 59, tzinfo=UTC),  # the copy expires with the licence: 01/12/2029 in Quito
     )
     assert await world.services.solicitudes.de_ciudadano("1712345675") == []  # a look-up: no application
 

@@ -131,12 +131,12 @@ async def test_an_expired_registration_with_the_amounts_and_the_late_fee(world: 
         "Lleva 14 meses de atraso. El recargo es de USD 25.00 por cada mes (así lo cobra la AMT de Quito): "
         "USD 350.00 hasta hoy.\n"
         "Valores a pagar, con el recargo por atraso:\n"
-        "• Impuesto a la propiedad de vehiculos motorizados: USD 326.40\n"
-        "• Tasa de matriculacion: USD 31.00\n"
+        "• Impuesto a la propiedad de vehículos motorizados: USD 326.40\n"
+        "• Tasa de matriculación: USD 31.00\n"
         "• SPPAT: USD 12.50\n"
         "• Tasa junta de beneficencia de guayaquil: USD 8.00\n"
         "• Impuesto al rodaje: USD 5.00\n"
-        "• Recargo por matriculacion tardia: USD 350.00\n"
+        "• Recargo por matriculación tardía: USD 350.00\n"
         "• Total: USD 732.90\n"
         "Páguelos en el SRI (en línea o en el banco, con su placa) y luego haga la revisión técnica vehicular (RTV). "
         "Hágalo pronto: el recargo sube cada mes."
@@ -157,13 +157,13 @@ async def test_an_up_to_date_registration_comes_with_the_signed_matricula(world:
     dispatcher = await consult(world, "web:maria", "1712345675", "V4443V4442", "PDA-4521")
     assert said(dispatcher)[:2] == ["matricula_al_dia", "matricula_documento"]
     assert dispatcher.messages[0]["text"] == (
-        "Su vehículo PDA-4521 (Kia Rio 2019, automovil, color rojo) tiene la matrícula al día: la renovó en 2026.\n"
+        "Su vehículo PDA-4521 (Kia Rio 2019, automóvil, color rojo) tiene la matrícula al día: la renovó en 2026.\n"
         "Su placa termina en 1, así que la próxima matrícula le toca en febrero de 2027."
     )
     assert [m["custom"]["document"]["kind"] for m in dispatcher.messages[2:]] == ["pdf", "png"]
     [summary] = await world.services.documents.issuer.of_holder("1712345675")
     assert summary.kind == "matricula_vehicular"
-    assert summary.expires_at.astimezone(UTC) == datetime(2027, 3, 1, 4, 59, tzinfo=UTC)  # end of February, Quito
+    assert summary.expires_at.astimezone(UTC) == datetime(2027, 3, 1, 4, 59, 59, tzinfo=UTC)  # end of February, Quito
 
 
 async def test_the_ant_down(world: World) -> None:

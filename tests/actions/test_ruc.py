@@ -55,7 +55,7 @@ async def test_an_active_ruc_with_its_activities_and_the_certificate(world: Worl
         "• Inicio de actividades: 10/06/2019\n"
         "Actividades económicas:\n"
         "• Venta al por menor de gran variedad de productos en tiendas de abarrotes\n"
-        "• Elaboracion de pan y otros productos de panaderia"
+        "• Elaboración de pan y otros productos de panadería"
     )
     assert "0711111112" not in " ".join(m.get("text") or "" for m in dispatcher.messages)
     assert dispatcher.messages[1]["text"].startswith("Le envío su certificado del RUC firmado, en PDF y como imagen.")

@@ -14,6 +14,7 @@ FIELDS: dict[DocumentKind, dict[str, str]] = {
         "nacionalidad": "Ecuatoriana",
         "sexo": "Mujer",
         "estado_civil": "Soltera",
+        "fecha_expedicion": "05/06/2019",
     },
     DocumentKind.LICENCIA_CONDUCIR: {
         "categoria": "B",
@@ -46,7 +47,8 @@ FIELDS: dict[DocumentKind, dict[str, str]] = {
         "provincia": "Pichincha",
         "canton": "Quito",
         "parroquia": "Iñaquito",
-        "junta": "Junta 15 Mujeres",
+        "junta": "15 femenino",
+        "recinto": "Unidad Educativa Benalcázar",
         "estado": "Sufragó",
     },
     DocumentKind.CERTIFICADO_RUC: {

@@ -30,11 +30,11 @@ def test_identity_first_then_the_form_resumes_and_the_certificate_arrives(chasqu
     )
     citizen.says("1712345675")
     after_identity = citizen.texts("V4443V4442")
-    assert after_identity[0].startswith("¡Gracias, Maria Jose!")
+    assert after_identity[0].startswith("¡Gracias, María José!")
     assert after_identity[-1].startswith(PEDIR_MOTIVO)
     summary = citizen.says("para un trabajo nuevo")
     assert summary[0]["text"].startswith(
-        "Voy a pedir su certificado de antecedentes penales:\n• Titular: Maria Jose (17******75)"
+        "Voy a pedir su certificado de antecedentes penales:\n• Titular: María José (17******75)"
     )
     assert [b["payload"] for b in summary[0]["buttons"]] == ["/afirmar", "/negar", "/cancelar"]
     done = citizen.says("sí, confirmo")

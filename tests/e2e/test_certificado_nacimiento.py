@@ -21,7 +21,7 @@ def test_for_a_minor_child_pay_and_receive_the_certificate(chasqui: Chasqui) -> 
     citizen.says("1733333338")
     # «de mi hijo» was said with the request and she has one minor child: nothing more is asked.
     summary = citizen.texts("V3322I4411")[1:]
-    assert "• Titular: Salazar Villacis Mateo Sebastian (17******26)" in summary[0]
+    assert "• Titular: Salazar Villacís Mateo Sebastián (17******26)" in summary[0]
     assert "• Costo: USD 5.00" in summary[0]
     [to_pay] = citizen.says("sí")
     link = re.search(r"(http://\S+/pagos/\w+\?t=\w+)", to_pay["text"])
@@ -64,8 +64,8 @@ def test_who_it_is_for_is_asked_when_the_request_does_not_say(chasqui: Chasqui) 
     citizen.says("1733333338")
     asked = citizen.says("V3322I4411")
     assert asked[-1]["text"].startswith("¿Para quién es el certificado de nacimiento?")
-    assert [b["title"] for b in asked[-1]["buttons"]][:2] == ["Para mí", "Para Mateo Sebastian"]
+    assert [b["title"] for b in asked[-1]["buttons"]][:2] == ["Para mí", "Para Mateo Sebastián"]
     summary = citizen.texts("para Mateo Sebastian")
-    assert "• Titular: Salazar Villacis Mateo Sebastian (17******26)" in summary[0]
+    assert "• Titular: Salazar Villacís Mateo Sebastián (17******26)" in summary[0]
     refused = citizen.texts("no, es para mi mamá")
     assert refused[0].startswith("Aquí solo puedo pedir la partida de nacimiento para usted o para un hijo menor")

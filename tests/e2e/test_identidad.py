@@ -15,7 +15,7 @@ from tests.e2e.conftest import Chasqui, Citizen
 
 pytestmark = pytest.mark.conversation
 
-CEDULA = "1712345675"  # demo identity: ANDRADE CEVALLOS MARIA JOSE
+CEDULA = "1712345675"  # demo identity: ANDRADE CEVALLOS MARÍA JOSÉ
 CEDULA_FALLIDA = "1750505057"  # demo identity reserved for wrong códigos: its pause must not reach other tests
 DACTILAR = "V4443V4442"
 PEDIR_CEDULA = "Escriba su número de cédula: son los 10 dígitos que aparecen en su cédula."
@@ -49,11 +49,11 @@ def test_successful_verification_greets_by_first_name(chasqui: Chasqui) -> None:
     assert citizen.texts("quiero identificarme") == [PEDIR_CEDULA]
     assert starts(citizen.texts(f"mi cédula es {CEDULA}"), PEDIR_CODIGO)
     assert citizen.texts(DACTILAR.lower()) == [
-        "¡Gracias, Maria Jose! Comprobé su identidad con el Registro Civil. "
+        "¡Gracias, María José! Comprobé su identidad con el Registro Civil. "
         "Este chat queda vinculado a usted por 60 minutos.",
         "Ya puede hacer sus trámites. ¿Qué necesita?",
     ]
-    assert starts(citizen.texts("quiero identificarme"), "Ya comprobé su identidad, Maria Jose.")
+    assert starts(citizen.texts("quiero identificarme"), "Ya comprobé su identidad, María José.")
 
 
 @pytest.mark.parametrize(
@@ -127,8 +127,8 @@ def test_a_service_asks_for_identity_first_and_then_resumes(chasqui: Chasqui) ->
     citizen.says(CEDULA)
     replies = citizen.says(DACTILAR)
     texts = [m["text"] for m in replies if "text" in m]
-    assert texts[0].startswith("¡Gracias, Maria Jose!")
-    assert texts[1].startswith("Su cédula digital:\nNombre: Andrade Cevallos Maria Jose\nCédula: 17******75")
+    assert texts[0].startswith("¡Gracias, María José!")
+    assert texts[1].startswith("Su cédula digital:\nNombre: Andrade Cevallos María José\nCédula: 17******75")
     assert texts[2].startswith("Le envío su cédula digital firmada, en PDF y como imagen.")
     documents = [m["custom"]["document"] for m in replies if "custom" in m]
     assert [d["kind"] for d in documents] == ["pdf", "png"]
@@ -140,7 +140,7 @@ def test_the_codigo_dactilar_and_the_cedula_are_nowhere_in_clear(chasqui: Chasqu
     citizen = chasqui.citizen()
     citizen.says("/iniciar_sesion")
     citizen.says(f"mi cédula es {CEDULA}")
-    assert citizen.texts(DACTILAR)[0].startswith("¡Gracias, Maria Jose!")
+    assert citizen.texts(DACTILAR)[0].startswith("¡Gracias, María José!")
     var = chasqui.settings.var_dir
     stores = {"app": var / "chasqui.db", "rasa": var / "rasa.db"}
     for name, path in stores.items():

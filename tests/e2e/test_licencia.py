@@ -45,7 +45,7 @@ def test_identity_first_then_the_licence_and_its_signed_copy(chasqui: Chasqui) -
     citizen.says("1712345675")
     replies = citizen.says("V4443V4442")
     texts = [m["text"] for m in replies if "text" in m]
-    assert texts[0].startswith("¡Gracias, Maria Jose!")
+    assert texts[0].startswith("¡Gracias, María José!")
     assert texts[1].startswith("Su licencia de conducir:\n• Tipo: B (no profesional)\n• Vigente hasta: ")
     assert texts[1].endswith("• Puntos: 30 de 30")
     assert texts[2].startswith("Todavía no puede renovarla: se renueva desde 90 días antes de que venza")

@@ -40,14 +40,14 @@ def test_identity_first_then_the_only_vehicle_without_asking(chasqui: Chasqui) -
     )
     assert "Su placa termina en 8, por eso le tocaba en septiembre de " in texts[1]
     assert "de atraso. El recargo es de USD 25.00 por cada mes (así lo cobra la AMT de Quito)" in texts[1]
-    assert "• Recargo por matriculacion tardia: USD " in texts[1] and "• Total: USD " in texts[1]
+    assert "• Recargo por matriculación tardía: USD " in texts[1] and "• Total: USD " in texts[1]
 
 
 def test_a_plate_in_the_request_and_the_signed_matricula_when_up_to_date(chasqui: Chasqui) -> None:
     citizen = verified(chasqui, "1712345675", "V4443V4442")
     replies = citizen.says("matrícula de la PDA-4521")
     assert replies[0]["text"].startswith(
-        "Su vehículo PDA-4521 (Kia Rio 2019, automovil, color rojo) tiene la matrícula al día"
+        "Su vehículo PDA-4521 (Kia Rio 2019, automóvil, color rojo) tiene la matrícula al día"
     )
     assert "la próxima matrícula le toca en febrero de " in replies[0]["text"]
     assert replies[1]["text"].startswith("Le envío su matrícula firmada, en PDF y como imagen.")

@@ -29,7 +29,7 @@ def test_identity_first_then_the_ruc_and_its_signed_certificate(chasqui: Chasqui
         "• Inicio de actividades: 10/06/2019\n"
         "Actividades económicas:\n"
         "• Venta al por menor de gran variedad de productos en tiendas de abarrotes\n"
-        "• Elaboracion de pan y otros productos de panaderia"
+        "• Elaboración de pan y otros productos de panadería"
     )
     assert texts[2].startswith("Le envío su certificado del RUC firmado, en PDF y como imagen.")
     [pdf, png] = documents(replies)

@@ -20,6 +20,6 @@ def test_the_code_of_an_issued_document_is_valid_and_an_unknown_one_is_not(chasq
     assert verifier.texts("quiero verificar un documento")[0].startswith("Escriba el código de verificación")
     verdict = verifier.texts(code)
     assert verdict[0].startswith("Documento válido. El documento fue emitido por Chasqui")
-    assert "• Titular: Andrade Cevallos Maria Jose (17******75)" in verdict[0]
+    assert "• Titular: Andrade Cevallos María José (17******75)" in verdict[0]
     verifier.says("/verificar_documento")
     assert verifier.texts("ZZZZ-ZZZZ-ZZZZ-ZZZZ")[0].startswith("Documento desconocido.")

@@ -88,7 +88,7 @@ async def test_a_retry_that_succeeds(kit: Kit) -> None:
     registry = Registry(httpx.Response(502), ok())
     registro = await cne(registry, kit).registro_votacion("0104567896")
     assert (registro.nombre, len(registry.requests), kit.audit[0].attempts, kit.audit[0].outcome) == (
-        "GUAMAN TENESACA JUAN PABLO",
+        "GUAMÁN TENESACA JUAN PABLO",
         2,
         2,
         Outcome.OK,

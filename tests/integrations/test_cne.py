@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from integrations.registros.errores import NotFound
-from integrations.registros.tipos import EstadoVoto, RegistroVotacion, Vuelta
+from integrations.registros.tipos import EstadoVoto, LugarVotacion, RegistroVotacion, Vuelta
 from tests.integrations.conftest import Clientes
 
 
@@ -16,11 +16,19 @@ async def test_a_fined_voter(registros: Clientes) -> None:
     registro = await registros.cne.registro_votacion("0104567896")
     assert registro == RegistroVotacion(
         cedula="0104567896",
-        nombre="GUAMAN TENESACA JUAN PABLO",
+        nombre="GUAMÁN TENESACA JUAN PABLO",
         proceso="ELECCIONES GENERALES 2025",
         vueltas=(
             Vuelta("primera", date(2025, 2, 9), EstadoVoto.MULTA, multa=Decimal("47.00")),
             Vuelta("segunda", date(2025, 4, 13), EstadoVoto.MULTA, multa=Decimal("47.00")),
+        ),
+        lugar=LugarVotacion(
+            provincia="AZUAY",
+            canton="CUENCA",
+            parroquia="SAN BLAS",
+            zona="1",
+            recinto="UNIDAD EDUCATIVA BENIGNO MALO",
+            junta="8 MASCULINO",
         ),
         ficticio=True,
     )

@@ -195,7 +195,7 @@ async def test_the_rest_clients_read_the_golden_payloads(kit: Kit) -> None:
     ).antecedentes("0922222229", motivo="Requisito para un empleo")
     assert certificado == AntecedentesPenales(
         cedula="0922222229",
-        nombre="INTRIAGO LOOR WILSON FABIAN",
+        nombre="INTRIAGO LOOR WILSON FABIÁN",
         registra=True,
         numero_certificado=certificado.numero_certificado,
         fecha_emision=datetime(2026, 3, 1).date(),

@@ -15,7 +15,7 @@ MOTIVO = "Requisito para un empleo"
 async def test_a_person_with_a_record(registros: Clientes) -> None:
     certificado = await registros.ministerio_interior.antecedentes("0922222229", motivo=MOTIVO)
     assert (certificado.nombre, certificado.registra, certificado.fecha_emision, certificado.valido_hasta) == (
-        "INTRIAGO LOOR WILSON FABIAN",
+        "INTRIAGO LOOR WILSON FABIÁN",
         True,
         date(2026, 3, 1),
         date(2026, 5, 30),

@@ -13,9 +13,9 @@ from tests.integrations.conftest import Clientes, Kit
 
 PABLO = Ciudadano(
     cedula="1744444447",
-    nombre="TORRES BONILLA PABLO ANDRES",
+    nombre="TORRES BONILLA PABLO ANDRÉS",
     condicion="CIUDADANO",
-    nombres="PABLO ANDRES",
+    nombres="PABLO ANDRÉS",
     apellidos="TORRES BONILLA",
     sexo="HOMBRE",
     fecha_nacimiento=date(1980, 6, 11),
@@ -24,10 +24,14 @@ PABLO = Ciudadano(
     estado_civil="SOLTERO",
     nombre_padre="TORRES JARAMILLO SEGUNDO ENRIQUE",
     cedula_padre="1755555552",
-    nombre_madre="BONILLA MOSCOSO MARTHA SOFIA",
+    nombre_madre="BONILLA MOSCOSO MARTHA SOFÍA",
     profesion="ABOGADO",
     fecha_cedulacion=date(2020, 4, 11),
     fecha_expiracion=date(2030, 4, 11),
+    anio_inscripcion="1980",
+    tomo_inscripcion="5",
+    pagina_inscripcion="112",
+    acta_inscripcion="816",
     ficticio=True,
 )
 
@@ -69,7 +73,7 @@ async def test_an_unknown_cedula_is_not_found_and_an_invalid_one_is_rejected_loc
 async def test_children_of_a_parent(registros: Clientes) -> None:
     hijos = await registros.registro_civil.hijos("1733333338")
     assert [(h.cedula, h.nombre, h.es_menor(date(2026, 3, 1))) for h in hijos] == [
-        ("1723232326", "SALAZAR VILLACIS MATEO SEBASTIAN", True)
+        ("1723232326", "SALAZAR VILLACÍS MATEO SEBASTIÁN", True)
     ]
     assert hijos[0].cedula_madre == "1733333338"
     assert await registros.registro_civil.hijos("1311111114") == ()

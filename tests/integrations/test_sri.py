@@ -23,7 +23,7 @@ async def test_active_ruc_by_cedula(registros: Clientes) -> None:
         obligado_contabilidad=False,
         actividades=(
             ActividadEconomica("G4711.01", "VENTA AL POR MENOR DE GRAN VARIEDAD DE PRODUCTOS EN TIENDAS DE ABARROTES"),
-            ActividadEconomica("C1071.01", "ELABORACION DE PAN Y OTROS PRODUCTOS DE PANADERIA"),
+            ActividadEconomica("C1071.01", "ELABORACIÓN DE PAN Y OTROS PRODUCTOS DE PANADERÍA"),
         ),
         fecha_inicio_actividades=date(2019, 6, 10),
         ficticio=True,

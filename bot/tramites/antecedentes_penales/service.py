@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.documents.service import Holder, IssuedDocument
 from bot.documents.templates import DocumentKind
+from bot.language import proper_name
 from bot.servicios import Servicios
 from bot.storage.models_tramites import EstadoSolicitud
 from bot.tramites.antecedentes_penales import TRAMITE
@@ -42,7 +43,7 @@ async def procesar(s: Servicios, solicitud: Solicitud, cedula: str) -> Resultado
     await s.solicitudes.cambiar_estado(solicitud.id, EstadoSolicitud.APROBADA)
     issued = await s.documents.issuer.issue(
         DocumentKind.CERTIFICADO_ANTECEDENTES_PENALES,
-        Holder(cedula=cedula, name=record.nombre.title()),
+        Holder(cedula=cedula, name=proper_name(record.nombre)),
         {
             "resultado": "REGISTRA ANTECEDENTES" if record.registra else "NO REGISTRA ANTECEDENTES",
             "motivo": str(solicitud.datos["motivo"]),

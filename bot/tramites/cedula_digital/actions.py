@@ -10,15 +10,11 @@ from rasa_sdk.types import DomainDict
 from bot.actions.identidad import require_identity
 from bot.actions.runtime import say, services
 from bot.actions.tramites import IdentifiedLookup
-from bot.documents.service import Holder, document_payloads
-from bot.documents.templates import DocumentKind
+from bot.documents.service import document_payloads
 from bot.privacy.redaction import mask_cedula
 from bot.tramites.cedula_digital import TRAMITE
+from bot.tramites.cedula_digital import service as tramite
 from integrations.registros.errores import NotFound, Unavailable
-
-
-def _fecha(value: object) -> str:
-    return value.strftime("%d/%m/%Y") if hasattr(value, "strftime") else "—"
 
 
 async def mostrar_cedula_digital(
@@ -33,30 +29,20 @@ async def mostrar_cedula_digital(
     except (Unavailable, NotFound):
         say(dispatcher, "registro_no_disponible", institucion="el Registro Civil")
         return []
+    impresos = tramite.campos(persona)
     say(
         dispatcher,
         "cedula_digital_datos",
-        nombre=persona.nombre.title(),
+        nombre=tramite.titular(persona).name,
         cedula=mask_cedula(persona.cedula),
-        nacimiento=_fecha(persona.fecha_nacimiento),
-        lugar=(persona.lugar_nacimiento or "—").title(),
-        nacionalidad=(persona.nacionalidad or "—").title(),
-        estado_civil=(persona.estado_civil or "—").title(),
-        expedicion=_fecha(persona.fecha_cedulacion),
-        expiracion=_fecha(persona.fecha_expiracion),
+        nacimiento=impresos["fecha_nacimiento"],
+        lugar=impresos["lugar_nacimiento"],
+        nacionalidad=impresos["nacionalidad"],
+        estado_civil=impresos["estado_civil"],
+        expedicion=impresos["fecha_expedicion"],
+        expiracion=tramite.fecha(persona.fecha_expiracion),
     )
-    issued = await s.documents.issuer.issue(
-        DocumentKind.CEDULA_DIGITAL,
-        Holder(cedula=persona.cedula, name=persona.nombre.title()),
-        {
-            "fecha_nacimiento": _fecha(persona.fecha_nacimiento),
-            "lugar_nacimiento": (persona.lugar_nacimiento or "—").title(),
-            "nacionalidad": (persona.nacionalidad or "—").title(),
-            "sexo": (persona.sexo or "—").title(),
-            "estado_civil": (persona.estado_civil or "—").title(),
-        },
-        conversation_id=tracker.sender_id,
-    )
+    issued = await tramite.emitir(s, persona, conversation_id=tracker.sender_id)
     say(dispatcher, "cedula_digital_documento", codigo=issued.verification_code, url=issued.verification_url)
     for payload in document_payloads(issued):
         dispatcher.utter_message(json_message=payload)

@@ -15,7 +15,7 @@ from bot.actions.forms import SlotKind, SlotSpec, TramiteForm, latest_intent, la
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import SubmitApplication, begin, confirmation, said_no_to_confirmation
 from bot.identity.servicio import Identidad
-from bot.language import fold, words
+from bot.language import fold, proper_name, words
 from bot.privacy.redaction import mask_cedula
 from bot.servicios import Servicios
 from bot.tramites.certificado_nacimiento import TRAMITE
@@ -62,7 +62,7 @@ async def _children(tracker: Tracker) -> list[str]:
         hijos = await s.registros.registro_civil.hijos(identidad.cedula)
     except RegistroError:
         return []
-    return [(h.nombres or h.nombre).title() for h in tramite.menores(hijos, date.today())]
+    return [proper_name(h.nombres or h.nombre) for h in tramite.menores(hijos, date.today())]
 
 
 class ActionIniciarCertificadoNacimiento(Action):
@@ -165,7 +165,7 @@ class ActionAskConfirmarNacimiento(Action):
         para = str(tracker.get_slot("nacimiento_para") or tramite.PROPIO)
         try:
             persona = await tramite.titular(s, identidad.cedula, para)
-            titular = f"{persona.nombre.title()} ({mask_cedula(persona.cedula)})"
+            titular = f"{proper_name(persona.nombre)} ({mask_cedula(persona.cedula)})"
         except (RegistroError, IndexError, ValueError):
             titular = identidad.nombres
         say(dispatcher, "nacimiento_resumen", titular=titular, costo=f"{tramite.COSTO:.2f}")

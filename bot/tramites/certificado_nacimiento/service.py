@@ -7,6 +7,7 @@ from datetime import date
 
 from bot.documents.service import Holder, IssuedDocument
 from bot.documents.templates import DocumentKind
+from bot.language import proper_name
 from bot.servicios import Servicios
 from bot.storage.models_tramites import EstadoSolicitud
 from bot.tramites.certificado_nacimiento import TRAMITE
@@ -17,6 +18,7 @@ from integrations.registros.tipos import Ciudadano
 CLAVE = TRAMITE.clave
 COSTO = TRAMITE.costo_usd
 PROPIO = "propio"
+NO_CONSTA = "No consta en el Registro Civil"
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,29 @@ def menores(hijos: tuple[Ciudadano, ...], hoy: date) -> list[Ciudadano]:
 
 
 def _fecha(value: date | None) -> str:
-    return value.strftime("%d/%m/%Y") if value else "—"
+    return value.strftime("%d/%m/%Y") if value else NO_CONSTA
+
+
+def _nombre(value: str | None) -> str:
+    return proper_name(value) if value else NO_CONSTA
+
+
+def inscripcion(persona: Ciudadano) -> str:
+    """«12, 34, 567» under the label «Inscripción (tomo, página, acta)»: the registry's numbers, or «No consta»."""
+    partes = (persona.tomo_inscripcion, persona.pagina_inscripcion, persona.acta_inscripcion)
+    return ", ".join(p for p in partes if p) if all(partes) else NO_CONSTA
+
+
+def campos(persona: Ciudadano) -> dict[str, str]:
+    """The printed fields (``data/plantillas/documentos/certificado_nacimiento.yml``), all from the birth record;
+    names and places keep the registry's accents."""
+    return {
+        "fecha_nacimiento": _fecha(persona.fecha_nacimiento),
+        "lugar_nacimiento": _nombre(persona.lugar_nacimiento),
+        "nombre_padre": _nombre(persona.nombre_padre),
+        "nombre_madre": _nombre(persona.nombre_madre),
+        "inscripcion": inscripcion(persona),
+    }
 
 
 async def titular(s: Servicios, cedula_solicitante: str, para: str) -> Ciudadano:
@@ -62,14 +86,8 @@ async def procesar(s: Servicios, solicitud: Solicitud, cedula: str) -> Resultado
     await s.solicitudes.cambiar_estado(solicitud.id, EstadoSolicitud.APROBADA)
     issued = await s.documents.issuer.issue(
         DocumentKind.CERTIFICADO_NACIMIENTO,
-        Holder(cedula=persona.cedula, name=persona.nombre.title()),
-        {
-            "fecha_nacimiento": _fecha(persona.fecha_nacimiento),
-            "lugar_nacimiento": (persona.lugar_nacimiento or "—").title(),
-            "nombre_padre": (persona.nombre_padre or "—").title(),
-            "nombre_madre": (persona.nombre_madre or "—").title(),
-            "inscripcion": f"Registro {persona.cedula[:2]}-{(persona.fecha_nacimiento or date.today()).year}",
-        },
+        Holder(cedula=persona.cedula, name=proper_name(persona.nombre)),
+        campos(persona),
         conversation_id=solicitud.conversation_id,
     )
     await s.solicitudes.adjuntar_documento(solicitud.id, issued.id)

@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.documents.service import Holder, IssuedDocument
 from bot.documents.templates import DocumentKind
+from bot.language import proper_name, sentence
 from bot.servicios import Servicios
 from bot.storage.models_tramites import EstadoSolicitud
 from bot.textos import Textos, load_textos
@@ -61,7 +62,7 @@ class Resumen:
         rondas = tuple(
             Ronda(v.vuelta, v.fecha, v.estado, v.motivo_exencion, v.multa, v.multa_pagada) for v in registro.vueltas
         )
-        return cls(situacion(registro), registro.proceso.title(), registro.multa_pendiente, rondas)
+        return cls(situacion(registro), proper_name(registro.proceso), registro.multa_pendiente, rondas)
 
     def to_slot(self) -> dict[str, Any]:
         """A JSON value for the ``votacion_registro`` slot."""
@@ -136,7 +137,8 @@ def _textos(directory: Path) -> Textos:
 def campos_certificado(registro: RegistroVotacion, textos: Textos, *, multa_pagada_aqui: bool) -> dict[str, str]:
     """The printed fields of the certificate (``data/plantillas/documentos/certificado_votacion.yml``).
 
-    The CNE's answer carries no polling place, so those fields read "no consta" rather than a guess.
+    The voting place is the CNE's, with its accents (its electoral zone is left out: one A5 page has no room for
+    it); when the CNE's answer carries no place, those fields say so («No consta en el CNE») rather than guess.
     """
     partes = []
     for v in registro.vueltas:
@@ -150,15 +152,19 @@ def campos_certificado(registro: RegistroVotacion, textos: Textos, *, multa_paga
         else:
             estado = textos.render("votacion_doc_multa").text
         partes.append(textos.render("votacion_doc_vuelta", vuelta=v.vuelta.capitalize(), estado=estado).text)
-    no_consta = textos.render("votacion_doc_no_consta").text
-    return {
-        "proceso_electoral": registro.proceso.title(),
-        "provincia": no_consta,
-        "canton": no_consta,
-        "parroquia": no_consta,
-        "junta": no_consta,
-        "estado": "; ".join(partes),
-    }
+    lugar = registro.lugar
+    if lugar is None:
+        no_consta = textos.render("votacion_doc_no_consta").text
+        sitio = dict.fromkeys(("provincia", "canton", "parroquia", "junta", "recinto"), no_consta)
+    else:
+        sitio = {
+            "provincia": proper_name(lugar.provincia),
+            "canton": proper_name(lugar.canton),
+            "parroquia": proper_name(lugar.parroquia),
+            "junta": sentence(lugar.junta),
+            "recinto": proper_name(lugar.recinto),
+        }
+    return {"proceso_electoral": proper_name(registro.proceso), **sitio, "estado": "; ".join(partes)}
 
 
 async def procesar(s: Servicios, solicitud: Solicitud, cedula: str) -> Resultado:
@@ -188,7 +194,7 @@ async def procesar(s: Servicios, solicitud: Solicitud, cedula: str) -> Resultado
     await s.solicitudes.cambiar_estado(solicitud.id, EstadoSolicitud.APROBADA)
     issued = await s.documents.issuer.issue(
         DocumentKind.CERTIFICADO_VOTACION,
-        Holder(cedula=cedula, name=registro.nombre.title()),
+        Holder(cedula=cedula, name=proper_name(registro.nombre)),
         campos_certificado(registro, _textos(s.settings.textos_dir), multa_pagada_aqui=pagado > 0),
         conversation_id=solicitud.conversation_id,
     )

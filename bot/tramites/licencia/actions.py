@@ -14,6 +14,7 @@ from bot.actions.identidad import require_identity
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import IdentifiedLookup, deliver_documents
 from bot.documents.service import Holder, document_payloads
+from bot.language import proper_name
 from bot.legal_calendar import EXPIRED_LICENCE_POINTS, RENEWAL_WINDOW_DAYS, LicenceStatus, expired_licence_fine
 from bot.tramites.licencia import TRAMITE
 from bot.tramites.licencia import service as tramite
@@ -80,7 +81,10 @@ async def mostrar_licencia(dispatcher: CollectingDispatcher, tracker: Tracker, d
         say(dispatcher, "licencia_documento_no_disponible")
         return []
     issued = await tramite.emitir(
-        s, licencia, Holder(cedula=identidad.cedula, name=persona.nombre.title()), conversation_id=tracker.sender_id
+        s,
+        licencia,
+        Holder(cedula=identidad.cedula, name=proper_name(persona.nombre)),
+        conversation_id=tracker.sender_id,
     )
     say(dispatcher, "licencia_documento", codigo=issued.verification_code, url=issued.verification_url)
     deliver_documents(dispatcher, document_payloads(issued))

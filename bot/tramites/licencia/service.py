@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 from decimal import Decimal
 
 from bot import legal_calendar
-from bot.documents.service import Holder, IssuedDocument
+from bot.documents.service import Holder, IssuedDocument, valid_through
 from bot.documents.templates import DocumentKind
 from bot.servicios import Servicios
 from bot.tramites.licencia import TRAMITE
@@ -19,7 +19,6 @@ DIAS_PARA_RENOVAR = legal_calendar.RENEWAL_WINDOW_DAYS  # from 90 days before ex
 COSTO_NO_PROFESIONAL = Decimal("68.00")
 COSTO_PROFESIONAL = Decimal("110.00")
 PROFESIONALES = frozenset({"A1", "C", "C1", "D", "D1", "E", "E1", "G"})
-VALIDEZ_DOCUMENTO = timedelta(days=1825)  # the template's vigencia_dias: five years, as the licence
 NO_CONSTA = "No consta en la ANT"
 
 
@@ -59,8 +58,7 @@ def puntos_texto(puntos: Decimal) -> str:
 
 
 async def emitir(s: Servicios, licencia: Licencia, titular: Holder, *, conversation_id: str) -> IssuedDocument:
-    """Sign the digital licence; it expires when the licence does (the template's five years end there)."""
-    vence = datetime.combine(licencia.fecha_vencimiento, time(12), tzinfo=UTC)
+    """Sign the digital licence, issued now and valid until the licence's expiry date in the ANT."""
     return await s.documents.issuer.issue(
         DocumentKind.LICENCIA_CONDUCIR,
         titular,
@@ -71,5 +69,5 @@ async def emitir(s: Servicios, licencia: Licencia, titular: Holder, *, conversat
             "restricciones": NO_CONSTA,
         },
         conversation_id=conversation_id,
-        issued_at=min(vence - VALIDEZ_DOCUMENTO, datetime.now(UTC)),
+        expires_at=valid_through(licencia.fecha_vencimiento),
     )

@@ -17,6 +17,7 @@ from bot.actions.identidad import require_identity
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import begin, deliver_documents, offer_next
 from bot.documents.service import Holder, document_payloads
+from bot.language import proper_name
 from bot.legal_calendar import LATE_REGISTRATION_PER_MONTH, Registration, RegistrationStatus
 from bot.tramites.matricula import TRAMITE
 from bot.tramites.matricula import service as tramite
@@ -181,7 +182,7 @@ async def _documento(dispatcher: CollectingDispatcher, tracker: Tracker, matricu
     issued = await tramite.emitir(
         s,
         matricula,
-        Holder(cedula=cedula, name=persona.nombre.title()),
+        Holder(cedula=cedula, name=proper_name(persona.nombre)),
         conversation_id=tracker.sender_id,
         ahora=datetime.now(s.settings.zona_horaria),
     )

@@ -6,10 +6,10 @@ from __future__ import annotations
 import calendar
 import re
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 
 from bot import legal_calendar
-from bot.documents.service import Holder, IssuedDocument
+from bot.documents.service import Holder, IssuedDocument, valid_through
 from bot.documents.templates import DocumentKind
 from bot.servicios import Servicios
 from bot.tramites.matricula import TRAMITE
@@ -17,7 +17,6 @@ from integrations.registros.tipos import Matricula, Vehiculo
 
 CLAVE = TRAMITE.clave
 PROVINCIAS = frozenset("ABCEGHIJKLMNOPQRSTUVWXYZ")  # first letter of a plate (D and F are not used)
-VALIDEZ_DOCUMENTO = timedelta(days=365)  # the template's vigencia_dias
 NO_CONSTA = "No consta en la ANT"
 _AUTO = re.compile(r"(?<![A-Z0-9_])([A-Z]{3})-?(\d{3,4})(?![A-Z0-9_])")
 _MOTO = re.compile(r"(?<![A-Z0-9_])([A-Z]{2})(\d{3})([A-Z])(?![A-Z0-9_])")
@@ -69,13 +68,9 @@ def vigente_hasta(matricula: Matricula) -> date | None:
 async def emitir(
     s: Servicios, matricula: Matricula, titular: Holder, *, conversation_id: str, ahora: datetime
 ) -> IssuedDocument:
-    """Sign the matrícula of an up-to-date vehicle; it expires when the next registration is due."""
+    """Sign the matrícula of an up-to-date vehicle: issued ``ahora``, valid until the next registration is due
+    (the template's year when the ANT has no registration on record)."""
     hasta = vigente_hasta(matricula)
-    emitida = ahora
-    if hasta is not None:
-        # The template's validity is fixed (365 days): date it so that it ends with the registration.
-        vence = datetime.combine(hasta, time(23, 59), tzinfo=s.settings.zona_horaria)
-        emitida = min(vence - VALIDEZ_DOCUMENTO, ahora) if vence > ahora else ahora
     vehiculo = matricula.vehiculo
     return await s.documents.issuer.issue(
         DocumentKind.MATRICULA_VEHICULAR,
@@ -90,5 +85,6 @@ async def emitir(
             "chasis": NO_CONSTA,
         },
         conversation_id=conversation_id,
-        issued_at=emitida.astimezone(UTC),
+        issued_at=ahora.astimezone(UTC),
+        expires_at=None if hasta is None else valid_through(hasta),
     )

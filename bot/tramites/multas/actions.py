@@ -18,6 +18,7 @@ from bot.actions.forms import LIST_PICK, SlotKind, SlotSpec, TramiteForm
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import SubmitApplication, begin, confirmation, said_no_to_confirmation
 from bot.identity.servicio import Identidad
+from bot.language import sentence
 from bot.servicios import Servicios
 from bot.tramites.licencia.service import puntos_texto
 from bot.tramites.matricula.actions import boton_vehiculo, vehiculos_de
@@ -55,7 +56,7 @@ def _linea(key: str, multa: tramite.Multa | Mapping[str, Any], **values: Any) ->
     c = tramite.dato(multa.citacion) if isinstance(multa, tramite.Multa) else multa
     fields = {
         "fecha": date.fromisoformat(str(c["fecha"])).strftime("%d/%m/%Y"),
-        "descripcion": str(c["descripcion"]).capitalize(),
+        "descripcion": sentence(str(c["descripcion"])),
         "valor": c["valor"],
         "puntos": puntos_texto(Decimal(str(c["puntos"]))),
     }

@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 from bot.actions.identidad import require_identity
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import IdentifiedLookup
+from bot.language import sentence
 from bot.tramites.licencia.service import PUNTOS_INICIALES, puntos_texto
 from bot.tramites.puntos_licencia import TRAMITE
 from bot.tramites.puntos_licencia import service as tramite
@@ -41,7 +42,7 @@ async def mostrar_puntos(dispatcher: CollectingDispatcher, tracker: Tracker, dom
             .render(
                 "puntos_linea",
                 fecha=c.fecha.strftime("%d/%m/%Y"),
-                descripcion=c.descripcion.capitalize(),
+                descripcion=sentence(c.descripcion),
                 articulo=c.articulo,
                 puntos=puntos_texto(c.puntos),
             )

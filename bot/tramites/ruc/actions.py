@@ -12,6 +12,7 @@ from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import IdentifiedLookup, deliver_documents
 from bot.documents.service import as_utc, document_payloads
 from bot.identity.boveda import VaultUnavailable
+from bot.language import proper_name
 from bot.privacy.redaction import mask_cedula
 from bot.tramites.ruc import TRAMITE
 from bot.tramites.ruc import service as tramite
@@ -60,7 +61,7 @@ async def mostrar_ruc(dispatcher: CollectingDispatcher, tracker: Tracker, domain
         dispatcher,
         "ruc_datos",
         ruc=mask_ruc(ruc.numero),
-        razon_social=ruc.razon_social.title(),
+        razon_social=proper_name(ruc.razon_social),
         estado=ruc.estado.value.capitalize(),
         tipo=ruc.tipo_contribuyente.capitalize(),
         contabilidad=textos()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.documents.service import Holder, IssuedDocument
 from bot.documents.templates import DocumentKind
+from bot.language import proper_name, sentence
 from bot.servicios import Servicios
 from bot.tramites.ruc import TRAMITE
 from integrations.registros.tipos import Ruc
@@ -20,7 +21,7 @@ def es_propio(ruc: str, cedula: str) -> bool:
 
 def actividades(ruc: Ruc) -> list[str]:
     """The economic activities in sentence case, as printed and shown."""
-    return [a.descripcion.capitalize() for a in ruc.actividades]
+    return [sentence(a.descripcion) for a in ruc.actividades]
 
 
 async def consultar(s: Servicios, cedula: str) -> Ruc:
@@ -38,10 +39,10 @@ async def emitir_certificado(s: Servicios, ruc: Ruc, *, cedula: str, conversatio
     inicio = ruc.fecha_inicio_actividades
     return await s.documents.issuer.issue(
         DocumentKind.CERTIFICADO_RUC,
-        Holder(cedula=cedula, name=ruc.razon_social.title()),
+        Holder(cedula=cedula, name=proper_name(ruc.razon_social)),
         {
             "ruc": ruc.numero,
-            "razon_social": ruc.razon_social.title(),
+            "razon_social": proper_name(ruc.razon_social),
             "actividad_economica": "; ".join(actividades(ruc)) or SIN_DATO,
             "estado": ruc.estado.value.capitalize(),
             "fecha_inicio": inicio.strftime("%d/%m/%Y") if inicio else SIN_DATO,

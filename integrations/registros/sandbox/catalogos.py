@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +23,11 @@ class Provincia:
     letra_placa: str
     peso: float
     cantones: tuple[str, ...]
+    parroquias: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # urban parishes of some cantons
+
+    def parroquias_de(self, canton: str) -> tuple[str, ...]:
+        """The parishes a voter of ``canton`` may vote in: those listed, else the one named after the cantón."""
+        return self.parroquias.get(canton) or (canton,)
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,16 @@ class CitacionDemo:
 
 
 @dataclass(frozen=True)
+class LugarVotacion:
+    """Where a voter is registered to vote (CNE): parish, electoral zone, polling place and junta."""
+
+    parroquia: str
+    zona: str
+    recinto: str
+    junta: str
+
+
+@dataclass(frozen=True)
 class RucDemo:
     """The RUC of a demo identity."""
 
@@ -163,6 +179,7 @@ class IdentidadDemo:
     vehiculos: tuple[VehiculoDemo, ...] = ()
     citaciones: tuple[CitacionDemo, ...] = ()
     votacion: tuple[str, ...] = ()
+    lugar_votacion: LugarVotacion | None = None
     ruc: RucDemo | None = None
 
     @property
@@ -202,6 +219,7 @@ def cargar_catalogos(*, directory: Path = DATA_DIR) -> Catalogos:
                 letra_placa=str(p["letra_placa"]),
                 peso=float(p["peso"]),
                 cantones=tuple(p["cantones"]),
+                parroquias={str(c): tuple(ps) for c, ps in (p.get("parroquias") or {}).items()},
             )
             for p in territorio["provincias"]
         ),
@@ -276,6 +294,9 @@ def _identidad(item: dict[str, Any]) -> IdentidadDemo:
             for c in item.get("citaciones", [])
         ),
         votacion=tuple(str(v) for v in item.get("votacion", [])),
+        lugar_votacion=None
+        if "lugar_votacion" not in item
+        else LugarVotacion(**{k: str(v) for k, v in item["lugar_votacion"].items()}),
         ruc=None
         if ruc is None
         else RucDemo(estado=str(ruc["estado"]), inicio=ruc["inicio"], actividades=tuple(ruc["actividades"])),

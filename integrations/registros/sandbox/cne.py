@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from integrations.registros.sandbox.comun import Error, cedula_valida, error
-from integrations.registros.sandbox.modelo import Poblacion
+from integrations.registros.sandbox.modelo import Poblacion, lugar_votacion
 
 
 class MultaOut(BaseModel):
@@ -26,10 +26,20 @@ class VueltaOut(BaseModel):
     multa: MultaOut | None
 
 
+class LugarOut(BaseModel):
+    provincia: str
+    canton: str
+    parroquia: str
+    zona: str
+    recinto: str
+    junta: str
+
+
 class RegistroVotacionOut(BaseModel):
     cedula: str
     nombre: str
     proceso: str
+    lugar: LugarOut
     vueltas: list[VueltaOut]
     ficticio: bool = True
 
@@ -52,10 +62,19 @@ def router(poblacion: Poblacion) -> APIRouter:
             return error(404, "no_encontrado", "NO SE ENCONTRARON DATOS")
         if not persona.votos:
             return error(404, "no_empadronado", "NO CONSTA EN EL REGISTRO ELECTORAL")
+        lugar = lugar_votacion(persona, poblacion.catalogos)
         body = RegistroVotacionOut(
             cedula=persona.cedula,
             nombre=persona.nombre,
             proceso=poblacion.catalogos.eleccion.proceso,
+            lugar=LugarOut(
+                provincia=poblacion.catalogos.provincia(persona.provincia).nombre,
+                canton=persona.canton,
+                parroquia=lugar.parroquia,
+                zona=lugar.zona,
+                recinto=lugar.recinto,
+                junta=lugar.junta,
+            ),
             vueltas=[
                 VueltaOut(
                     vuelta=v.vuelta,

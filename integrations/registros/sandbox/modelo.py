@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from integrations.registros.sandbox.catalogos import Catalogos, IdentidadDemo
+from integrations.registros.sandbox.catalogos import Catalogos, IdentidadDemo, LugarVotacion
 
 CENTS = Decimal("0.01")
 PUNTOS_INICIALES = Decimal(30)
@@ -136,6 +136,7 @@ class Persona:
     citaciones: list[CitacionRegistrada] = field(default_factory=list)
     votos: list[VotoRegistrado] = field(default_factory=list)
     ruc: str | None = None
+    lugar_votacion: LugarVotacion | None = None  # set for demo identities; generated voters get `lugar_votacion`
     demo: str | None = None
 
     @property
@@ -174,6 +175,33 @@ class Poblacion:
         return sorted((c for c in owner.citaciones if c.placa == placa), key=lambda c: c.fecha, reverse=True)
 
 
+_FEMENINO = {"SOLTERO": "SOLTERA", "CASADO": "CASADA", "DIVORCIADO": "DIVORCIADA", "VIUDO": "VIUDA"}
+
+
+def estado_civil(persona: Persona) -> str:
+    """The civil status as the Registro Civil writes it, in the person's gender («SOLTERA», «VIUDO»); «UNIÓN DE
+    HECHO» is the same for both."""
+    if persona.sexo != "MUJER":
+        return persona.estado_civil
+    return _FEMENINO.get(persona.estado_civil, persona.estado_civil)
+
+
+def lugar_votacion(persona: Persona, catalogos: Catalogos) -> LugarVotacion:
+    """Where ``persona`` votes: a demo identity's fixed place, else one drawn from the cédula's digits (the same on
+    every start) among the parishes of their cantón."""
+    if persona.lugar_votacion is not None:
+        return persona.lugar_votacion
+    numero = int(persona.cedula)
+    parroquias = catalogos.provincia(persona.provincia).parroquias_de(persona.canton)
+    parroquia = parroquias[numero % len(parroquias)]
+    return LugarVotacion(
+        parroquia=parroquia,
+        zona=str(numero // 7 % 4 + 1),
+        recinto=f"UNIDAD EDUCATIVA FISCAL N.º {numero // 29 % 60 + 1}",
+        junta=f"{numero // 11 % 40 + 1} {'FEMENINO' if persona.sexo == 'MUJER' else 'MASCULINO'}",
+    )
+
+
 def motivo_facultativo(persona: Persona, fecha: date) -> str | None:
     """Why voting is optional for ``persona`` on ``fecha`` (age or group), or None when it is compulsory."""
     anios = edad(persona.fecha_nacimiento, fecha)
@@ -202,15 +230,15 @@ def valores_matricula(
     t = catalogos.tarifas
     valores = [
         (
-            "IMPUESTO A LA PROPIEDAD DE VEHICULOS MOTORIZADOS",
+            "IMPUESTO A LA PROPIEDAD DE VEHÍCULOS MOTORIZADOS",
             (avaluo * t.impuesto_propiedad_porcentaje / 100).quantize(CENTS),
         ),
-        ("TASA DE MATRICULACION", t.tasa_matriculacion),
+        ("TASA DE MATRICULACIÓN", t.tasa_matriculacion),
         ("SPPAT", t.sppat),
         ("TASA JUNTA DE BENEFICENCIA DE GUAYAQUIL", t.junta_beneficencia),
         ("IMPUESTO AL RODAJE", t.impuesto_rodaje),
     ]
     if vehiculo.estado_matricula == "vencida":
         meses = max(1, (hoy.year - vehiculo.anio_ultima_matricula - 1) * 12 + hoy.month - mes_matricula(vehiculo.placa))
-        valores.append(("RECARGO POR MATRICULACION TARDIA", t.recargo_mensual * meses))
+        valores.append(("RECARGO POR MATRICULACIÓN TARDÍA", t.recargo_mensual * meses))
     return valores

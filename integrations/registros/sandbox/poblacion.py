@@ -474,6 +474,7 @@ class _Generador:
             nombre_madre=None if identidad.madre else self._nombre_externo("MUJER", apellido_madre, rng),
             fecha_defuncion=identidad.fecha_defuncion,
             antecedentes=identidad.antecedentes,
+            lugar_votacion=identidad.lugar_votacion,
             demo=identidad.clave,
         )
         self.personas[persona.cedula] = persona

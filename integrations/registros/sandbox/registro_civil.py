@@ -28,7 +28,7 @@ from integrations.registros.sandbox.comun import (
     soap_body,
     xml,
 )
-from integrations.registros.sandbox.modelo import Persona, Poblacion
+from integrations.registros.sandbox.modelo import Persona, Poblacion, estado_civil
 
 NS = "http://interoperabilidad.dinardap.gob.ec/interoperador/"
 PAQUETE_DEMOGRAFICO = "5362"
@@ -93,6 +93,16 @@ class ResultadoValidacion(BaseModel):
     ficticio: bool = True
 
 
+def inscripcion(persona: Persona) -> list[tuple[str, str]]:
+    """Tomo, página and acta of the birth's registration: fixed for each cédula (the sandbox keeps no books)."""
+    numero = int(persona.cedula[2:9])
+    return [
+        ("tomoInscripcion", str(numero % 40 + 1)),
+        ("paginaInscripcion", str(numero // 40 % 300 + 1)),
+        ("actaInscripcion", str(numero % 997 + 1)),
+    ]
+
+
 def _demograficos(persona: Persona, poblacion: Poblacion) -> list[tuple[str, str]]:
     conyuge = poblacion.persona(persona.cedula_conyuge) if persona.cedula_conyuge else None
     provincia = poblacion.catalogos.provincia(persona.provincia).nombre
@@ -104,9 +114,10 @@ def _demograficos(persona: Persona, poblacion: Poblacion) -> list[tuple[str, str
         ("sexo", persona.sexo),
         ("fechaNacimiento", ddmmyyyy(persona.fecha_nacimiento)),
         ("anioInscripcionNacimiento", str(persona.fecha_nacimiento.year)),
+        *inscripcion(persona),
         ("lugarNacimiento", f"{provincia}/{persona.canton}"),
         ("nacionalidad", "ECUATORIANA"),
-        ("estadoCivil", persona.estado_civil),
+        ("estadoCivil", estado_civil(persona)),
         ("conyuge", conyuge.nombre if conyuge else ""),
         ("cedulaConyuge", persona.cedula_conyuge or ""),
         ("fechaMatrimonio", ddmmyyyy(persona.fecha_matrimonio)),
