@@ -14,6 +14,8 @@ from rasa_sdk.types import DomainDict
 from bot.actions.forms import latest_intent
 from bot.actions.runtime import say, services
 from bot.actions.tramites import deliver_documents
+from bot.documents.errors import TemplateError
+from bot.documents.service import as_utc
 from bot.servicios import Servicios
 from bot.storage.models_tramites import EstadoSolicitud
 from bot.tramites import registry
@@ -43,6 +45,8 @@ class ActionConfirmarPago(Action):
         applications = await _applications(s, tracker)
         if not applications and await s.identidad.current(tracker.sender_id) is None:
             say(dispatcher, "pago_sin_identidad" if intent == "confirmar_pago" else "entrega_sin_identidad")
+            return []
+        if intent == "problema_entrega" and await self._resend_latest_lookup(dispatcher, tracker, s, applications):
             return []
         for solicitud in applications:
             pagos = await s.pagos.de_solicitud(solicitud.id)
@@ -76,3 +80,27 @@ class ActionConfirmarPago(Action):
             return []
         say(dispatcher, "pago_no_hay" if intent == "confirmar_pago" else "entrega_nada")
         return []
+
+    @staticmethod
+    async def _resend_latest_lookup(
+        dispatcher: CollectingDispatcher, tracker: Tracker, s: Servicios, applications: list[Solicitud]
+    ) -> bool:
+        """A document issued by a look-up (cédula digital, licence, matrícula: no application) after the latest
+        application: «no se abre», «mándemela en foto» is about it. Resent with how to open it."""
+        identidad = await s.identidad.current(tracker.sender_id)
+        if identidad is None:
+            return False
+        issued = [d for d in await s.documents.issuer.of_holder(identidad.cedula) if not d.revoked]
+        if not issued:
+            return False
+        newest = issued[0]
+        if applications and as_utc(applications[0].actualizada) > as_utc(newest.issued_at):
+            return False  # the latest application's document (or payment) is what the citizen means
+        try:
+            tipo = s.documents.plantillas.document(newest.kind).title
+        except TemplateError:
+            tipo = "documento"
+        say(dispatcher, "entrega_reenvio_documento", tipo=tipo)
+        deliver_documents(dispatcher, await s.documents.issuer.payloads(newest.id))
+        say(dispatcher, "entrega_como_abrir")
+        return True

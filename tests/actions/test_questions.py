@@ -11,10 +11,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.delivery import ActionConfirmarPago
 from bot.actions.directory import ActionOtraEntidad
 from bot.actions.questions import ActionResponderPregunta, best_answer, directory
+from bot.documents.service import Holder
+from bot.documents.templates import DocumentKind
 from bot.tramites import registry
 from bot.tramites.certificado_nacimiento.actions import ValidateCertificadoNacimientoForm
 from tests.actions.builders import tracker, user
 from tests.actions.conftest import World
+from tests.documents.builders import FIELDS
 
 
 async def ask(text: str, intent: str, **kwargs: Any) -> list[dict[str, Any]]:
@@ -100,6 +103,19 @@ async def test_nothing_to_deliver_says_where_to_look(world: World) -> None:
         dispatcher, tracker(user("no me llega", "problema_entrega"), sender_id="web:nadie"), {}
     )
     assert [m["plantilla"] for m in dispatcher.messages] == ["entrega_sin_identidad"]
+
+
+async def test_a_document_from_a_look_up_is_resent_when_it_does_not_open(world: World) -> None:
+    await world.services.identidad.verify("web:maria", "1712345675", "V4443V4442")
+    holder = Holder(cedula="1712345675", name="María José Andrade Cevallos")
+    issued = await world.services.documents.issuer.issue(DocumentKind.CEDULA_DIGITAL, holder, FIELDS["cedula_digital"])
+    dispatcher = CollectingDispatcher()
+    t = tracker(user("el pdf no me abre, me la manda en foto?", "problema_entrega"), sender_id="web:maria")
+    await ActionConfirmarPago().run(dispatcher, t, {})
+    said = [m.get("plantilla") or m["custom"]["document"]["kind"] for m in dispatcher.messages]
+    assert said == ["entrega_reenvio_documento", "pdf", "png", "entrega_como_abrir"]
+    assert dispatcher.messages[0]["text"] == "Le envío de nuevo su Cédula de identidad digital."
+    assert dispatcher.messages[1]["custom"]["document"]["id"] == issued.id
 
 
 async def partida_para(world: World, text: str, intent: str = "informar", **entities: str) -> tuple[Any, list[str]]:
