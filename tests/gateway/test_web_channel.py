@@ -303,7 +303,7 @@ def test_a_request_to_wait_is_answered_by_the_gateway_and_a_secret_question_stay
     waited = post(client, "espereme un ratito, ahorita le paso el codigo", message_id="w2")
     assert [m["text"] for m in waited.json()] == ["Claro, le espero. Cuando lo tenga, escríbamelo aquí."]
     post(client, "v 4443 v 4442", message_id="w3")  # still the answer to the secret question: whole to the vault
-    assert [r["message"] for r in fake_rasa.received][0] == "quiero identificarme"
+    assert fake_rasa.received[0]["message"] == "quiero identificarme"
     assert re.fullmatch(r"dac_[0-9a-f]{10}", fake_rasa.received[1]["message"])
     assert len(fake_rasa.received) == 2  # the pause never reached Rasa
     post(client, "espere, mejor quiero la licencia", message_id="w4")  # more than a pause: Rasa reads it
