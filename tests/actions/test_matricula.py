@@ -90,6 +90,17 @@ async def test_without_vehicles_the_form_stops_and_says_why(world: World) -> Non
     assert await ActionConsultarMatricula().run(CollectingDispatcher(), t, {}) == [SlotSet("matricula_placa", None)]
 
 
+async def test_a_relatives_vehicle_gets_the_rule_and_what_to_do(world: World) -> None:
+    await world.services.identidad.verify("web:martha", "1311111114", "V1111A2222")
+    message = user("es que la moto esta a nombre de mi papa", "consultar_matricula")
+    message["parse_data"]["entities"] = [{"entity": "parentesco", "value": "padre"}]
+    dispatcher = CollectingDispatcher()
+    t = tracker(message, sender_id="web:martha")
+    assert await ValidateMatriculaForm().extract_matricula_placa(dispatcher, t, {}) == {"matricula_placa": FIN}
+    assert said(dispatcher) == ["matricula_de_un_familiar"]
+    assert "Por privacidad" in dispatcher.messages[0]["text"]
+
+
 async def test_a_plate_that_is_not_theirs_or_not_a_plate_is_asked_again(world: World) -> None:
     await world.services.identidad.verify("web:carlos", CARLOS, DACTILAR_CARLOS)
     form = ValidateMatriculaForm()

@@ -95,6 +95,11 @@ class ValidateMatriculaForm(TramiteForm):
         if vehiculos is None:
             say(dispatcher, "ant_identidad_vencida")
             return {SLOT: FIN}
+        relative = next(tracker.get_latest_entity_values("parentesco"), None)
+        if not vehiculos and relative is not None:
+            # «es que la moto está a nombre de mi papá»: the rule (one's own vehicles only) and what to do.
+            say(dispatcher, "matricula_de_un_familiar")
+            return {SLOT: FIN}
         if not vehiculos:
             say(dispatcher, "matricula_sin_vehiculos")
             return {SLOT: FIN}
@@ -121,6 +126,9 @@ class ValidateMatriculaForm(TramiteForm):
             say(dispatcher, "ant_identidad_vencida")
             return {SLOT: None, "requested_slot": None}
         vehiculo = tramite.propio(vehiculos, placa)
+        if vehiculo is None and next(tracker.get_latest_entity_values("parentesco"), None) is not None:
+            say(dispatcher, "matricula_de_un_familiar")
+            return {SLOT: None, "requested_slot": None}
         if vehiculo is None:
             say(dispatcher, "matricula_placa_ajena", placa=placa)
             return {SLOT: None}
