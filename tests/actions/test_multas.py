@@ -210,6 +210,13 @@ async def test_the_summary_and_corrections_at_confirmation(carlos: Servicios) ->
         "multas_confirmar": None,
     }
     assert said(dispatcher) == ["multas_corregir"]
+    for text in ("no, ya no pago nada hoy", "no, mejor otro día", "no, ninguna"):
+        not_now = tracker(user(text, "negar"), slots=slots)
+        assert await form.validate_multas_confirmar(False, CollectingDispatcher(), not_now, {}) == {
+            "multas_seleccion": "ninguna",
+            "multas_confirmar": None,
+            "requested_slot": None,
+        }, text
 
 
 async def test_a_plate_typed_at_confirmation_replaces_the_search_without_restarting(carlos: Servicios) -> None:

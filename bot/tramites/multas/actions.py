@@ -18,7 +18,7 @@ from bot.actions.forms import LIST_PICK, SlotKind, SlotSpec, TramiteForm
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import SubmitApplication, begin, confirmation, said_no_to_confirmation
 from bot.identity.servicio import Identidad
-from bot.language import sentence
+from bot.language import fold, sentence
 from bot.servicios import Servicios
 from bot.tramites.licencia.service import puntos_texto
 from bot.tramites.matricula.actions import boton_vehiculo, vehiculos_de
@@ -32,6 +32,11 @@ SLOTS = ("multas_criterio", "multas_pendientes", "multas_seleccion", "multas_con
 FIN = "-"  # the form has nothing more to ask (the ANT is down): the reason was already said
 NINGUNA = "ninguna"  # the citizen chose not to pay now
 _NUEVA_ELECCION = {"multas_seleccion": None, "multas_confirmar": None}
+# After a «no» to the summary: not paying now, rather than another choice.
+_NOT_NOW = re.compile(
+    r"\b(nada|ninguna|ninguno|no (pago|voy a pagar|quiero pagar)|despues|luego|otro dia|manana|mas tarde"
+    r"|hoy no|por ahora no)\b"
+)
 _CEDULA = re.compile(r"\bced_[0-9a-f]{10}\b")
 # The answer to «¿las de su cédula o las de un vehículo?», whatever the NLU makes of «mi cédula».
 CRITERIO = re.compile(r"\b(cedula|mias|mios|mis multas|conductor|placa|carro|auto|moto|vehiculo|camioneta|las dos)\b")
@@ -209,6 +214,9 @@ class ValidateMultasForm(TramiteForm):
         elegidas = tramite.leer_seleccion(correction, tracker.get_slot("multas_pendientes") or [])
         if correction and elegidas:
             return {"multas_seleccion": ",".join(elegidas), "multas_confirmar": None}
+        if elegidas == [] or _NOT_NOW.search(fold(correction)):
+            # «no, ya no pago nada hoy», «no, ninguna», «mejor otro día»: nothing is paid now (said at the end).
+            return {"multas_seleccion": NINGUNA, "multas_confirmar": None, "requested_slot": None}
         say(dispatcher, "multas_corregir")
         return dict(_NUEVA_ELECCION)
 
