@@ -151,4 +151,13 @@ def declare(package: str) -> Tramite:
     raw = yaml.safe_load(folder.joinpath("tramite.yml").read_text(encoding="utf-8"))
     faq_file = folder.joinpath("preguntas.yml")
     faq = yaml.safe_load(faq_file.read_text(encoding="utf-8")) if faq_file.is_file() else None
-    return parse(raw, clave=package.rsplit(".", 1)[-1], package=package, faq=faq)
+    own = list((faq or {}).get("preguntas") or ())
+    themes = {str(entry.get("tema")) for entry in own}
+    common = [entry for entry in _common_questions() if str(entry.get("tema")) not in themes]
+    return parse(raw, clave=package.rsplit(".", 1)[-1], package=package, faq={"preguntas": own + common})
+
+
+def _common_questions() -> list[dict[str, Any]]:
+    """The questions every trámite answers alike (`preguntas_comunes.yml` beside this module)."""
+    path = resources.files(__package__).joinpath("preguntas_comunes.yml")
+    return list((yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("preguntas") or ())

@@ -139,3 +139,10 @@ async def test_for_my_son_is_the_minor_child_not_the_mother(world: World) -> Non
 async def test_an_adult_relative_is_refused_with_the_reason(world: World) -> None:
     assert await partida_para(world, "para mi mamá", parentesco="madre") == (None, ["nacimiento_solo_propio_o_hijo"])
     assert await partida_para(world, "es de mi esposo") == (None, ["nacimiento_solo_propio_o_hijo"])
+
+
+async def test_how_the_document_arrives_is_answered_for_every_trámite() -> None:
+    for form in ("antecedentes_penales_form", "certificado_nacimiento_form", "certificado_votacion_form"):
+        [answer] = await ask("y eso me llega al correo o por aqui mismo?", "preguntar_tramite", active_loop=form)
+        assert answer["plantilla"].endswith(":como_llega"), form
+        assert answer["text"].startswith("Le llega por este mismo chat")
