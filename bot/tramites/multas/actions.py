@@ -214,7 +214,7 @@ class ValidateMultasForm(TramiteForm):
         elegidas = tramite.leer_seleccion(correction, tracker.get_slot("multas_pendientes") or [])
         if correction and elegidas:
             return {"multas_seleccion": ",".join(elegidas), "multas_confirmar": None}
-        if elegidas == [] or _NOT_NOW.search(fold(correction)):
+        if elegidas == () or _NOT_NOW.search(fold(correction)):
             # «no, ya no pago nada hoy», «no, ninguna», «mejor otro día»: nothing is paid now (said at the end).
             return {"multas_seleccion": NINGUNA, "multas_confirmar": None, "requested_slot": None}
         say(dispatcher, "multas_corregir")
