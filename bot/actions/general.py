@@ -44,6 +44,7 @@ class ActionPedirAgente(Action):
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("formulario_interrumpido", form)]
 
 
+_SHORT_YES_WORDS = 5  # «sí, los puntos», «ya, de una, pásenme»: a yes to an offer, whatever the NLU read
 _ASKS = re.compile(r"\b(por ?que|como|cuando|donde|cuanto|cuantos|cual)\b")
 # Forms that are not a trámite say what stopping them means («mejor déjelo así» to «¿borro sus datos?»).
 _CANCELLED = {"borrado_form": "borrar_cancelado"}
@@ -93,8 +94,12 @@ def taken_offer(tracker: Tracker) -> list[EventType] | None:
     """«Sí, los puntos» to «¿seguimos con los puntos?»: the offer just made is taken, whatever the NLU made of the
     words; None when no offer is open or the message does not say yes."""
     offered = offer_still_open(tracker)
-    if offered is None or not says_yes(str((tracker.latest_message or {}).get("text") or "")):
+    text = str((tracker.latest_message or {}).get("text") or "")
+    if offered is None or not says_yes(text):
         return None
+    intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+    if intent != "afirmar" and len(fold(text).split()) > _SHORT_YES_WORDS:
+        return None  # «ya, dice que es para la residencia en Chile»: an answer that opens with «ya», not a yes
     return [*replay_as(tracker, offered, text=f"/{offered}", entities=False), SlotSet("oferta", None)]
 
 

@@ -259,3 +259,19 @@ async def test_a_yes_in_any_words_takes_the_offer() -> None:
     )
     events = await ActionResponderPregunta().run(CollectingDispatcher(), t, {})
     assert [e["text"] for e in events if e.get("event") == "user"] == ["/consultar_puntos_licencia"]
+
+
+
+async def test_data_that_opens_with_ya_does_not_take_the_offer() -> None:
+    from bot.actions.fallback import ActionNoEntendido
+
+    offer = {"event": "slot", "name": "oferta", "value": "hablar_con_agente"}
+    t = tracker(
+        user("espere que le pregunto", "quejarse"),
+        offer,
+        bot("¿Quiere que le comunique con una persona de nuestro equipo?"),
+        user("ya, dice que es para el tramite de la residencia en chile", "informar"),
+        slots={"oferta": "hablar_con_agente"},
+    )
+    events = await ActionNoEntendido().run(CollectingDispatcher(), t, {})
+    assert not [e for e in events if e.get("event") == "user"]  # not replayed as «/hablar_con_agente»
