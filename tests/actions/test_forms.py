@@ -261,7 +261,6 @@ async def test_a_yes_in_any_words_takes_the_offer() -> None:
     assert [e["text"] for e in events if e.get("event") == "user"] == ["/consultar_puntos_licencia"]
 
 
-
 async def test_data_that_opens_with_ya_does_not_take_the_offer() -> None:
     from bot.actions.fallback import ActionNoEntendido
 
