@@ -77,6 +77,9 @@ class Message(Base):
     __table_args__ = (
         UniqueConstraint("conversation_id", "direction", "channel_message_id", name="uq_messages_channel_id"),
         Index("ix_messages_conversation_created", "conversation_id", "id"),
+        # Unanswered inbound messages: drained per conversation, recovered at start, counted for the metrics.
+        Index("ix_messages_unanswered", "direction", "status", "conversation_id", "id"),
+        Index("ix_messages_reply_to", "reply_to_id"),  # a retried message gets its stored answer again
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -132,7 +135,10 @@ class OutboxMessage(Base):
     """A message waiting to be sent, or sent, through a channel's API (Telegram, WhatsApp)."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        Index("ix_outbox_open", "status", "conversation_id", "id"),  # the first unsent message of each chat
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"), index=True)

@@ -35,7 +35,10 @@ class Application(Base):
     """One trámite a citizen applied for; ``numero`` (EC-2026-000123) is what the citizen sees."""
 
     __tablename__ = "applications"
-    __table_args__ = (Index("ix_applications_titular", "titular_hash", "id"),)
+    __table_args__ = (
+        Index("ix_applications_titular", "titular_hash", "id"),
+        Index("ix_applications_retry", "estado", "proximo_intento"),  # the worker's poll
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     numero: Mapped[str | None] = mapped_column(String(20), unique=True, default=None)
@@ -94,6 +97,7 @@ class Notification(Base):
     """Something to tell a citizen outside the conversation's turn (an application finished)."""
 
     __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_undelivered", "delivered_at", "id"),)  # every gateway's poll
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(String(160), index=True)
