@@ -4,10 +4,13 @@ Wire format (all of it lives in this module):
 
 - REST/JSON under ``url_api``: ``GET personas/{cedula}/licencia`` → ``{licencia: {...} | null}``,
   ``GET personas/{cedula}/vehiculos`` → ``{vehiculos: [...]}``, ``GET citaciones?cedula=`` or ``?placa=`` →
-  ``{citaciones: [...]}``; dates ISO, amounts and points as decimal strings; errors ``{codigo}``.
+  ``{citaciones: [...]}``; dates ISO, amounts and points as decimal strings; errors ``{codigo}``. A licence's
+  ``tipo_sangre`` and ``restricciones`` and a vehicle's ``chasis`` are optional strings (absent, null or blank:
+  None).
 - Registration through the BSG service ``ANT/BSGSW01_Consultar_MatriculaLic``: ``Solicita_Matricula{Placa,
   Canal, Usuario}`` with WS-Security; the answer's ``return`` carries ``cod_error`` (``0`` found, ``1`` unknown
-  plate, ``2`` invalid plate) and ``mensaje``, then the vehicle, the status and ``valores/valor{concepto, monto}``.
+  plate, ``2`` invalid plate) and ``mensaje``, then the vehicle (``chasis`` optional), the status and
+  ``valores/valor{concepto, monto}``.
 """
 
 from __future__ import annotations
@@ -76,6 +79,8 @@ def licencia(cedula: str, data: Mapping[str, Any], *, ficticio: bool) -> Licenci
         fecha_emision=date.fromisoformat(data["fecha_emision"]),
         fecha_vencimiento=date.fromisoformat(data["fecha_vencimiento"]),
         puntos=Decimal(data["puntos"]),
+        tipo_sangre=_texto(data.get("tipo_sangre")),
+        restricciones=_texto(data.get("restricciones")),
         ficticio=ficticio,
     )
 
@@ -106,8 +111,17 @@ def vehiculo(data: Mapping[str, Any], *, ficticio: bool) -> Vehiculo:
         color=str(data["color"]),
         clase=str(data["clase"]),
         servicio=str(data["servicio"]),
+        chasis=_texto(data.get("chasis")),
         ficticio=ficticio,
     )
+
+
+def _texto(value: Any) -> str | None:
+    """An optional text field: None when the answer lacks it or leaves it blank."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
 
 
 def solicita_matricula_request(placa: str, *, canal: str, usuario: str) -> ET.Element:

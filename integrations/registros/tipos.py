@@ -59,13 +59,16 @@ class Ciudadano:
 
 @dataclass(frozen=True)
 class Licencia:
-    """A driving licence (ANT): type, validity and the points left out of 30."""
+    """A driving licence (ANT): type, validity, the points left out of 30, and the holder's blood type and driving
+    restrictions as the ANT records them (None when its answer lacks them)."""
 
     cedula: str
     tipo: str
     fecha_emision: date
     fecha_vencimiento: date
     puntos: Decimal
+    tipo_sangre: str | None = None
+    restricciones: str | None = None
     ficticio: bool = False
 
     def vigente(self, hoy: date) -> bool:
@@ -102,7 +105,7 @@ class Citacion:
 
 @dataclass(frozen=True)
 class Vehiculo:
-    """A registered vehicle."""
+    """A registered vehicle; ``chasis`` is its chassis number (VIN), None when the ANT's answer lacks it."""
 
     placa: str
     marca: str
@@ -111,6 +114,7 @@ class Vehiculo:
     color: str
     clase: str
     servicio: str
+    chasis: str | None = None
     ficticio: bool = False
 
 

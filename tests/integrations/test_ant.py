@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
+from integrations.registros import ant, soap
 from integrations.registros.errores import NotFound, Rejected
+from integrations.registros.sandbox.catalogos import cargar_catalogos
+from integrations.registros.sandbox.modelo import VIN_ALFABETO, chasis, digito_verificador_vin
 from integrations.registros.tipos import (
     Citacion,
     EstadoCitacion,
@@ -27,6 +31,7 @@ DMAX = Vehiculo(
     color="BLANCO",
     clase="CAMIONETA",
     servicio="PARTICULAR",
+    chasis="8LBSDW3AXES025522",
     ficticio=True,
 )
 
@@ -74,9 +79,48 @@ async def test_licence_expiring_within_90_days(registros: Clientes) -> None:
         fecha_emision=date(2021, 4, 15),
         fecha_vencimiento=date(2026, 4, 15),
         puntos=Decimal(30),
+        tipo_sangre="O-",
+        restricciones="USAR LENTES",
         ficticio=True,
     )
     assert (licencia.vigente(HOY), licencia.dias_para_vencer(HOY)) == (True, 45)
+
+
+async def test_every_licence_and_vehicle_carries_blood_type_restrictions_and_chassis(registros: Clientes) -> None:
+    licencia = await registros.ant.licencia("0923456784")
+    assert licencia is not None and (licencia.tipo_sangre, licencia.restricciones) == ("A+", "NINGUNA")
+    [vehiculo] = await registros.ant.vehiculos("1712345675")
+    registro = await registros.ant.matricula("PDA-4521")
+    assert vehiculo.chasis == registro.vehiculo.chasis == "KNAARVBW9KZ605638"
+
+
+def test_an_answer_without_blood_type_restrictions_or_chassis_reads_as_none() -> None:
+    """The fallback the documents print «No consta en la ANT» for: absent, null and blank are all None."""
+    base = {"tipo": "B", "fecha_emision": "2021-04-15", "fecha_vencimiento": "2026-04-15", "puntos": "30"}
+    for extra in ({}, {"tipo_sangre": None, "restricciones": None}, {"tipo_sangre": " ", "restricciones": ""}):
+        licencia = ant.licencia("1811111119", {**base, **extra}, ficticio=True)
+        assert (licencia.tipo_sangre, licencia.restricciones) == (None, None)
+    coche = {"placa": "PDA-4521", "marca": "KIA", "modelo": "RIO", "anio": "2019", "color": "ROJO"}
+    coche |= {"clase": "AUTOMÓVIL", "servicio": "PARTICULAR"}
+    assert ant.vehiculo(coche, ficticio=True).chasis is None
+    respuesta = ET.Element(soap.qname(ant.MATRICULA_NS, "Solicita_MatriculaResponse"))
+    retorno = soap.sub(respuesta, "return")
+    campos = {"cod_error": "0", **coche, "chasis": "", "estado_matricula": "al_dia", "mes_matriculacion": "2"}
+    for campo, valor in {**campos, "anio_ultima_matricula": "2026", "total": "0.00"}.items():
+        soap.sub(retorno, campo, valor)
+    assert ant.matricula(respuesta).vehiculo.chasis is None
+
+
+def test_sandbox_chassis_numbers_are_vins_with_a_valid_check_digit() -> None:
+    catalogos = cargar_catalogos()
+    numero = chasis("GBC-2468", "CHEVROLET", 2014, catalogos)
+    assert (numero, chasis("GBC-2468", "CHEVROLET", 2014, catalogos)) == ("8LBSDW3AXES025522", numero)
+    assert (numero[:3], numero[9]) == ("8LB", "E")  # the make's manufacturer code, model year 2014
+    assert digito_verificador_vin("1M8GDM9AXKP042788") == "X"  # the standard's worked example
+    for placa in ("PBA-1234", "GZZ-0001", "TAB-3579"):
+        numero = chasis(placa, "MARCA SIN CÓDIGO", 2021, catalogos)
+        assert len(numero) == 17 and set(numero) <= set(VIN_ALFABETO)
+        assert numero[8] == digito_verificador_vin(numero)
 
 
 async def test_a_person_without_licence_and_an_unknown_one(registros: Clientes) -> None:

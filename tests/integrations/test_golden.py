@@ -185,6 +185,8 @@ async def test_the_rest_clients_read_the_golden_payloads(kit: Kit) -> None:
         fecha_emision=datetime(2021, 4, 15).date(),
         fecha_vencimiento=datetime(2026, 4, 15).date(),
         puntos=Decimal(30),
+        tipo_sangre="O-",
+        restricciones="USAR LENTES",
         ficticio=True,
     )
     assert await ant.citaciones(cedula="0923456784") == CITACIONES_CARLOS

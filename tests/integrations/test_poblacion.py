@@ -12,7 +12,7 @@ import pytest
 from stdnum.ec import ci
 
 from integrations.registros.sandbox.catalogos import IdentidadDemo, cargar_catalogos, cargar_identidades
-from integrations.registros.sandbox.modelo import Poblacion, edad, mes_matricula
+from integrations.registros.sandbox.modelo import Poblacion, digito_verificador_vin, edad, mes_matricula
 from integrations.registros.sandbox.poblacion import generar_poblacion
 from tests.integrations.conftest import HOY
 
@@ -73,6 +73,31 @@ def test_plates_start_with_the_owners_province_letter(p: Poblacion) -> None:
 
 def test_registration_month_follows_the_last_digit_of_the_plate() -> None:
     assert [mes_matricula(f"PBA-100{d}") for d in range(10)] == [11, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+
+
+def test_licences_carry_blood_type_and_restrictions_and_vehicles_a_chassis_number(p: Poblacion) -> None:
+    licencias = [x.licencia for x in p.personas.values() if x.licencia is not None]
+    tipos = {t for t, _ in p.catalogos.tipos_sangre}
+    assert tipos == {"O+", "O-", "A+", "A-", "B+", "B-", "AB+", "AB-"}
+    assert [lic for lic in licencias if lic.tipo_sangre not in tipos] == []
+    assert [lic for lic in licencias if lic.restricciones not in {r for r, _ in p.catalogos.restricciones}] == []
+    # Realistic shares: O+ and «NINGUNA» are the most common by far, and the others do occur.
+    assert 0.6 < sum(lic.tipo_sangre == "O+" for lic in licencias) / len(licencias) < 0.9
+    assert 0.7 < sum(lic.restricciones == "NINGUNA" for lic in licencias) / len(licencias) < 0.95
+    assert len({lic.tipo_sangre for lic in licencias}) >= 5
+    vin = re.compile(r"[A-HJ-NPR-Z0-9]{17}")
+    numeros = [v.chasis for v in p.vehiculos.values()]
+    assert [n for n in numeros if not vin.fullmatch(n) or n[8] != digito_verificador_vin(n)] == []
+    assert len(set(numeros)) == len(numeros)
+    # The demo identities' values are the ones written in identidades_demo.yml.
+    for demo in p.identidades_demo:
+        licencia = p.personas[demo.cedula].licencia
+        if licencia is not None:
+            assert (licencia.tipo_sangre, licencia.restricciones) == (
+                demo.licencia_tipo_sangre,
+                demo.licencia_restricciones,
+            )
+        assert [p.vehiculos[v.placa].chasis for v in demo.vehiculos] == [v.chasis for v in demo.vehiculos]
 
 
 def test_families_are_coherent(p: Poblacion) -> None:

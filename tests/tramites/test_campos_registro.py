@@ -9,7 +9,7 @@ import shutil
 import subprocess
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +26,7 @@ from bot.tramites.antecedentes_penales import service as antecedentes
 from bot.tramites.cedula_digital.actions import mostrar_cedula_digital
 from bot.tramites.certificado_nacimiento import service as nacimiento
 from bot.tramites.certificado_votacion import service as votacion
+from bot.tramites.licencia import service as licencia_service
 from bot.tramites.licencia.actions import mostrar_licencia
 from bot.tramites.matricula import service as matricula
 from bot.tramites.ruc import service as ruc
@@ -226,6 +227,16 @@ async def test_licencia(demo: dict[str, Any], world: World, spy: Spy, tmp_path: 
     doc.check("Categoría", licencia.tipo)
     for rows in doc.rows():
         assert Decimal(rows["Puntos"].split("/")[0]) == licencia.puntos
+    # The ANT records the blood type and the restrictions: printed as recorded (the demo's own values), never
+    # «No consta en la ANT».
+    assert licencia.tipo_sangre and licencia.restricciones, "the ANT's licence carries blood type and restrictions"
+    assert (licencia.tipo_sangre, licencia.restricciones) == (
+        demo["licencia"]["tipo_sangre"],
+        demo["licencia"]["restricciones"],
+    )
+    doc.check("Tipo de sangre", licencia.tipo_sangre)
+    doc.check("Restricciones", licencia.restricciones)
+    assert doc.no_consta() == []
     # Issued today, valid until the ANT's expiry date: not an issue date moved back to reach it.
     check_validity(doc, issued=today(), expires=ddmmyyyy(licencia.fecha_vencimiento))
 
@@ -263,10 +274,34 @@ async def test_matricula(
         ("Clase", v.clase),
     ]:
         doc.check(label, value)
+    # The ANT records the chassis number (the demo's own VIN): printed as recorded, never «No consta en la ANT».
+    assert v.chasis == vehiculo["chasis"] and len(v.chasis) == 17
+    doc.check("Número de chasis", v.chasis)
+    assert doc.no_consta() == []
     # Valid until the end of the registration month a year after the last registration in the ANT.
     anio, mes = registro.anio_ultima_matricula + 1, registro.mes_matriculacion
     fin = (date(anio + mes // 12, mes % 12 + 1, 1)) - timedelta(days=1)
     check_validity(doc, issued=today(), expires=ddmmyyyy(fin))
+
+
+async def test_no_consta_only_when_the_ant_sends_nothing(world: World, spy: Spy, tmp_path: Path) -> None:  # noqa: F811
+    """An ANT answer without blood type, restrictions or chassis: those fields, and only those, read «No consta»."""
+    s, cedula = world.services, "1712345675"
+    persona = await s.registros.registro_civil.consultar_ciudadano(cedula)
+    titular = Holder(cedula=cedula, name=persona.nombre)
+    licencia = await s.registros.ant.licencia(cedula)
+    assert licencia is not None
+    sin_datos = replace(licencia, tipo_sangre=None, restricciones=None)
+    await licencia_service.emitir(s, sin_datos, titular, conversation_id="web:licencia")
+    doc = await printed(world, spy, cedula, DocumentKind.LICENCIA_CONDUCIR, tmp_path)
+    assert sorted(set(doc.no_consta())) == ["Restricciones", "Tipo de sangre"]
+    doc.check("Tipo de sangre", licencia_service.NO_CONSTA)
+    registro = await s.registros.ant.matricula("PDA-4521")
+    sin_chasis = replace(registro, vehiculo=replace(registro.vehiculo, chasis=None))
+    await matricula.emitir(s, sin_chasis, titular, conversation_id="web:matricula", ahora=datetime.now(ECUADOR))
+    doc = await printed(world, spy, cedula, DocumentKind.MATRICULA_VEHICULAR, tmp_path)
+    assert sorted(set(doc.no_consta())) == ["Número de chasis"]
+    doc.check("Número de chasis", matricula.NO_CONSTA)
 
 
 # -- certificado de votación -------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ DIAS_PARA_RENOVAR = legal_calendar.RENEWAL_WINDOW_DAYS  # from 90 days before ex
 COSTO_NO_PROFESIONAL = Decimal("68.00")
 COSTO_PROFESIONAL = Decimal("110.00")
 PROFESIONALES = frozenset({"A1", "C", "C1", "D", "D1", "E", "E1", "G"})
-NO_CONSTA = "No consta en la ANT"
+NO_CONSTA = "No consta en la ANT"  # only when the ANT's answer lacks the field
 
 
 def hoy(s: Servicios) -> date:
@@ -65,8 +65,8 @@ async def emitir(s: Servicios, licencia: Licencia, titular: Holder, *, conversat
         {
             "categoria": licencia.tipo,
             "puntos": f"{puntos_texto(licencia.puntos)}/{puntos_texto(PUNTOS_INICIALES)}",
-            "tipo_sangre": NO_CONSTA,
-            "restricciones": NO_CONSTA,
+            "tipo_sangre": licencia.tipo_sangre or NO_CONSTA,
+            "restricciones": licencia.restricciones or NO_CONSTA,
         },
         conversation_id=conversation_id,
         expires_at=valid_through(licencia.fecha_vencimiento),

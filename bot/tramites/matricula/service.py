@@ -17,7 +17,7 @@ from integrations.registros.tipos import Matricula, Vehiculo
 
 CLAVE = TRAMITE.clave
 PROVINCIAS = frozenset("ABCEGHIJKLMNOPQRSTUVWXYZ")  # first letter of a plate (D and F are not used)
-NO_CONSTA = "No consta en la ANT"
+NO_CONSTA = "No consta en la ANT"  # only when the ANT's answer lacks the field
 _AUTO = re.compile(r"(?<![A-Z0-9_])([A-Z]{3})-?(\d{3,4})(?![A-Z0-9_])")
 _MOTO = re.compile(r"(?<![A-Z0-9_])([A-Z]{2})(\d{3})([A-Z])(?![A-Z0-9_])")
 
@@ -82,7 +82,7 @@ async def emitir(
             "anio": str(vehiculo.anio),
             "color": vehiculo.color,
             "clase": vehiculo.clase,
-            "chasis": NO_CONSTA,
+            "chasis": vehiculo.chasis or NO_CONSTA,
         },
         conversation_id=conversation_id,
         issued_at=ahora.astimezone(UTC),

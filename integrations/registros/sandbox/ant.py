@@ -34,6 +34,8 @@ class LicenciaOut(BaseModel):
     fecha_vencimiento: date
     puntos: Decimal
     estado: str
+    tipo_sangre: str
+    restricciones: str
 
 
 class LicenciaRespuesta(BaseModel):
@@ -50,6 +52,7 @@ class VehiculoOut(BaseModel):
     anio: int
     color: str
     clase: str
+    chasis: str
     servicio: str
 
 
@@ -85,7 +88,14 @@ def normalizar_placa(value: str) -> str | None:
 
 def _vehiculo(v: VehiculoRegistrado) -> VehiculoOut:
     return VehiculoOut(
-        placa=v.placa, marca=v.marca, modelo=v.modelo, anio=v.anio, color=v.color, clase=v.clase, servicio=v.servicio
+        placa=v.placa,
+        marca=v.marca,
+        modelo=v.modelo,
+        anio=v.anio,
+        color=v.color,
+        clase=v.clase,
+        chasis=v.chasis,
+        servicio=v.servicio,
     )
 
 
@@ -117,6 +127,7 @@ def respuesta_matricula(vehiculo: VehiculoRegistrado | None, *, cod_error: str, 
             ("anio", str(vehiculo.anio)),
             ("color", vehiculo.color),
             ("clase", vehiculo.clase),
+            ("chasis", vehiculo.chasis),
             ("servicio", vehiculo.servicio),
             ("estado_matricula", vehiculo.estado_matricula),
             ("mes_matriculacion", str(mes_matricula(vehiculo.placa))),
@@ -156,6 +167,8 @@ def router(poblacion: Poblacion, bsg: Bsg) -> APIRouter:
                 fecha_vencimiento=data.fecha_vencimiento,
                 puntos=data.puntos,
                 estado="VIGENTE" if data.fecha_vencimiento >= hoy else "CADUCADA",
+                tipo_sangre=data.tipo_sangre,
+                restricciones=data.restricciones,
             )
         )
         body = LicenciaRespuesta(cedula=persona.cedula, nombre=persona.nombre, licencia=out)

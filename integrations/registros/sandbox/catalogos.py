@@ -90,9 +90,12 @@ class Catalogos:
     profesiones: tuple[str, ...]
     provincias: tuple[Provincia, ...]
     licencias: tuple[tuple[str, float], ...]
+    tipos_sangre: tuple[tuple[str, float], ...]
+    restricciones: tuple[tuple[str, float], ...]
     contravenciones: tuple[Contravencion, ...]
     modelos: tuple[Modelo, ...]
     colores: tuple[str, ...]
+    wmi: dict[str, str]
     tarifas: TarifasMatricula
     actividades: dict[str, str]
     sbu: dict[int, Decimal]
@@ -123,6 +126,7 @@ class VehiculoDemo:
     color: str
     clase: str
     matricula: str
+    chasis: str | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +180,8 @@ class IdentidadDemo:
     antecedentes: bool = False
     licencia_tipo: str | None = None
     licencia_vence_en_dias: int = 0
+    licencia_tipo_sangre: str | None = None
+    licencia_restricciones: str | None = None
     vehiculos: tuple[VehiculoDemo, ...] = ()
     citaciones: tuple[CitacionDemo, ...] = ()
     votacion: tuple[str, ...] = ()
@@ -224,6 +230,8 @@ def cargar_catalogos(*, directory: Path = DATA_DIR) -> Catalogos:
             for p in territorio["provincias"]
         ),
         licencias=tuple((str(item["tipo"]), float(item["peso"])) for item in cat["licencias"]),
+        tipos_sangre=tuple((str(item["tipo"]), float(item["peso"])) for item in cat["tipos_sangre"]),
+        restricciones=tuple((str(item["texto"]), float(item["peso"])) for item in cat["restricciones_licencia"]),
         contravenciones=tuple(
             Contravencion(
                 clase=int(c["clase"]),
@@ -237,6 +245,7 @@ def cargar_catalogos(*, directory: Path = DATA_DIR) -> Catalogos:
         ),
         modelos=tuple(Modelo(marca=m["marca"], modelo=str(m["modelo"]), clase=m["clase"]) for m in cat["vehiculos"]),
         colores=tuple(cat["colores"]),
+        wmi={str(marca): str(codigo) for marca, codigo in cat["wmi"].items()},
         tarifas=TarifasMatricula(**{k: Decimal(str(v)) for k, v in cat["matricula"].items()}),
         actividades={str(a["codigo"]): str(a["descripcion"]) for a in cat["actividades"]},
         sbu=sbu,
@@ -275,6 +284,8 @@ def _identidad(item: dict[str, Any]) -> IdentidadDemo:
         antecedentes=bool(item.get("antecedentes", False)),
         licencia_tipo=licencia.get("tipo"),
         licencia_vence_en_dias=int(licencia.get("vence_en_dias", 0)),
+        licencia_tipo_sangre=_opcional(licencia.get("tipo_sangre")),
+        licencia_restricciones=_opcional(licencia.get("restricciones")),
         vehiculos=tuple(
             VehiculoDemo(
                 placa=str(v["placa"]),
@@ -284,6 +295,7 @@ def _identidad(item: dict[str, Any]) -> IdentidadDemo:
                 color=str(v["color"]),
                 clase=str(v["clase"]),
                 matricula=str(v["matricula"]),
+                chasis=_opcional(v.get("chasis")),
             )
             for v in item.get("vehiculos", [])
         ),
@@ -301,3 +313,7 @@ def _identidad(item: dict[str, Any]) -> IdentidadDemo:
         if ruc is None
         else RucDemo(estado=str(ruc["estado"]), inicio=ruc["inicio"], actividades=tuple(ruc["actividades"])),
     )
+
+
+def _opcional(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -12,6 +13,13 @@ CENTS = Decimal("0.01")
 PUNTOS_INICIALES = Decimal(30)
 # Registration month by the plate's last digit (ecuador.md §4.2); December is for late registrations.
 MES_MATRICULA = {1: 2, 2: 3, 3: 4, 4: 5, 5: 6, 6: 7, 7: 8, 8: 9, 9: 10, 0: 11}
+# Chassis numbers (VIN, ISO 3779): 17 characters without I, O and Q; the 9th is a check digit over the others, as
+# in North America (letters transliterated, weighted, modulo 11, 10 written X); the 10th codes the model year.
+_VIN_LETRAS = "ABCDEFGHJKLMNPRSTUVWXYZ"
+VIN_ALFABETO = _VIN_LETRAS + "0123456789"
+_VIN_VALOR = dict(zip(_VIN_LETRAS, (1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3, 4, 5, 7, 9, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
+_VIN_PESOS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
+_VIN_ANIOS = "ABCDEFGHJKLMNPRSTVWXY123456789"
 
 
 def sumar_anios(fecha: date, anios: int) -> date:
@@ -32,6 +40,35 @@ def mes_matricula(placa: str) -> int:
     return MES_MATRICULA[int(placa[-1])]
 
 
+def digito_verificador_vin(vin: str) -> str:
+    """The check digit (9th character) of the 17-character chassis number ``vin`` (its own 9th is ignored)."""
+    total = sum((int(c) if c.isdigit() else _VIN_VALOR[c]) * peso for c, peso in zip(vin, _VIN_PESOS, strict=True))
+    resto = total % 11
+    return "X" if resto == 10 else str(resto)
+
+
+def chasis(placa: str, marca: str, anio: int, catalogos: Catalogos) -> str:
+    """The chassis number of the vehicle ``placa``: the make's manufacturer code, five characters and a plant
+    drawn from the plate, the check digit, the model-year code and a six-digit serial. Same plate, same number,
+    whatever the seed, and the population's draws are not disturbed."""
+    rng = random.Random(f"chasis:{placa}")
+    wmi = catalogos.wmi.get(marca) or "".join(rng.choice(VIN_ALFABETO) for _ in range(3))
+    descriptor = "".join(rng.choice(VIN_ALFABETO) for _ in range(5))
+    planta = rng.choice(VIN_ALFABETO)
+    serie = f"{rng.randrange(1_000_000):06d}"
+    vin = f"{wmi}{descriptor}0{_VIN_ANIOS[(anio - 1980) % 30]}{planta}{serie}"
+    return vin[:8] + digito_verificador_vin(vin) + vin[9:]
+
+
+def datos_licencia(cedula: str, catalogos: Catalogos) -> tuple[str, str]:
+    """The blood type and the restrictions the ANT records on the licence of ``cedula``: drawn from the cédula
+    alone, so the same person has the same ones whatever the seed."""
+    rng = random.Random(f"licencia:{cedula}")
+    tipos, pesos = zip(*catalogos.tipos_sangre, strict=True)
+    textos, pesos_restriccion = zip(*catalogos.restricciones, strict=True)
+    return rng.choices(tipos, weights=pesos)[0], rng.choices(textos, weights=pesos_restriccion)[0]
+
+
 @dataclass(slots=True)
 class LicenciaRegistrada:
     """A driving licence in the sandbox ANT."""
@@ -39,6 +76,8 @@ class LicenciaRegistrada:
     tipo: str
     fecha_emision: date
     fecha_vencimiento: date
+    tipo_sangre: str
+    restricciones: str
     puntos: Decimal = PUNTOS_INICIALES
 
 
@@ -52,6 +91,7 @@ class VehiculoRegistrado:
     anio: int
     color: str
     clase: str
+    chasis: str
     cedula_propietario: str
     estado_matricula: str
     anio_ultima_matricula: int

@@ -26,6 +26,8 @@ from integrations.registros.sandbox.modelo import (
     RucRegistrado,
     VehiculoRegistrado,
     VotoRegistrado,
+    chasis,
+    datos_licencia,
     edad,
     estado_matricula,
     motivo_facultativo,
@@ -328,10 +330,13 @@ class _Generador:
         tipos, pesos = zip(*self.cat.licencias, strict=True)
         emision = self.hoy - timedelta(days=self.rng.randint(0, 6 * 365 + 180))
         emision = max(emision, sumar_anios(persona.fecha_nacimiento, 18))
+        tipo_sangre, restricciones = datos_licencia(persona.cedula, self.cat)
         persona.licencia = LicenciaRegistrada(
             tipo=self.rng.choices(tipos, weights=pesos)[0],
             fecha_emision=emision,
             fecha_vencimiento=sumar_anios(emision, 5),
+            tipo_sangre=tipo_sangre,
+            restricciones=restricciones,
         )
 
     def _placa(self, provincia: Provincia) -> str:
@@ -347,13 +352,15 @@ class _Generador:
         placa = self._placa(self.cat.provincia(persona.provincia))
         hoy = self.hoy
         ultimo = self.rng.choices((hoy.year, hoy.year - 1, hoy.year - 2), weights=(45, 45, 10))[0]
+        anio = self.rng.randint(2000, hoy.year)
         vehiculo = VehiculoRegistrado(
             placa=placa,
             marca=modelo.marca,
             modelo=modelo.modelo,
-            anio=self.rng.randint(2000, hoy.year),
+            anio=anio,
             color=self.rng.choice(self.cat.colores),
             clase=modelo.clase,
+            chasis=chasis(placa, modelo.marca, anio, self.cat),
             cedula_propietario=persona.cedula,
             estado_matricula=estado_matricula(placa, ultimo, hoy),
             anio_ultima_matricula=ultimo,
@@ -480,10 +487,13 @@ class _Generador:
         self.personas[persona.cedula] = persona
         if identidad.licencia_tipo is not None:
             vencimiento = self.hoy + timedelta(days=identidad.licencia_vence_en_dias)
+            tipo_sangre, restricciones = datos_licencia(identidad.cedula, self.cat)
             persona.licencia = LicenciaRegistrada(
                 tipo=identidad.licencia_tipo,
                 fecha_emision=sumar_anios(vencimiento, -5),
                 fecha_vencimiento=vencimiento,
+                tipo_sangre=identidad.licencia_tipo_sangre or tipo_sangre,
+                restricciones=identidad.licencia_restricciones or restricciones,
             )
         for v in identidad.vehiculos:
             # The demo's key names its last registration (this year, last year, two years ago); the status then
@@ -496,6 +506,7 @@ class _Generador:
                 anio=v.anio,
                 color=v.color,
                 clase=v.clase,
+                chasis=v.chasis or chasis(v.placa, v.marca, v.anio, self.cat),
                 cedula_propietario=persona.cedula,
                 estado_matricula=estado_matricula(v.placa, ultimo, self.hoy),
                 anio_ultima_matricula=ultimo,
