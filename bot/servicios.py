@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import structlog
 
+from bot import metrics
 from bot.documents.runtime import Documents, build_documents
 from bot.documents.settings import document_settings_from
 from bot.identity.boveda import VaultClient
@@ -24,7 +25,7 @@ from bot.storage.models import utcnow
 from bot.tramites.pagos import PagosService, build_pagos
 from bot.tramites.solicitudes import SolicitudesService
 from integrations.registros.ant import AntClient, AntConfig
-from integrations.registros.base import AuditEvent, CircuitBreaker
+from integrations.registros.base import AuditEvent, BaseClient, CircuitBreaker
 from integrations.registros.cne import CneClient, CneConfig
 from integrations.registros.ministerio_interior import MinisterioInteriorClient, MinisterioInteriorConfig
 from integrations.registros.registro_civil import RegistroCivilClient, RegistroCivilConfig
@@ -65,7 +66,9 @@ class Servicios:
 
 
 def audit_registry_call(event: AuditEvent) -> None:
-    """Every registry call, with identifiers already masked by the client."""
+    """Every registry call, with identifiers already masked by the client; counted for the metrics too."""
+    metrics.REGISTRY_CALLS.labels(institution=event.institution, outcome=event.outcome.value).inc()
+    metrics.REGISTRY_SECONDS.labels(institution=event.institution).observe(event.duration_ms / 1000)
     log.info(
         "registro.llamada",
         institucion=event.institution,
@@ -85,16 +88,25 @@ async def build_servicios(settings: Settings) -> Servicios:
     registros_http = httpx.AsyncClient(timeout=settings.registros_timeout_seconds)
     base = settings.effective_registros_url
     common: dict[str, Any] = {"audit": audit_registry_call, "timeout": settings.registros_timeout_seconds}
+
+    def breaker(client: type[BaseClient[Any]]) -> CircuitBreaker:
+        gauge = metrics.BREAKER_STATE.labels(institution=client.institution)
+        gauge.set(0)
+        return CircuitBreaker(on_change=lambda state: gauge.set(metrics.BREAKER_VALUES[state.value]))
+
     registros = Registros(
         registro_civil=RegistroCivilClient(
-            registros_http, RegistroCivilConfig.sandbox(base), breaker=CircuitBreaker(), **common
+            registros_http, RegistroCivilConfig.sandbox(base), breaker=breaker(RegistroCivilClient), **common
         ),
-        ant=AntClient(registros_http, AntConfig.sandbox(base), breaker=CircuitBreaker(), **common),
+        ant=AntClient(registros_http, AntConfig.sandbox(base), breaker=breaker(AntClient), **common),
         ministerio_interior=MinisterioInteriorClient(
-            registros_http, MinisterioInteriorConfig.sandbox(base), breaker=CircuitBreaker(), **common
+            registros_http,
+            MinisterioInteriorConfig.sandbox(base),
+            breaker=breaker(MinisterioInteriorClient),
+            **common,
         ),
-        cne=CneClient(registros_http, CneConfig.sandbox(base), breaker=CircuitBreaker(), **common),
-        sri=SriClient(registros_http, SriConfig.sandbox(base), breaker=CircuitBreaker(), **common),
+        cne=CneClient(registros_http, CneConfig.sandbox(base), breaker=breaker(CneClient), **common),
+        sri=SriClient(registros_http, SriConfig.sandbox(base), breaker=breaker(SriClient), **common),
     )
     gateway_http = httpx.AsyncClient(base_url=settings.effective_gateway_internal_url, timeout=5.0)
     protector = protector_from(settings)

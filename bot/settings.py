@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     max_text_chars: int = 2000
     log_level: str = "INFO"
     log_json: bool = False
+    # `/metrics` (gateway and action server): with a token, only `Authorization: Bearer <token>`; without one,
+    # only direct callers on loopback or private addresses (see bot.metrics.scrape_allowed).
+    metrics_token: str = ""
 
     @cached_property
     def effective_database_url(self) -> str:

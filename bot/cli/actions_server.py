@@ -3,6 +3,9 @@
 rasa-sdk has no authentication of its own; Rasa sends ``?token=`` (endpoints.yml, ``action_endpoint.token``), and
 this server answers 401 to a call to ``/webhook`` or ``/actions`` that lacks it, so that no other local process
 can run an action (and read a citizen's licence or download links) by calling the action server directly.
+
+Each action run binds the request id the gateway sent with the message (``tracker.latest_message.metadata``) for
+its log lines, and is counted by action and outcome; ``GET /metrics`` shows the counts (see `bot.metrics`).
 """
 
 from __future__ import annotations
@@ -10,27 +13,98 @@ from __future__ import annotations
 import argparse
 import hmac
 import os
+import time
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import structlog
 from rasa_sdk.endpoint import create_app_for_serve
 from rasa_sdk.executor import ActionExecutor
+from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.worker.loader import AppLoader
 
+from bot import metrics
 from bot.logs import configure_logging
 from bot.privacy.cifrado import protector_from
 from bot.settings import load_settings
 
 PROTECTED = ("/webhook", "/actions")
+log = structlog.get_logger(__name__)
 
 
-def create_app(token: str) -> Any:
-    """rasa-sdk's app for `bot.actions`, behind the token check."""
-    executor = ActionExecutor()
+@dataclass(frozen=True)
+class Logging:
+    """How the worker process configures its logs (Sanic starts workers as new processes)."""
+
+    level: str
+    json: bool
+    pseudonym_key: bytes
+
+
+def request_id_of(action_call: dict[str, Any]) -> str | None:
+    """The request id the gateway put in the metadata of the message this action answers."""
+    tracker = action_call.get("tracker")
+    latest = tracker.get("latest_message") if isinstance(tracker, dict) else None
+    metadata = latest.get("metadata") if isinstance(latest, dict) else None
+    value = metadata.get("request_id") if isinstance(metadata, dict) else None
+    return value[:100] if isinstance(value, str) and value else None
+
+
+class MeasuredExecutor(ActionExecutor):
+    """rasa-sdk's executor, with the turn's request id bound for the action's log lines, and metrics."""
+
+    async def run(self, action_call: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        requested = action_call.get("next_action")
+        name = requested if isinstance(requested, str) and requested in self.actions else "desconocida"
+        outcome = "error"
+        started = time.perf_counter()
+        with structlog.contextvars.bound_contextvars(request_id=request_id_of(action_call)):
+            try:
+                result = await super().run(action_call, *args, **kwargs)
+                outcome = "ok"
+                return result
+            except ActionExecutionRejection:
+                outcome = "rejected"  # a form's slot was not filled: Rasa predicts another action
+                raise
+            except ActionNotFoundException:
+                outcome = "not_found"
+                raise
+            except ActionMissingDomainException:
+                outcome = "missing_domain"
+                raise
+            finally:
+                seconds = time.perf_counter() - started
+                metrics.ACTION_RUNS.labels(action=name, outcome=outcome).inc()
+                metrics.ACTION_SECONDS.labels(action=name).observe(seconds)
+                log.info("accion.ejecutada", accion=name, resultado=outcome, duracion_ms=round(seconds * 1000))
+
+
+def create_app(token: str, *, metrics_token: str = "", logging: Logging | None = None) -> Any:
+    """rasa-sdk's app for `bot.actions`, behind the token check.
+
+    Args:
+        token: Rasa's credential (``?token=``) for ``/webhook`` and ``/actions``.
+        metrics_token: the ``CHASQUI_METRICS_TOKEN`` setting, for ``/metrics`` (`bot.metrics.scrape_allowed`).
+        logging: configure structlog in this process (the worker's, when Sanic starts one).
+    """
+    if logging is not None:
+        configure_logging(level=logging.level, json=logging.json, pseudonym_key=logging.pseudonym_key)
+    executor = MeasuredExecutor()
     executor.register_package("bot.actions")
     app = create_app_for_serve(executor, cors_origins=[], auto_reload=False, endpoints="endpoints.yml")
+
+    @app.get("/metrics")
+    async def metrics_route(request: Request) -> Any:
+        if not metrics.scrape_allowed(peer=request.ip, headers=request.headers, token=metrics_token):
+            return response.text("forbidden\n", status=403)
+        return response.raw(metrics.exposition(), content_type=metrics.CONTENT_TYPE)
+
+    @app.after_server_stop
+    async def forget_live_gauges(*_: Any) -> None:
+        metrics.process_exited()
 
     @app.on_request
     async def rasa_only(request: Request) -> Any:
@@ -48,9 +122,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5055)
     args = parser.parse_args()
     settings = load_settings()
-    configure_logging(level=settings.log_level, json=settings.log_json, pseudonym_key=protector_from(settings).hash_key)
+    logging = Logging(settings.log_level, settings.log_json, protector_from(settings).hash_key)
+    configure_logging(level=logging.level, json=logging.json, pseudonym_key=logging.pseudonym_key)
     token = settings.actions_token
-    loader = AppLoader(factory=partial(create_app, token))
+    loader = AppLoader(factory=partial(create_app, token, metrics_token=settings.metrics_token, logging=logging))
     app = loader.load()
     app.prepare(host=os.environ.get("SANIC_HOST", "127.0.0.1"), port=args.port, workers=1)
     Sanic.serve(primary=app, app_loader=loader)

@@ -9,6 +9,7 @@ import asyncio
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
@@ -55,10 +56,24 @@ class Stack:
     channel_secret: str = field(default_factory=lambda: secrets.token_hex(32))  # gateway → Rasa signatures
     actions_token: str = field(default_factory=lambda: secrets.token_hex(24))  # Rasa → action server
     processes: list[Process] = field(default_factory=list)
+    _metrics_dirs: set[Path] = field(default_factory=set)
 
     @property
     def log_dir(self) -> Path:
         return self.settings.var_dir / "logs"
+
+    def metrics_env(self, kind: str) -> dict[str, str]:
+        """Prometheus's multi-process directory for one kind of process (``gateway``; ``acciones`` for the
+        action server and the worker, whose figures the action server's ``/metrics`` shows together).
+
+        Emptied once per run, before its first process starts: files of an earlier run would add up.
+        """
+        directory = self.settings.var_dir / "metrics" / kind
+        if directory not in self._metrics_dirs:
+            shutil.rmtree(directory, ignore_errors=True)
+            directory.mkdir(parents=True, mode=0o700)
+            self._metrics_dirs.add(directory)
+        return {"PROMETHEUS_MULTIPROC_DIR": str(directory)}
 
     def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> Process:
         self.log_dir.mkdir(parents=True, exist_ok=True)
@@ -128,7 +143,7 @@ class Stack:
         return env
 
     def start_actions(self) -> Process:
-        env = self.app_env()
+        env = self.app_env() | self.metrics_env("acciones")
         env["SANIC_HOST"] = self.settings.host
         command = [sys.executable, "-m", "bot.cli.actions_server", "--port", str(self.settings.actions_port)]
         return self._spawn("actions", command, env)
@@ -171,7 +186,8 @@ class Stack:
 
     def start_worker(self) -> Process:
         """Retries of applications kept pending after a registry error."""
-        return self._spawn("trabajador", [sys.executable, "-m", "bot.cli.main", "trabajador"], self.app_env())
+        command = [sys.executable, "-m", "bot.cli.main", "trabajador"]
+        return self._spawn("trabajador", command, self.app_env() | self.metrics_env("acciones"))
 
     def start_gateway(self) -> Process:
         s = self.settings
@@ -187,7 +203,7 @@ class Stack:
             str(s.gateway_port),
             "--no-access-log",
         ]
-        return self._spawn("gateway", command, self.app_env())
+        return self._spawn("gateway", command, self.app_env() | self.metrics_env("gateway"))
 
     def check_alive(self) -> None:
         for process in self.processes:
@@ -214,7 +230,8 @@ class Stack:
             self.wait_http(f"{s.effective_registros_url}/healthz", timeout=60)
         self.wait_http(f"http://{s.host}:{s.actions_port}/health", timeout=60)
         self.wait_http(f"http://{s.host}:{s.gateway_port}/healthz", timeout=60)
-        self.wait_http(f"http://{s.host}:{s.gateway_port}/readyz", timeout=timeout)
+        # The gateway serves (with an apology) while Rasa loads; `chasqui run` announces only a whole stack.
+        self.wait_http(f"http://{s.host}:{s.gateway_port}/readyz?completo=1", timeout=timeout)
 
     def stop(self) -> None:
         for process in reversed(self.processes):

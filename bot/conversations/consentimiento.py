@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import metrics
 from bot.storage import privacidad as repo
 from bot.storage.models import Conversation
 
@@ -125,6 +126,7 @@ class ConsentGate:
     def purposes(self, channel: str) -> tuple[str, ...]:
         return (TRANSFER, ANALYTICS) if channel in MESSAGING_CHANNELS else (ANALYTICS,)
 
+    @metrics.timed("consent")
     async def decide(
         self, *, session: AsyncSession, conversation: Conversation, message_id: int, text: str
     ) -> Decision:

@@ -13,8 +13,10 @@ from collections.abc import Sequence
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.conversations.router import ConversationRouter, Outcome
 from bot.storage import conversations as repo
+from bot.storage.models import utcnow
 
 log = structlog.get_logger(__name__)
 
@@ -60,12 +62,18 @@ class InboundProcessor:
         while True:
             self._again.discard(conversation_id)
             async with self._sessions() as session:
-                pending = [m.id for m in await repo.pending_inbound(session=session, conversation_id=conversation_id)]
+                pending = [
+                    (m.id, m.created_at)
+                    for m in await repo.pending_inbound(session=session, conversation_id=conversation_id)
+                ]
             if not pending:
                 if conversation_id in self._again:
                     continue
                 return
-            for message_id in pending:
+            for message_id, stored_at in pending:
+                if failures == 0:  # once per message: retries while Rasa is down would count it again
+                    lag = (utcnow() - stored_at).total_seconds()
+                    metrics.INBOUND_LAG.labels(channel=conversation_id.split(":", 1)[0]).observe(max(0.0, lag))
                 try:
                     result = await self._router.process(message_id)
                 except Exception:

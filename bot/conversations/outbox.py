@@ -17,6 +17,7 @@ from datetime import timedelta
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.channels.base import ChannelAdapter, ChannelRegistry, DeliveryError
 from bot.conversations.messages import BotMessage
 from bot.storage import outbox as repo
@@ -146,7 +147,8 @@ class OutboxDispatcher:
             attempts = current.attempts
             await session.commit()
         try:
-            delivery = await adapter.send(chat_id, BotMessage.from_payload(row.payload))
+            with metrics.stage("outbox_send"):
+                delivery = await adapter.send(chat_id, BotMessage.from_payload(row.payload))
         except DeliveryError as exc:
             if exc.permanent or attempts >= self._max_attempts:
                 log.warning("outbox.failed", outbox=row.id, channel=row.channel, reason=exc.reason, attempts=attempts)

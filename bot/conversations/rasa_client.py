@@ -14,6 +14,7 @@ from urllib.parse import quote
 
 import httpx
 
+from bot import metrics
 from bot.conversations.messages import BotMessage
 from integrations.rasa.signing import HEADER, sign
 
@@ -37,6 +38,7 @@ class RasaClient:
         self._token = token
         self._channel_secret = channel_secret  # signs every message (integrations/rasa/signing.py)
 
+    @metrics.timed("rasa")
     async def send(self, *, sender: str, message: str, metadata: dict[str, Any] | None = None) -> list[BotMessage]:
         """Send one user message through Rasa's signed input channel and return the bot's replies."""
         body: dict[str, Any] = {"sender": sender, "message": message}

@@ -21,6 +21,7 @@ import structlog
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.channels.base import ChannelRegistry
 from bot.conversations.consentimiento import ConsentGate
 from bot.conversations.direcciones import AddressBook
@@ -122,10 +123,14 @@ class ConversationRouter:
 
     async def handle(self, message: InboundMessage) -> RouteResult:
         """Synchronous channels: accept and process now, returning what the citizen should see."""
-        async with self.conversation_lock(message.conversation_id):
-            accepted = await self.accept(message)
-            return await self._process_locked(accepted.message_id)
+        with metrics.turn(message.channel) as done:
+            async with self.conversation_lock(message.conversation_id):
+                accepted = await self.accept(message)
+                result = await self._process_locked(accepted.message_id)
+            done(result.outcome)
+        return result
 
+    @metrics.timed("store")
     async def accept(self, message: InboundMessage) -> Accepted:
         """Store the inbound message (first thing, before any answer); a known channel id is a duplicate."""
         async with self._sessions() as session:
@@ -156,6 +161,8 @@ class ConversationRouter:
                 metadata["secreto_esperado"] = expected
             if isinstance(message.metadata.get("cliente"), str):  # the web client's keyed hash (gateway)
                 metadata["cliente"] = message.metadata["cliente"]
+            if isinstance(message.metadata.get("request_id"), str):  # log lines of the turn carry it, later too
+                metadata["request_id"] = message.metadata["request_id"]
             if protected.masked:
                 metadata["masked"] = protected.masked
             stored = await repo.add_inbound(
@@ -186,8 +193,11 @@ class ConversationRouter:
         async with self._sessions() as session:
             stored = await session.get(Message, message_id)
             conversation_id = stored.conversation_id if stored else ""
-        async with self.conversation_lock(conversation_id):
-            return await self._process_locked(message_id)
+        with metrics.turn(conversation_id.split(":", 1)[0]) as done:
+            async with self.conversation_lock(conversation_id):
+                result = await self._process_locked(message_id)
+            done(result.outcome)
+        return result
 
     async def _process_locked(self, message_id: int) -> RouteResult:
         async with self._sessions() as session:
@@ -197,6 +207,9 @@ class ConversationRouter:
             conversation = await repo.get_or_create_conversation(
                 session=session, conversation_id=stored.conversation_id, channel=""
             )
+            request_id = (stored.payload or {}).get("request_id")
+            if isinstance(request_id, str):  # every log line of this turn, here and in the action server
+                structlog.contextvars.bind_contextvars(request_id=request_id)
             bound = log.bind(conversation=conversation.id, message=message_id)
             if stored.status in (MessageStatus.ANSWERED, MessageStatus.WAITING):
                 earlier = await repo.replies_to(session=session, message=stored)
@@ -300,6 +313,8 @@ class ConversationRouter:
                 client = (stored.payload or {}).get("cliente")
                 if isinstance(client, str):
                     metadata["cliente"] = client
+                if isinstance(request_id, str):
+                    metadata["request_id"] = request_id
                 replies = await self._rasa.send(sender=conversation.id, message=text, metadata=metadata)
             except RasaUnavailable as exc:
                 bound.warning("rasa.unavailable", error=str(exc))
@@ -375,6 +390,7 @@ class ConversationRouter:
         if apology is not None:
             self._outbox_notify()
 
+    @metrics.timed("answer")
     async def _store_answer(
         self,
         message_id: int,

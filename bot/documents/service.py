@@ -17,6 +17,7 @@ from typing import Any, Literal
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.documents.codes import format_code, new_document_id, new_verification_code
 from bot.documents.errors import DocumentNotFound, DocumentRevoked, TemplateError
 from bot.documents.links import LinkSigner, expiry, holder_hash, new_share_token, share_token_hash
@@ -404,6 +405,7 @@ class DocumentService:
             png_bytes=len(rendered.png),
             conversation_id=conversation_id,
         )
+        metrics.DOCUMENTS_ISSUED.labels(kind=draft.template.kind.value).inc()
         links_expire = expiry(self.clock(), self.download_minutes)
         return IssuedDocument(
             id=draft.id,

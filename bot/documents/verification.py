@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import metrics
 from bot.documents.codes import format_code, is_document_id, normalize_code
 from bot.documents.errors import TemplateError, UnreadableInput
 from bot.documents.links import share_token_hash
@@ -37,6 +40,28 @@ from bot.storage.models_documents import Document
 
 _VERIFY_URL = re.compile(r"/verificar/([0-9A-Za-z-]{16,24})(?:[/?#]|$)")
 MAX_CODE_TEXT = 64  # a code as typed: 16 characters, separators and spaces; anything longer is not one
+P = ParamSpec("P")
+_verifying: ContextVar[bool] = ContextVar("verifying", default=False)
+
+
+def _counted(
+    method: Callable[Concatenate[VerificationService, P], Awaitable[VerificationResult]],
+) -> Callable[Concatenate[VerificationService, P], Awaitable[VerificationResult]]:
+    """Count the verdict of each verification once: the outermost ``verify_*`` call (they call each other)."""
+
+    @functools.wraps(method)
+    async def wrapper(self: VerificationService, /, *args: P.args, **kwargs: P.kwargs) -> VerificationResult:
+        if _verifying.get():
+            return await method(self, *args, **kwargs)
+        token = _verifying.set(True)
+        try:
+            result = await method(self, *args, **kwargs)
+        finally:
+            _verifying.reset(token)
+        metrics.DOCUMENTS_VERIFIED.labels(verdict=result.verdict.value, via=result.via).inc()
+        return result
+
+    return wrapper
 
 
 class Verdict(enum.StrEnum):
@@ -152,6 +177,7 @@ class VerificationService:
         self.clock = clock
         self.max_image_pixels = max_image_pixels
 
+    @_counted
     async def verify_code(self, text: str, *, via: str = "codigo") -> VerificationResult:
         """Verify a verification code as a person typed it (separators and case do not matter)."""
         code = normalize_code(text) if len(text) <= MAX_CODE_TEXT else None
@@ -163,6 +189,7 @@ class VerificationService:
             return VerificationResult(Verdict.DESCONOCIDO, "no_registrado", via)
         return self._standing(document, via)
 
+    @_counted
     async def verify_text(self, text: str, *, via: str | None = None) -> VerificationResult:
         """Verify what a QR code or a person gave: a token (``EC1:…``), a verification URL, or a code.
 
@@ -176,6 +203,7 @@ class VerificationService:
         match = _VERIFY_URL.search(text)
         return await self.verify_code(match.group(1) if match else text, via=via or "codigo")
 
+    @_counted
     async def verify_token(self, text: str, *, via: str = "token") -> VerificationResult:
         """Check the token's signature, then look the document up by id for revocation and expiry."""
         try:
@@ -207,6 +235,7 @@ class VerificationService:
             return VerificationResult(Verdict.ALTERADO, "token_distinto", via)
         return self._standing(document, via)
 
+    @_counted
     async def verify_pdf(self, data: bytes) -> VerificationResult:
         """Validate the PAdES signature against the trust roots, then look the document up by its code."""
         check = await asyncio.to_thread(validate_pdf, data, trust_roots=self.signer.trust_roots)
@@ -234,11 +263,13 @@ class VerificationService:
             return VerificationResult(Verdict.ALTERADO, "archivo_distinto", "pdf")
         return self._standing(document, "pdf")
 
+    @_counted
     async def verify_image(self, data: bytes) -> VerificationResult:
         """Read the QR code of a PNG or JPEG (a photo, a screenshot, a re-encoded copy) and verify it."""
         text = await asyncio.to_thread(decode_qr, data, max_pixels=self.max_image_pixels)
         return await self.verify_text(text, via="imagen")
 
+    @_counted
     async def verify_file(self, data: bytes) -> VerificationResult:
         """A PDF or an image, told apart by content, never by the name it came with.
 

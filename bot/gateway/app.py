@@ -38,6 +38,8 @@ from bot.documents.settings import document_settings_from
 from bot.gateway.channels_setup import start_telegram, telegram_adapter, whatsapp_adapter
 from bot.gateway.documentos import create_documentos_router
 from bot.gateway.limits import UnsafeJson, loads_bounded, read_limited_body
+from bot.gateway.observability import RequestId, current_request_id
+from bot.gateway.observability import build_router as build_observability_router
 from bot.gateway.pagos import build_router as build_pagos_router
 from bot.gateway.privacidad import build_router as build_privacidad_router
 from bot.gateway.webhooks import build_router as build_webhooks
@@ -45,6 +47,7 @@ from bot.handoff.equipos import load_equipos
 from bot.handoff.events import EventBus
 from bot.handoff.service import HandoffService
 from bot.logs import configure_logging
+from bot.metrics import process_exited
 from bot.privacy.boveda import MemoryVault, RedisVault, Vault
 from bot.privacy.cifrado import Protector, protector_from
 from bot.privacy.derechos import ExportStore, build_privacy
@@ -109,6 +112,7 @@ class Gateway:
         inbound = adapter.parse(payload)
         if inbound is None:
             return
+        inbound = replace(inbound, metadata={**inbound.metadata, "request_id": current_request_id()})
         accepted = await self.router.accept(inbound)
         if accepted.duplicate:
             log.info("webhook.redelivered", channel=adapter.code)
@@ -261,12 +265,15 @@ def create_app(
                 await gateway.processor.close()
                 await outbox.close()
         await engine.dispose()
+        process_exited()
 
     app = FastAPI(title="Chasqui gateway", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestId)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/consola/static", StaticFiles(directory=CONSOLE_STATIC_DIR), name="consola-static")
     app.include_router(build_webhooks())
+    app.include_router(build_observability_router())
     app.include_router(build_privacidad_router())
     app.include_router(create_documentos_router())
     app.include_router(create_console_router())
@@ -291,7 +298,10 @@ def create_app(
         return {"status": "ok"}
 
     @app.get("/readyz")
-    async def readyz(request: Request) -> JSONResponse:
+    async def readyz(request: Request, completo: Annotated[bool, Query()] = False) -> JSONResponse:
+        """Ready to serve citizens: the database answers. Rasa's state is reported, not required: while it is
+        down or loading the gateway answers with a Spanish apology, which beats a load balancer's error page.
+        ``?completo=1`` requires Rasa too (`chasqui run` and the end-to-end tests wait for that)."""
         gateway: Gateway = request.app.state.gateway
         checks = {"database": "ok", "rasa": "ok"}
         try:
@@ -301,7 +311,7 @@ def create_app(
             checks["database"] = type(exc).__name__
         if not await gateway.rasa.is_ready():
             checks["rasa"] = "cargando o no disponible"
-        ready = all(v == "ok" for v in checks.values())
+        ready = checks["database"] == "ok" and (checks["rasa"] == "ok" or not completo)
         return JSONResponse({"ready": ready, **checks}, status_code=200 if ready else 503)
 
     @app.get("/interno/boveda/{reference}", include_in_schema=False)
@@ -336,6 +346,7 @@ def create_app(
         client = gateway.client_key(request)
         if client is not None:  # many new chats from one client do not multiply identity guesses
             inbound = replace(inbound, metadata={**inbound.metadata, "cliente": client})
+        inbound = replace(inbound, metadata={**inbound.metadata, "request_id": current_request_id()})
         result = await gateway.router.handle(inbound)
         body = gateway.web.render(str(payload["sender"]), result.replies)
         status = 503 if result.outcome is Outcome.UNAVAILABLE else 200

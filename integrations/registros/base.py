@@ -107,13 +107,38 @@ class CircuitBreaker:
     Only ``Unavailable`` answers count as failures; a registry that says "not found" is healthy.
     """
 
-    def __init__(self, *, failure_threshold: int = 5, cooldown: float = 30.0, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self,
+        *,
+        failure_threshold: int = 5,
+        cooldown: float = 30.0,
+        clock: Clock = time.monotonic,
+        on_change: Callable[[BreakerState], None] | None = None,
+    ) -> None:
+        """Build a closed breaker.
+
+        Args:
+            failure_threshold: consecutive failures that open it.
+            cooldown: seconds an open breaker refuses calls before letting a probe through.
+            clock: monotonic clock (tests pass a fake one).
+            on_change: called with the new state when a call opens, probes or closes the breaker (metrics); an
+                open breaker whose cool-down passes is seen as half-open at the next call.
+        """
         self.failure_threshold = failure_threshold
         self.cooldown = cooldown
         self._clock = clock
+        self._on_change = on_change
         self._failures = 0
         self._opened_at: float | None = None
         self._probing = False
+        self._reported = BreakerState.CLOSED
+
+    def _report(self) -> None:
+        state = self.state
+        if state is not self._reported:
+            self._reported = state
+            if self._on_change is not None:
+                self._on_change(state)
 
     @property
     def state(self) -> BreakerState:
@@ -131,6 +156,7 @@ class CircuitBreaker:
             return True
         if state is BreakerState.HALF_OPEN and not self._probing:
             self._probing = True
+            self._report()
             return True
         return False
 
@@ -139,6 +165,7 @@ class CircuitBreaker:
         self._failures = 0
         self._opened_at = None
         self._probing = False
+        self._report()
 
     def abandon(self) -> None:
         """A call ended without an answer either way (cancelled): let another probe through later."""
@@ -150,6 +177,7 @@ class CircuitBreaker:
         if self._probing or self._failures >= self.failure_threshold:
             self._opened_at = self._clock()
             self._probing = False
+            self._report()
 
 
 class BaseClient(Generic[ConfigT]):

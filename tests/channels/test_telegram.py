@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import Any
 
 from bot.channels.base import split_text
@@ -45,6 +46,8 @@ def test_a_text_is_answered_through_the_bot_api(channels: Channels) -> None:
     assert post_update(channels, fixture("telegram", "texto")) == 200
     wait_until(lambda: channels.telegram.texts_to(4242))
     assert channels.telegram.texts_to(4242) == ["eco: hola, buenas tardes"]
+    # The webhook's request id travels with the stored message to the background turn and on to Rasa.
+    assert re.fullmatch(r"[a-z]{24}", channels.rasa.received[0]["metadata"].pop("request_id"))
     assert channels.rasa.received == [
         {"sender": "tg:4242", "message": "hola, buenas tardes", "metadata": {"channel": "tg", "message_id": "500001"}}
     ]
