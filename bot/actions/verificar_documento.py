@@ -13,6 +13,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.forms import SlotKind, SlotSpec, TramiteForm
 from bot.actions.runtime import say, services
+from bot.documents.chat_verification import verdict_texto
 
 # A verification code («V37Y-X99X-XYCT-VQJA») or the QR's text («EC1:…»), whatever the NLU makes of it.
 CODIGO = re.compile(r"\b[a-z0-9]{4}-[a-z0-9]{4}\b|^ec1:")
@@ -54,30 +55,6 @@ class ActionVerificarDocumento(Action):
         s = await services()
         documents = s.documents
         result = await documents.verifier.verify_text(str(tracker.get_slot("codigo_documento") or ""))
-        wording = documents.plantillas.text("veredictos", result.verdict.value)
-        facts = result.document
-        if facts is None:
-            say(
-                dispatcher,
-                "verificar_resultado_sin_documento",
-                titulo=wording["titulo"],
-                detalle=wording["detalle"],
-                motivo=documents.plantillas.text("motivos", result.reason),
-            )
-        else:
-            say(
-                dispatcher,
-                "verificar_resultado",
-                titulo=wording["titulo"],
-                detalle=wording["detalle"],
-                documento=facts.title,
-                institucion=facts.institution,
-                titular=f"{facts.holder_name} ({facts.holder_cedula_masked})",
-                emitido=facts.issued_at.astimezone(s.settings.zona_horaria).strftime("%d/%m/%Y"),
-                vence=facts.expires_at.astimezone(s.settings.zona_horaria).strftime("%d/%m/%Y"),
-                # What the page shows too: the fields its template lists for verifiers (the récord's result,
-                # the RUC's state, the voting's process), and why a revoked document was revoked.
-                campos="".join(f"\n• {label}: {value}" for label, value in facts.fields)
-                + (f"\n• Motivo de la revocación: {facts.revocation_reason}" if facts.revocation_reason else ""),
-            )
+        key, values = verdict_texto(result, documents.plantillas, s.settings.zona_horaria)
+        say(dispatcher, key, **values)
         return [SlotSet("codigo_documento", None)]

@@ -9,6 +9,9 @@ Errors::
     DeliveryError         sending failed
      ├── retryable        network errors, 5xx, rate limits (retry_after)
      └── permanent        bot blocked, invalid number, outside the 24-hour window without template
+    MediaError            a file the citizen sent could not be fetched from the channel
+     ├── MediaTooLarge    larger than the limit (declared or while downloading): never read whole
+     └── MediaUnavailable the channel's API failed or no longer has it
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from bot.conversations.messages import BotMessage, InboundMessage
+from bot.conversations.messages import BotMessage, InboundMessage, MediaReference
 
 
 class InvalidPayload(Exception):
@@ -38,6 +41,18 @@ class DeliveryError(Exception):
         self.reason = reason
         self.permanent = permanent
         self.retry_after = retry_after
+
+
+class MediaError(Exception):
+    """A file the citizen sent could not be fetched from the channel."""
+
+
+class MediaTooLarge(MediaError):
+    """The file is larger than the limit; it was not (or not entirely) downloaded."""
+
+
+class MediaUnavailable(MediaError):
+    """The channel's API failed, refused our credentials, or no longer has the file."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +87,15 @@ class ChannelAdapter(ABC):
 
     async def typing(self, chat_id: str) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Show that the bot is writing, where the channel supports it."""
+
+    async def fetch_media(self, media: MediaReference, *, max_bytes: int) -> bytes:
+        """Download a file the citizen sent through the channel's own authenticated API, in memory.
+
+        Raises:
+            MediaTooLarge: the file is larger than ``max_bytes``.
+            MediaUnavailable: the channel cannot fetch files, or its API failed.
+        """
+        raise MediaUnavailable(f"channel {self.code!r} does not fetch files")
 
 
 class ChannelRegistry:

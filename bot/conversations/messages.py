@@ -9,9 +9,40 @@ from typing import Any
 
 class InboundKind(StrEnum):
     TEXT = "text"  # typed text, a tapped button's payload or a command
-    UNSUPPORTED = "unsupported"  # voice note, photo, sticker, location...: answered without Rasa
+    UNSUPPORTED = "unsupported"  # voice note, sticker, location, video...: answered without Rasa
+    MEDIA = "media"  # a photo or a PDF: read like the /verificar page reads it, answered without Rasa
     OWN_CONTACT = "own_contact"  # the sender shared their own phone number
     OTHER_CONTACT = "other_contact"  # the sender shared someone else's contact card
+
+
+@dataclass(frozen=True)
+class MediaReference:
+    """A file the citizen sent, as the channel names it; the file itself is never stored.
+
+    Attributes:
+        content_type: the type the channel declared (checked again against the bytes before decoding).
+        locator: how the channel's API finds it (Telegram's ``file_id``, Twilio's media URL); empty when the
+            bytes came with the message (the web chat).
+        size: the size the channel declared, when it declares one.
+    """
+
+    content_type: str
+    locator: str = ""
+    size: int | None = None
+
+    def as_payload(self) -> dict[str, Any]:
+        return {"content_type": self.content_type, "locator": self.locator, "size": self.size}
+
+    @classmethod
+    def from_payload(cls, data: Any) -> MediaReference | None:
+        if not isinstance(data, dict) or not isinstance(data.get("content_type"), str):
+            return None
+        size = data.get("size")
+        return cls(
+            content_type=data["content_type"],
+            locator=str(data.get("locator") or ""),
+            size=size if isinstance(size, int) else None,
+        )
 
 
 @dataclass(frozen=True)
@@ -26,6 +57,9 @@ class InboundMessage:
     metadata: dict[str, Any] = field(default_factory=dict)
     # Where to reply when the conversation id is a pseudonym (a WhatsApp number): stored encrypted only.
     address: str | None = field(default=None, repr=False)
+    media: MediaReference | None = None  # kind MEDIA: the photo or PDF to read
+    # The file's bytes when they came with the message (the web chat): kept in memory for this turn only.
+    content: bytes | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)

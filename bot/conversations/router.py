@@ -25,7 +25,8 @@ from bot import metrics
 from bot.channels.base import ChannelRegistry
 from bot.conversations.consentimiento import ConsentGate
 from bot.conversations.direcciones import AddressBook
-from bot.conversations.messages import BotMessage, Button, HandoffSignal, InboundKind, InboundMessage
+from bot.conversations.media import MediaVerifier
+from bot.conversations.messages import BotMessage, Button, HandoffSignal, InboundKind, InboundMessage, MediaReference
 from bot.conversations.rasa_client import RasaClient, RasaUnavailable
 from bot.handoff.service import Change, HandoffService
 from bot.handoff.state import bot_answers, check_transition
@@ -99,7 +100,9 @@ class ConversationRouter:
         consent: ConsentGate | None = None,
         privacy: Callable[[str], Awaitable[object]] | None = None,
         addresses: AddressBook | None = None,
+        media: MediaVerifier | None = None,
     ) -> None:
+        self._media = media  # photos and PDFs sent in the chat are verified (bot.conversations.media)
         self._addresses = addresses
         self._sessions = sessions
         self._handoff = handoff
@@ -126,7 +129,7 @@ class ConversationRouter:
         with metrics.turn(message.channel) as done:
             async with self.conversation_lock(message.conversation_id):
                 accepted = await self.accept(message)
-                result = await self._process_locked(accepted.message_id)
+                result = await self._process_locked(accepted.message_id, content=message.content)
             done(result.outcome)
         return result
 
@@ -165,6 +168,8 @@ class ConversationRouter:
                 metadata["request_id"] = message.metadata["request_id"]
             if protected.masked:
                 metadata["masked"] = protected.masked
+            if message.media is not None:  # how to fetch the file, never the file
+                metadata["media"] = message.media.as_payload()
             stored = await repo.add_inbound(
                 session=session,
                 conversation=conversation,
@@ -199,7 +204,7 @@ class ConversationRouter:
             done(result.outcome)
         return result
 
-    async def _process_locked(self, message_id: int) -> RouteResult:
+    async def _process_locked(self, message_id: int, *, content: bytes | None = None) -> RouteResult:
         async with self._sessions() as session:
             stored = await session.get(Message, message_id)
             if stored is None:
@@ -295,6 +300,7 @@ class ConversationRouter:
             InboundKind.UNSUPPORTED: "solo_texto",
             InboundKind.OWN_CONTACT: "contacto_recibido",
             InboundKind.OTHER_CONTACT: "contacto_ajeno",
+            InboundKind.MEDIA: None if self._media is not None else "solo_texto",
         }.get(kind)
         secret_kept: str | None = None
         if direct is None and kind is InboundKind.TEXT and asks_to_wait(text):
@@ -305,6 +311,9 @@ class ConversationRouter:
             secret_kept = str(expected) if expected else None
         if direct is not None:
             replies = [self._texto(direct)]
+        elif kind is InboundKind.MEDIA and self._media is not None:  # --- media: verified here, never by Rasa
+            media = MediaReference.from_payload((stored.payload or {}).get("media"))
+            replies = [from_texto((await self._media.answer(adapter, media, content=content)).texto)]
         else:
             if adapter is not None and adapter.asynchronous:
                 await adapter.typing(conversation.id.split(":", 1)[1])

@@ -29,6 +29,7 @@ from bot.console.servicio import Consola, seed_canned_replies
 from bot.conversations.consentimiento import ConsentGate
 from bot.conversations.direcciones import AddressBook
 from bot.conversations.inbound import InboundProcessor
+from bot.conversations.media import MediaVerifier
 from bot.conversations.notificaciones import NotificationDispatcher
 from bot.conversations.outbox import OutboxDispatcher
 from bot.conversations.rasa_client import RasaClient
@@ -73,6 +74,15 @@ WEB_MESSAGE_SCHEMA: dict[str, Any] = {
         "metadata": {
             "type": "object",
             "properties": {"message_id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,100}$"}},
+        },
+        "attachment": {  # a photo or PDF to verify; ``message`` may then be ""
+            "type": "object",
+            "required": ["filename", "content_type", "data"],
+            "properties": {
+                "filename": {"type": "string", "minLength": 1, "maxLength": 255},
+                "content_type": {"type": "string", "enum": ["image/jpeg", "image/png", "application/pdf"]},
+                "data": {"type": "string", "contentEncoding": "base64"},
+            },
         },
     },
 }
@@ -171,11 +181,13 @@ def create_app(
             )
             rasa = RasaClient(http, token=settings.rasa_token, channel_secret=settings.rasa_channel_secret)
             channels = ChannelRegistry()
-            web = WebAdapter(max_text_length=settings.max_text_chars)
+            web = WebAdapter(
+                max_text_length=settings.max_text_chars, max_attachment_bytes=documents.settings.max_upload_bytes
+            )
             channels.register(web)
             addresses = AddressBook(sessions=sessions, protector=protector_from(settings))
             telegram = await telegram_adapter(settings, stack, documents)
-            whatsapp = whatsapp_adapter(settings, textos, stack, documents, pseudonym=addresses.pseudonym)
+            whatsapp = await whatsapp_adapter(settings, textos, stack, documents, pseudonym=addresses.pseudonym)
             for adapter in (telegram, whatsapp):
                 if adapter is not None:
                     channels.register(adapter)
@@ -207,6 +219,7 @@ def create_app(
                 consent=consent,
                 privacy=privacy.borrar,
                 addresses=addresses,
+                media=MediaVerifier(documents=documents, textos=textos, zone=settings.zona_horaria),
             )
             app.state.consola = Consola(
                 sessions=sessions,
@@ -337,11 +350,14 @@ def create_app(
     )
     async def web_channel(request: Request) -> Response:
         gateway: Gateway = request.app.state.gateway
-        raw = await read_limited_body(request, gateway.settings.max_body_bytes)
+        # A photo or PDF may ride along (base64): the body may then be larger than a text message's.
+        raw = await read_limited_body(request, max(gateway.settings.max_body_bytes, gateway.web.max_body_bytes))
         try:
             payload = loads_bounded(raw)
         except UnsafeJson as exc:
             raise InvalidPayload(exc.reason) from exc
+        if isinstance(payload, dict) and "attachment" not in payload and len(raw) > gateway.settings.max_body_bytes:
+            raise InvalidPayload(f"body larger than {gateway.settings.max_body_bytes} bytes", status_code=413)
         inbound = gateway.web.parse(payload)
         client = gateway.client_key(request)
         if client is not None:  # many new chats from one client do not multiply identity guesses

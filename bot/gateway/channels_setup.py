@@ -8,6 +8,7 @@ from collections.abc import Callable
 from contextlib import AsyncExitStack
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import structlog
 from telegram import Bot, BotCommand
 from telegram.error import TelegramError
@@ -28,6 +29,18 @@ log = structlog.get_logger(__name__)
 POLL_TIMEOUT_SECONDS = 25
 
 
+async def media_client(stack: AsyncExitStack) -> httpx.AsyncClient:
+    """The HTTP client that downloads files citizens send (closed with the gateway)."""
+    client = httpx.AsyncClient(timeout=httpx.Timeout(20.0, connect=5.0), max_redirects=3)
+    return await stack.enter_async_context(client)
+
+
+def telegram_file_url(api_url: str) -> str:
+    """The Bot API's file URL beside its method URL: ``…/bot`` → ``…/file/bot`` (a fake's too)."""
+    base = api_url.rstrip("/")
+    return base[: -len("/bot")] + "/file/bot" if base.endswith("/bot") else "https://api.telegram.org/file/bot"
+
+
 class DocumentFiles:
     """A delivered document's bytes, read from the document store (Telegram uploads the file itself)."""
 
@@ -46,14 +59,15 @@ async def telegram_adapter(settings: Settings, stack: AsyncExitStack, documents:
     bot = Bot(
         settings.telegram_token,
         base_url=settings.telegram_api_url,
+        base_file_url=telegram_file_url(settings.telegram_api_url),
         request=HTTPXRequest(connection_pool_size=32, read_timeout=15.0),
         get_updates_request=HTTPXRequest(read_timeout=POLL_TIMEOUT_SECONDS + 10.0),
     )
     await stack.enter_async_context(bot)
-    return TelegramAdapter(bot, documents=DocumentFiles(documents))
+    return TelegramAdapter(bot, documents=DocumentFiles(documents), http=await media_client(stack))
 
 
-def whatsapp_adapter(
+async def whatsapp_adapter(
     settings: Settings,
     textos: Textos,
     stack: AsyncExitStack,
@@ -84,6 +98,9 @@ def whatsapp_adapter(
         media_url=lambda document: documents.issuer.download_url(
             str(document["id"]), str(document["filename"]), minutes=30
         ),
+        http=await media_client(stack),
+        account_sid=settings.twilio_account_sid,
+        api_base_url=settings.twilio_api_url,
     )
 
 

@@ -115,17 +115,18 @@ def test_a_quick_reply_tap_arrives_as_its_payload(channels: Channels) -> None:
     assert channels.rasa.received[0]["message"] == "/solicitar_antecedentes_penales"
 
 
-def test_images_voice_notes_and_locations_get_a_polite_answer_without_rasa(channels: Channels) -> None:
-    for name in ("imagen", "nota_de_voz", "ubicacion"):
+def test_voice_notes_and_locations_get_a_polite_answer_without_rasa(channels: Channels) -> None:
+    for name in ("nota_de_voz", "ubicacion"):
         assert signed_post(channels, WEBHOOK, fixture("twilio", name)) == 200
-    wait_until(lambda: len(channels.twilio.bodies_to(CITIZEN)) == 3)
+    wait_until(lambda: len(channels.twilio.bodies_to(CITIZEN)) == 2)
     assert (
         channels.twilio.bodies_to(CITIZEN)
         == [
-            "Por ahora solo entiendo mensajes de texto. Por favor, escríbame su consulta con palabras.\n\n"
+            "Por ahora solo entiendo mensajes de texto, y fotos o PDF de documentos de Chasqui para verificarlos. "
+            "Por favor, escríbame su consulta con palabras.\n\n"
             "Responda con el número de su opción:\n1. Ver los servicios"
         ]
-        * 3
+        * 2
     )
     assert channels.rasa.received == []
 
@@ -177,7 +178,7 @@ def test_adapter_parses_golden_forms() -> None:
     assert text is not None
     assert (text.conversation_id, text.channel_message_id) == ("wa:p4567", "SMa1b2c3d4e5f60718293a4b5c6d7e8f90")
     assert text.address == "+593991234567"
-    assert image is not None and (image.kind, image.text) == (InboundKind.UNSUPPORTED, "[image]")
+    assert image is not None and (image.kind, image.text) == (InboundKind.MEDIA, "[image]")
     assert location is not None and (location.kind, location.text) == (InboundKind.UNSUPPORTED, "[location]")
 
 

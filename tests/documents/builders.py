@@ -1,6 +1,10 @@
-"""Sample holders and fields for every document kind (fictitious people from the sandbox)."""
+"""Sample holders and fields for every document kind (fictitious people from the sandbox), and photos of them."""
 
 from __future__ import annotations
+
+import io
+
+from PIL import Image, ImageDraw
 
 from bot.documents.service import Holder
 from bot.documents.templates import DocumentKind
@@ -59,3 +63,29 @@ FIELDS: dict[DocumentKind, dict[str, str]] = {
         "fecha_inicio": "01/02/2015",
     },
 }
+
+
+def photo_of(png: bytes, *, degrees: float = 4.0, scale: float = 0.8, quality: int = 60) -> bytes:
+    """A phone's photo of a document's PNG: turned a few degrees on a light background, scaled, JPEG q60."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    image = image.rotate(degrees, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(236, 232, 225))
+    image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=quality)
+    return out.getvalue()
+
+
+def landscape_photo(size: tuple[int, int] = (640, 480)) -> bytes:
+    """A photo with no QR code in it (smooth gradients and a few shapes), as JPEG."""
+    image = Image.new("RGB", size)
+    pixels = image.load()
+    assert pixels is not None
+    for x in range(size[0]):
+        for y in range(size[1]):
+            pixels[x, y] = (x * 255 // size[0], y * 255 // size[1], 128)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((100, 80, 300, 280), fill=(250, 210, 40))
+    draw.rectangle((350, 250, 600, 460), fill=(30, 90, 40))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=80)
+    return out.getvalue()

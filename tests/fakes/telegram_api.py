@@ -3,7 +3,8 @@
 Bot methods arrive as form-urlencoded or multipart POSTs to `/bot<token>/<method>`; answers are
 `{"ok": true, "result": ...}` or Telegram's error shape. Chats can be made to block the bot (403) or to
 hit the flood limit once (429 with `retry_after`); `hold()` makes deliveries wait, and a request whose
-client went away while held is dropped unrecorded (a crash before Telegram received it).
+client went away while held is dropped unrecorded (a crash before Telegram received it). Files citizens
+sent (`files`, by ``file_id``) are found with `getFile` and downloaded from `/file/bot<token>/<file_path>`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 BOT_USER = {"id": 777000111, "is_bot": True, "first_name": "Chasqui", "username": "chasqui_prueba_bot"}
@@ -38,13 +39,31 @@ class FakeTelegram:
         self.blocked_chats: set[int] = set()
         self.flood_once: set[int] = set()
         self.updates: list[dict[str, Any]] = []
+        self.files: dict[str, bytes] = {}  # file_id -> what the citizen sent
+        self.downloads: list[str] = []  # file paths downloaded with the right token
         self.dropped = 0  # held deliveries whose client went away (never received)
         self.released = 0  # held deliveries that went through after `release()`
         self._ids = itertools.count(1000)
         self._lock = threading.Lock()
         self._held = threading.Event()
         self._held.set()
-        self.app = Starlette(routes=[Route("/bot{token}/{method}", self._handle, methods=["POST", "GET"])])
+        self.app = Starlette(
+            routes=[
+                Route("/bot{token}/{method}", self._handle, methods=["POST", "GET"]),
+                Route("/file/bot{token}/{path:path}", self._download, methods=["GET"]),
+            ]
+        )
+
+    async def _download(self, request: Request) -> Response:
+        if request.path_params["token"] != self.token:
+            return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, status_code=401)
+        path = str(request.path_params["path"])
+        content = self.files.get(path.removeprefix("documentos/").rsplit(".", 1)[0])
+        if content is None:
+            return JSONResponse({"ok": False, "error_code": 404, "description": "Not Found"}, status_code=404)
+        with self._lock:
+            self.downloads.append(path)
+        return Response(content, media_type="application/octet-stream")
 
     def hold(self) -> None:
         self._held.clear()
@@ -112,6 +131,16 @@ class FakeTelegram:
     def _result(self, method: str, params: dict[str, Any], chat_id: int | None) -> Any:
         if method == "getMe":
             return BOT_USER
+        if method == "getFile":
+            file_id = str(params.get("file_id"))
+            if file_id not in self.files:
+                return {"file_id": file_id, "file_unique_id": "u" + file_id[:8]}  # too old: no file_path
+            return {
+                "file_id": file_id,
+                "file_unique_id": "u" + file_id[:8],
+                "file_size": len(self.files[file_id]),
+                "file_path": f"documentos/{file_id}.bin",
+            }
         if method == "getUpdates":
             offset = int(params.get("offset") or 0)
             return [u for u in self.updates if u["update_id"] >= offset]

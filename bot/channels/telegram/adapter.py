@@ -8,12 +8,22 @@ from __future__ import annotations
 import hashlib
 from typing import Any, ClassVar
 
+import httpx
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.channels.base import ChannelAdapter, Delivery, DeliveryError, InvalidPayload, split_text
-from bot.conversations.messages import BotMessage, InboundKind, InboundMessage
+from bot.channels.base import (
+    ChannelAdapter,
+    Delivery,
+    DeliveryError,
+    InvalidPayload,
+    MediaTooLarge,
+    MediaUnavailable,
+    split_text,
+)
+from bot.channels.media import download
+from bot.conversations.messages import BotMessage, InboundKind, InboundMessage, MediaReference
 
 # The commands menu (`setMyCommands`) and the Rasa payload each command stands for.
 COMMANDS: dict[str, str] = {
@@ -25,6 +35,8 @@ COMMANDS: dict[str, str] = {
     "privacidad": "/consultar_privacidad",
 }
 CALLBACK_DATA_LIMIT = 64  # bytes, Telegram's limit for inline buttons
+# Files read as documents to verify: a photo (Telegram re-encodes it as JPEG), or one sent as a file.
+READABLE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
 
 
 def callback_data(payload: str) -> str:
@@ -42,9 +54,10 @@ class TelegramAdapter(ChannelAdapter):
     messages_per_second: ClassVar[float] = 30.0
     seconds_between_messages_per_chat: ClassVar[float] = 1.0
 
-    def __init__(self, bot: Bot, *, documents: Any = None) -> None:
+    def __init__(self, bot: Bot, *, documents: Any = None, http: httpx.AsyncClient | None = None) -> None:
         self._bot = bot
         self._documents = documents  # resolves {"document": ...} payloads to bytes; see bot.gateway
+        self._http = http  # downloads the files citizens send (the Bot API's file URL, with the token)
 
     @property
     def bot(self) -> Bot:
@@ -90,6 +103,16 @@ class TelegramAdapter(ChannelAdapter):
                 channel=self.code,
                 channel_message_id=update_id,
                 text=self._command_payload(message.text),
+            )
+        media = _readable_media(message)
+        if media is not None:
+            return InboundMessage(
+                conversation_id=conversation_id,
+                channel=self.code,
+                channel_message_id=update_id,
+                text=f"[{_media_kind(message)}]",
+                kind=InboundKind.MEDIA,
+                media=media,
             )
         return InboundMessage(
             conversation_id=conversation_id,
@@ -150,11 +173,38 @@ class TelegramAdapter(ChannelAdapter):
         except TelegramError:
             return  # a typing indicator is a courtesy, never a reason to fail
 
+    async def fetch_media(self, media: MediaReference, *, max_bytes: int) -> bytes:
+        """``getFile``, then the file from the Bot API's file URL (which carries the token: never logged)."""
+        if media.size is not None and media.size > max_bytes:
+            raise MediaTooLarge(f"declared {media.size} bytes")
+        if self._http is None:
+            raise MediaUnavailable("no HTTP client for files")
+        try:
+            file = await self._bot.get_file(media.locator)
+        except TelegramError as exc:
+            raise MediaUnavailable(f"getFile: {type(exc).__name__}") from exc
+        if file.file_size is not None and file.file_size > max_bytes:
+            raise MediaTooLarge(f"declared {file.file_size} bytes")
+        if not file.file_path:
+            raise MediaUnavailable("getFile returned no file_path")
+        return await download(self._http, file.file_path, max_bytes=max_bytes)
+
     async def answer_callback(self, callback_query_id: str) -> None:
         try:
             await self._bot.answer_callback_query(callback_query_id)
         except TelegramError:
             return
+
+
+def _readable_media(message: Any) -> MediaReference | None:
+    """A photo (its largest size) or a PDF/PNG/JPEG sent as a file: what can be verified."""
+    if message.photo:
+        largest = max(message.photo, key=lambda size: size.width * size.height)
+        return MediaReference("image/jpeg", locator=largest.file_id, size=largest.file_size)
+    document = message.document
+    if document is not None and (document.mime_type or "").lower() in READABLE_TYPES:
+        return MediaReference(str(document.mime_type).lower(), locator=document.file_id, size=document.file_size)
+    return None
 
 
 def _media_kind(message: Any) -> str:

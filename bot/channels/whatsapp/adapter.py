@@ -7,20 +7,35 @@ configured for that set of options, and numbered options ("Responda 1, 2 o 3") o
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
+import httpx
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.channels.base import ChannelAdapter, Delivery, DeliveryError, InvalidPayload, split_text
-from bot.conversations.messages import BotMessage, InboundKind, InboundMessage
+from bot.channels.base import (
+    ChannelAdapter,
+    Delivery,
+    DeliveryError,
+    InvalidPayload,
+    MediaUnavailable,
+    split_text,
+)
+from bot.channels.media import download
+from bot.conversations.messages import BotMessage, InboundKind, InboundMessage, MediaReference
 
 # Twilio error codes that will not succeed on a retry (invalid number, not a WhatsApp user, blocked,
 # outside the 24-hour window without a template, unapproved template...).
 PERMANENT_ERRORS = frozenset({21211, 21408, 21610, 21614, 63003, 63016, 63024, 63032, 63049})
 WHATSAPP_BODY_LIMIT = 1600
+# Files read as documents to verify (WhatsApp sends photos as JPEG; PDFs as documents).
+READABLE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
+# The path of a media URL (after /2010-04-01/Accounts/<our account>/): fetched only from the configured API.
+_MEDIA_PATH = re.compile(r"^Messages/[A-Za-z0-9]{1,64}/Media/[A-Za-z0-9]{1,64}$")
 
 
 class WhatsAppAdapter(ChannelAdapter):
@@ -43,6 +58,9 @@ class WhatsAppAdapter(ChannelAdapter):
         numbered_options_text: Callable[[list[str]], str],
         media_url: Callable[[dict[str, Any]], str] | None = None,
         pseudonym: Callable[[str], str] = lambda number: number,
+        http: httpx.AsyncClient | None = None,
+        account_sid: str = "",
+        api_base_url: str = "https://api.twilio.com",
     ) -> None:
         """Args:
         client: a Twilio client (its `api.base_url` may point to a local fake in tests).
@@ -53,6 +71,9 @@ class WhatsAppAdapter(ChannelAdapter):
         numbered_options_text: renders the "Responda 1, 2 o 3" line (wording lives in templates).
         media_url: turns a ``{"document": ...}`` payload into a short-lived signed public URL.
         pseudonym: turns a phone number into the conversation's id, so no number is stored in clear.
+        http: downloads the media citizens send (basic auth with ``account_sid`` and ``auth_token``).
+        account_sid: our account; only media under it are fetched.
+        api_base_url: where media are fetched from (a media URL's host is never trusted, only its path).
         """
         self._pseudonym = pseudonym
         self._client = client
@@ -62,6 +83,10 @@ class WhatsAppAdapter(ChannelAdapter):
         self._quick_replies = dict(quick_reply_templates or {})
         self._numbered = numbered_options_text
         self._media_url = media_url
+        self._http = http
+        self._account_sid = account_sid
+        self._auth_token = auth_token
+        self._api_base_url = api_base_url.rstrip("/")
 
     def is_authentic(self, url: str, params: Mapping[str, Any], signature: str) -> bool:
         """Check Twilio's signature over the public URL Twilio called and every received parameter."""
@@ -79,6 +104,17 @@ class WhatsAppAdapter(ChannelAdapter):
         num_media = str(payload.get("NumMedia") or "0")
         message_type = str(payload.get("MessageType") or "text")
         text = str(payload.get("ButtonPayload") or payload.get("ListId") or payload.get("Body") or "").strip()
+        media_type = str(payload.get("MediaContentType0") or "").split(";")[0].strip().lower()
+        if num_media == "1" and media_type in READABLE_TYPES and payload.get("MediaUrl0"):
+            return InboundMessage(
+                conversation_id=conversation_id,
+                channel=self.code,
+                channel_message_id=sid,
+                text=f"[{message_type if message_type not in ('text', '') else 'media'}]",
+                kind=InboundKind.MEDIA,
+                media=MediaReference(media_type, locator=str(payload["MediaUrl0"])),
+                address=number,
+            )
         if (num_media.isdigit() and int(num_media) > 0) or payload.get("Latitude") or not text:
             kind = message_type if message_type not in ("text", "") else "media"
             return InboundMessage(
@@ -91,6 +127,18 @@ class WhatsAppAdapter(ChannelAdapter):
             )
         return InboundMessage(
             conversation_id=conversation_id, channel=self.code, channel_message_id=sid, text=text, address=number
+        )
+
+    async def fetch_media(self, media: MediaReference, *, max_bytes: int) -> bytes:
+        """The media under our account's messages, from the configured API base with basic auth."""
+        prefix = f"/2010-04-01/Accounts/{self._account_sid}/"
+        path = urlsplit(media.locator).path
+        if self._http is None or not self._account_sid or not path.startswith(prefix):
+            raise MediaUnavailable("not a media URL of our account")
+        if not _MEDIA_PATH.match(path.removeprefix(prefix)):
+            raise MediaUnavailable("not a media URL of our account")
+        return await download(
+            self._http, self._api_base_url + path, max_bytes=max_bytes, auth=(self._account_sid, self._auth_token)
         )
 
     async def send(self, chat_id: str, message: BotMessage, *, conversation_options: bool = False) -> Delivery:

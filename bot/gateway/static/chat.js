@@ -5,6 +5,9 @@
   var formulario = document.getElementById("formulario");
   var entrada = document.getElementById("mensaje");
   var estado = document.getElementById("estado");
+  var botonArchivo = document.getElementById("adjuntar");
+  var archivo = document.getElementById("archivo");
+  var MAXIMO_ARCHIVO = 5 * 1024 * 1024;  // the gateway's limit for a photo or PDF to verify
 
   function nuevoId() {
     if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID().replace(/-/g, ""); }
@@ -85,8 +88,9 @@
   }
 
   var ocupado = false;
-  function enviar(texto, mostrado) {
-    if (ocupado || !texto) { return; }
+  // ``adjunto``: {filename, content_type, data (base64)}, a photo or PDF to verify; the text may then be empty.
+  function enviar(texto, mostrado, adjunto) {
+    if (ocupado || (!texto && !adjunto)) { return; }
     if (caducado()) { chatNuevo(); }
     marcarActividad();
     ocupado = true;
@@ -97,7 +101,9 @@
       return fetch("/webhooks/rest/webhook", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ sender: remitente, message: texto, metadata: { message_id: idMensaje } })
+        body: JSON.stringify(adjunto
+          ? { sender: remitente, message: texto || "", attachment: adjunto, metadata: { message_id: idMensaje } }
+          : { sender: remitente, message: texto, metadata: { message_id: idMensaje } })
       }).then(function (r) {
         return r.json().catch(function () { return []; }).then(function (cuerpo) {
           if (r.status === 503 && restantes > 0) {
@@ -106,7 +112,7 @@
           }
           if (!r.ok && r.status !== 503) {
             agregar("aviso", "Aviso", r.status === 413
-              ? "Su mensaje es demasiado largo. Por favor, escríbalo más corto."
+              ? (adjunto ? "El archivo es demasiado grande. Envíe uno de hasta 5 MB." : "Su mensaje es demasiado largo. Por favor, escríbalo más corto.")
               : "No pudimos leer su mensaje. Por favor, intente de nuevo.");
             return;
           }
@@ -147,6 +153,32 @@
   }
   setInterval(novedades, 2500);
   novedades();
+
+  // A photo or PDF to verify: read in this browser, sent once as base64, never kept here.
+  botonArchivo.addEventListener("click", function () { archivo.click(); });
+  archivo.addEventListener("change", function () {
+    var elegido = archivo.files && archivo.files[0];
+    archivo.value = "";
+    if (!elegido) { return; }
+    if (elegido.size > MAXIMO_ARCHIVO) {
+      agregar("aviso", "Aviso", "El archivo es demasiado grande. Envíe uno de hasta 5 MB.");
+      botonArchivo.focus();
+      return;
+    }
+    var lector = new FileReader();
+    lector.onload = function () {
+      var url = String(lector.result || "");
+      enviar("", "Archivo enviado: " + elegido.name, {
+        filename: elegido.name,
+        content_type: elegido.type || "application/octet-stream",
+        data: url.slice(url.indexOf(",") + 1)
+      });
+    };
+    lector.onerror = function () {
+      agregar("aviso", "Aviso", "No pudimos leer el archivo. Por favor, intente de nuevo.");
+    };
+    lector.readAsDataURL(elegido);
+  });
 
   formulario.addEventListener("submit", function (evento) {
     evento.preventDefault();
