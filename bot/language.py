@@ -122,10 +122,19 @@ def is_question(text: str) -> bool:
     return opens or bool(_QUESTION_INSIDE.search(folded))
 
 
+# A request put as a question: «¿me puede sacar el récord?», «¿usted me saca la partida?».
+_ASKED_REQUEST = re.compile(
+    r"\b(me (puede|podria|pueden|podrian|puedes) (sacar|dar|enviar|mandar|hacer|ayudar con|generar|emitir)"
+    r"|(puede|podria|pueden|puedes) (sacarme|darme|enviarme|mandarme|hacerme|ayudarme con)"
+    r"|me (saca|sacan|manda|mandan|envia|envian|genera|emite))\b"
+)
+
+
 def is_request(text: str) -> bool:
-    """A sentence that asks for something to be done or given («necesito ver mis multas y los puntos»), not a
-    question about it."""
-    return bool(_REQUEST.search(fold(text))) and not is_question(text)
+    """A sentence that asks for something to be done or given («necesito ver mis multas y los puntos», «¿me puede
+    sacar el récord?»), not a question about it («¿cuánto cuesta el récord?»)."""
+    folded = fold(text)
+    return (bool(_REQUEST.search(folded)) and not is_question(text)) or bool(_ASKED_REQUEST.search(folded))
 
 
 def _similar(word: str, candidate: str) -> bool:

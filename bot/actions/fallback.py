@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.forms import in_form, latest_text, no_buttons_in_form
@@ -68,7 +68,10 @@ class ActionNoEntendido(Action):
                     text=directory().answer_for(servicio, text), plantilla=f"otra_entidad:{servicio.clave}"
                 )
                 no_buttons_in_form(dispatcher, tracker)
-                return []
+                if in_form(tracker):
+                    return []
+                # Follow-ups («¿y eso no lo pueden hacer ustedes?») are about that institution's service.
+                return [SlotSet("entidad_actual", servicio.clave), SlotSet("tramite_actual", None)]
             if is_question(text):
                 self.answer_question(dispatcher, tracker, text)
                 no_buttons_in_form(dispatcher, tracker)

@@ -44,6 +44,8 @@ class ActionPedirAgente(Action):
         return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("formulario_interrumpido", form)]
 
 
+# «…, páseme con alguien»: a person was asked for, whatever else the message asks.
+_WANTS_PERSON = re.compile(r"\b(pase\w*|comunique\w*|alguien|asesor\w*|persona|humano|agente|operador\w*)\b")
 _SHORT_YES_WORDS = 5  # «sí, los puntos», «ya, de una, pásenme»: a yes to an offer, whatever the NLU read
 _ASKS = re.compile(r"\b(por ?que|como|cuando|donde|cuanto|cuantos|cual)\b")
 # Forms that are not a trámite say what stopping them means («mejor déjelo así» to «¿borro sus datos?»).
@@ -136,6 +138,8 @@ class ActionMalestar(Action):
         if intent == "insultar":
             return hand_over(dispatcher, tracker, reason="insulto", texto="malestar_insulto")
         text = str((tracker.latest_message or {}).get("text") or "")
+        if _WANTS_PERSON.search(fold(text)):  # «esto no sirve, páseme con alguien»: the person asked for
+            return hand_over(dispatcher, tracker, reason="pedido_ciudadano", texto="agente_solicitado")
         if _ASKS.search(fold(text)) or "?" in text:
             # «chuta, ¿y por qué me bajaron?»: annoyed, but a question the trámite in progress answers.
             from bot.actions.questions import best_answer

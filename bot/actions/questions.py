@@ -8,6 +8,7 @@ pending question again, so the citizen reads the answer and the same question in
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from rasa_sdk import Action, Tracker
@@ -20,7 +21,7 @@ from bot.actions.general import replay_as, taken_offer
 from bot.actions.runtime import say, textos
 from bot.actions.tramites import current_tramite
 from bot.directory import Directory, load_directory
-from bot.language import fold, is_request, overlap
+from bot.language import fold, is_question, is_request, overlap
 from bot.settings import load_settings
 from bot.tramites import registry
 from bot.tramites.declaration import Pregunta, Tramite
@@ -38,6 +39,8 @@ TOPIC = {
 NEEDS_TRAMITE = frozenset({"costo", "requisitos", "tiempo", "vigencia"})
 MATCH = 0.5  # share of an example's meaningful words a question must say to get its answer
 GOB_EC = "https://www.gob.ec"
+# «ya pagué», «ya está pagado», «ya cancelé»: a question after paying is about receiving what was paid.
+_PAID = re.compile(r"\b(ya (lo |la )?(pague|pagamos|cancele)|(ya )?esta pagad[oa]|ya (lo |la )?tengo pagad[oa])\b")
 
 
 @lru_cache(maxsize=1)
@@ -97,9 +100,18 @@ class ActionResponderPregunta(Action):
         if taken is not None:
             return taken
         text = latest_text(tracker)
+        if _PAID.search(fold(text)):
+            # «ya está pagado, ¿por dónde me llega?»: what was paid is delivered, not how delivery works.
+            return replay_as(tracker, "confirmar_pago")
         named = mentioned_tramites(text)
         given = {str(e.get("entity")) for e in (tracker.latest_message or {}).get("entities") or ()}
-        if named and not in_form(tracker) and (given & {"cedula", "codigo_dactilar", "placa"} or is_request(text)):
+        intent, _ = latest_intent(tracker)
+        bare_name = intent not in TOPIC and not is_question(text)  # «entonces el certificado del RUC»
+        if (
+            named
+            and not in_form(tracker)
+            and (given & {"cedula", "codigo_dactilar", "placa"} or is_request(text) or bare_name)
+        ):
             # «¿me puede dar el certificado de votación? mi cédula …», «necesito ver mis multas y los puntos»:
             # a request (with its data), not a question.
             return replay_as(tracker, named[0].intent)
@@ -141,6 +153,11 @@ class ActionResponderPregunta(Action):
                 for t in pagados
             )
             say(dispatcher, "pregunta_costo_todos", lineas=lineas)
+        elif topic in NEEDS_TRAMITE and (servicio := directory().find(text)) is not None:
+            # «¿qué necesito para renovar la cédula?»: another institution's service, answered as such.
+            dispatcher.utter_message(
+                text=directory().answer_for(servicio, text), plantilla=f"otra_entidad:{servicio.clave}"
+            )
         elif topic in NEEDS_TRAMITE:
             say(dispatcher, "pregunta_sin_tramite")
         else:

@@ -124,3 +124,20 @@ async def test_a_bare_identifier_the_nlu_did_not_understand_is_data_given_up_fro
     other = CollectingDispatcher()
     await ActionNoEntendido().run(other, tracker(user("ced_ebb25cb1dd asdf qwer", "nlu_fallback")), {})
     assert _said(other) == ["no_entendido"]
+
+
+async def test_a_complaint_that_asks_for_a_person_gets_one() -> None:
+    dispatcher = CollectingDispatcher()
+    text = "esto no sirve, yo quiero saber por que me quitaron puntos, paseme con alguien"
+    t = tracker(user(text, "quejarse"), slots={"tramite_actual": "puntos_licencia"})
+    await ActionMalestar().run(dispatcher, t, {})
+    assert _said(dispatcher) == ["agente_solicitado", {"handoff": {"reason": "pedido_ciudadano", "team": "general"}}]
+
+
+async def test_another_institutions_service_read_by_the_fallback_is_remembered_for_follow_ups() -> None:
+    dispatcher = CollectingDispatcher()
+    t = tracker(user("buenas, como hago para sacar el pasaporte por primera vez?", "nlu_fallback"))
+    events = await ActionNoEntendido().run(dispatcher, t, {})
+    assert dispatcher.messages[0]["plantilla"].startswith("otra_entidad:")
+    assert SlotSet("tramite_actual", None) in events
+    assert any(e.get("name") == "entidad_actual" and e.get("value") for e in events)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -146,3 +147,23 @@ async def test_how_the_document_arrives_is_answered_for_every_trámite() -> None
         [answer] = await ask("y eso me llega al correo o por aqui mismo?", "preguntar_tramite", active_loop=form)
         assert answer["plantilla"].endswith(":como_llega"), form
         assert answer["text"].startswith("Le llega por este mismo chat")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "replayed"),
+    [
+        ("ya esta pagado, por donde me llega?", "preguntar_tramite", "confirmar_pago"),
+        ("entonces el certificado del ruc", "preguntar_tramite", "consultar_ruc"),
+        ("y el record policial si me puede sacar usted?", "preguntar_tramite", "solicitar_antecedentes_penales"),
+    ],
+)
+async def test_what_is_not_a_question_goes_where_it_belongs(text: str, intent: str, replayed: str) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionResponderPregunta().run(dispatcher, tracker(user(text, intent)), {})
+    [user_event] = [e for e in events if e.get("event") == "user"]
+    assert user_event["parse_data"]["intent"]["name"] == replayed and dispatcher.messages == []
+
+
+async def test_a_question_about_another_institutions_service_is_answered_as_such() -> None:
+    [answer] = await ask("que necesito para renovar la cedula?", "preguntar_requisitos")
+    assert answer["plantilla"].startswith("otra_entidad:"), answer
