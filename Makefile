@@ -35,14 +35,18 @@ install: system-deps $(VENV)/.installed-$(APP_HASH) $(RASA_VENV)/.installed $(AX
 # Debian packages the product and its tests use: poppler's pdfsig and NSS certutil (an independent check
 # of the PAdES signatures), DejaVu fonts for the documents, Chromium for the console's browser tests,
 # Node.js and npm for axe-core (the accessibility tests).
-SYSTEM_COMMANDS := pdfsig certutil pdftotext chromium node npm
+# Each command maps to the Debian package that provides it; only the missing ones are installed, so a
+# Node.js from NodeSource (which bundles npm and conflicts with Debian's npm) is left alone.
+SYSTEM_PACKAGES := pdfsig:poppler-utils pdftotext:poppler-utils certutil:libnss3-tools chromium:chromium \
+	node:nodejs npm:npm
 system-deps:
-	@missing=""; for c in $(SYSTEM_COMMANDS); do command -v $$c >/dev/null || missing=1; done; \
-	test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || missing=1; \
-	if [ -n "$$missing" ]; then \
-	  echo "Instalando paquetes del sistema (poppler-utils, libnss3-tools, fonts-dejavu-core, chromium, nodejs, npm)…"; \
+	@pkgs=""; for pair in $(SYSTEM_PACKAGES); do c=$${pair%%:*}; p=$${pair#*:}; \
+	  command -v $$c >/dev/null || case " $$pkgs " in *" $$p "*) ;; *) pkgs="$$pkgs $$p";; esac; done; \
+	test -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || pkgs="$$pkgs fonts-dejavu-core"; \
+	if [ -n "$$pkgs" ]; then \
+	  echo "Instalando paquetes del sistema:$$pkgs…"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq poppler-utils libnss3-tools fonts-dejavu-core chromium nodejs npm >/dev/null; \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq $$pkgs >/dev/null; \
 	fi
 
 # axe-core for tests/a11y, exactly as tests/a11y/package-lock.json pins it (npm ci: reproducible, lock untouched).
