@@ -2,7 +2,7 @@
 surcharge, licence renewal windows, and traffic fines' deadlines and surcharges.
 
 Every function is pure and takes the day it is asked about (``today``), so callers decide the clock: actions
-take today's date in Ecuador's time zone from `bot.servicios.Servicios.today`, tests pass any date. Each rule
+take today's date in Ecuador's time zone from `bot.services.Servicios.today`, tests pass any date. Each rule
 names its source; the references are in ``../shared/reference/ecuador.md`` (S-numbers there), marked [V]
 verified or [P] one secondary source.
 """

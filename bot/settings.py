@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     internal_token: str = ""  # the action server's credential for the gateway's internal API
     gateway_internal_url: str = ""
 
-    # Protection at rest (see bot/privacy/cifrado.py); generated under var/keys in the sandbox.
+    # Protection at rest (see bot/privacy/encryption.py); generated under var/keys in the sandbox.
     encryption_keys: str = ""
     hash_key: str = ""
 

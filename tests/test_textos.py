@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.textos import TextoError, Textos, load_textos
+from bot.texts import TextoError, Textos, load_textos
 
 
 def test_templates_render_with_buttons(project_dir: Path) -> None:

@@ -16,7 +16,7 @@ from bot.actions.runtime import say, services
 from bot.actions.tramites import deliver_documents
 from bot.documents.errors import TemplateError
 from bot.documents.service import as_utc
-from bot.servicios import Servicios
+from bot.services import Servicios
 from bot.storage.models_tramites import EstadoSolicitud
 from bot.tramites import registry
 from bot.tramites.solicitudes import Solicitud

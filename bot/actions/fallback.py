@@ -20,7 +20,7 @@ from bot.actions.questions import GOB_EC, best_answer, candidates, directory, fa
 from bot.actions.runtime import say
 from bot.actions.tramites import current_tramite
 from bot.language import is_question
-from bot.privacy.boveda import REFERENCE
+from bot.privacy.vault import REFERENCE
 from bot.tramites.registry import mentioned_tramites
 
 FALLBACK_INTENT = "nlu_fallback"

@@ -12,9 +12,9 @@ from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.servicios import Servicios, build_servicios
+from bot.services import Servicios, build_servicios
 from bot.settings import load_settings
-from bot.textos import Textos, load_textos
+from bot.texts import Textos, load_textos
 
 _services: Servicios | None = None
 _lock = asyncio.Lock()

@@ -14,10 +14,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.general import replay_as
-from bot.actions.identidad import VIGENTE, register_resume, require_identity
+from bot.actions.identity import VIGENTE, register_resume, require_identity
 from bot.actions.runtime import say, services
-from bot.identity.servicio import Identidad
-from bot.servicios import Servicios
+from bot.identity.service import Identidad
+from bot.services import Servicios
 from bot.tramites import registry
 from bot.tramites.declaration import Tramite
 from bot.tramites.registry import mentioned_tramites

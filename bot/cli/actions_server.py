@@ -28,7 +28,7 @@ from sanic.worker.loader import AppLoader
 
 from bot import metrics
 from bot.logs import configure_logging
-from bot.privacy.cifrado import protector_from
+from bot.privacy.encryption import protector_from
 from bot.settings import load_settings
 
 PROTECTED = ("/webhook", "/actions")

@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return main_chat(settings, url=args.url)
     if args.command == "train":
-        from bot.cli.modelo import main_train
+        from bot.cli.model import main_train
 
         return main_train(settings)
     if args.command == "migrate":
@@ -71,9 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         import asyncio
 
         from bot.logs import configure_logging
-        from bot.privacy.cifrado import protector_from
-        from bot.servicios import build_servicios
-        from bot.tramites.trabajador import run_forever
+        from bot.privacy.encryption import protector_from
+        from bot.services import build_servicios
+        from bot.tramites.worker import run_forever
 
         configure_logging(
             level=settings.log_level, json=settings.log_json, pseudonym_key=protector_from(settings).hash_key
@@ -91,25 +91,25 @@ def main(argv: list[str] | None = None) -> int:
         prepare_databases(settings)
         return main_crear_admin(settings, usuario=args.usuario, nombre=args.nombre, password_stdin=args.password_stdin)
     if args.command == "rotar-claves":
-        from bot.cli.claves import main_rotar_claves
+        from bot.cli.keys import main_rotar_claves
 
         return main_rotar_claves(settings)
     if args.command in ("purgar", "brecha"):
-        from bot.cli.privacidad import main_brecha, main_purgar
+        from bot.cli.privacy import main_brecha, main_purgar
 
         if args.command == "purgar":
             return main_purgar(settings)
         return main_brecha(settings, desde=args.desde, hasta=args.hasta, categoria=args.categoria)
     if args.command == "verificar":
-        from bot.cli.verificar import main_verificar
+        from bot.cli.verify import main_verificar
 
         return main_verificar(settings, args.objetivo)
     if args.command == "auditoria":
-        from bot.cli.auditoria import main_auditoria
+        from bot.cli.audit import main_auditoria
 
         return main_auditoria(settings, args.accion)
     if args.command == "bench-documentos":
-        from bot.cli.bench_documentos import main_bench_documentos
+        from bot.cli.bench_documents import main_bench_documentos
 
         return main_bench_documentos(settings, count=args.n)
     parser.error(f"unknown command {args.command}")

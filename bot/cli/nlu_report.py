@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bot.cli.modelo import rasa_env
+from bot.cli.model import rasa_env
 from bot.settings import Settings
 
 SEED = "42"

@@ -7,7 +7,7 @@ import sys
 import time
 from types import FrameType
 
-from bot.cli.modelo import TrainingFailed, ensure_model
+from bot.cli.model import TrainingFailed, ensure_model
 from bot.cli.stack import Stack, StackError, prepare_databases
 from bot.settings import Settings
 

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.cli.modelo import rasa_env
+from bot.cli.model import rasa_env
 from bot.settings import Settings
 
 

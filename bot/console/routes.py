@@ -30,8 +30,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 
 from bot.audit.chain import verify
 from bot.console.auth import SESSION_HOURS, InvalidCredentials, InvalidStaff, StaffSessionInfo, TooManyAttempts
-from bot.console.servicio import Consola, Outcome, canned_text_ok
-from bot.console.vistas import VIEWS, Pages, audit_rows, conversation_view, dashboard, queue_rows, transcript
+from bot.console.service import Consola, Outcome, canned_text_ok
+from bot.console.views import VIEWS, Pages, audit_rows, conversation_view, dashboard, queue_rows, transcript
 from bot.handoff.events import CaseEvent
 from bot.handoff.service import Agent
 from bot.security_headers import HTML_HEADERS

@@ -23,7 +23,7 @@ from bot.documents.chat_verification import verdict_texto
 from bot.documents.errors import DocumentError, UnreadableInput
 from bot.documents.runtime import Documents
 from bot.documents.verification import Verdict
-from bot.textos import Texto, Textos
+from bot.texts import Texto, Textos
 
 log = structlog.get_logger(__name__)
 

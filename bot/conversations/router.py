@@ -23,18 +23,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
 from bot.channels.base import ChannelRegistry
-from bot.conversations.consentimiento import ConsentGate
-from bot.conversations.direcciones import AddressBook
+from bot.conversations.addresses import AddressBook
+from bot.conversations.consent import ConsentGate
 from bot.conversations.media import MediaVerifier
 from bot.conversations.messages import BotMessage, Button, HandoffSignal, InboundKind, InboundMessage, MediaReference
 from bot.conversations.rasa_client import RasaClient, RasaUnavailable
 from bot.handoff.service import Change, HandoffService
 from bot.handoff.state import bot_answers, check_transition
 from bot.language import fold
-from bot.privacy.boveda import REFERENCE, Vault, pseudonymize
+from bot.privacy.vault import REFERENCE, Vault, pseudonymize
 from bot.storage import conversations as repo
 from bot.storage.models import Conversation, Message, MessageStatus, Owner
-from bot.textos import Texto, Textos
+from bot.texts import Texto, Textos
 
 log = structlog.get_logger(__name__)
 
@@ -151,7 +151,7 @@ class ConversationRouter:
                 await self._addresses.remember(
                     session=session, conversation_id=message.conversation_id, address=message.address
                 )
-            # Identifiers go to the vault before anything is stored or reaches Rasa (see bot.privacy.boveda).
+            # Identifiers go to the vault before anything is stored or reaches Rasa (see bot.privacy.vault).
             state = dict(conversation.options or {})
             expected = state.pop("secreto", None)
             protected = await pseudonymize(

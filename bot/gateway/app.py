@@ -25,40 +25,40 @@ from bot.channels.web.adapter import WebAdapter
 from bot.channels.whatsapp.adapter import WhatsAppAdapter
 from bot.console.auth import StaffAuth
 from bot.console.routes import create_console_router
-from bot.console.servicio import Consola, seed_canned_replies
-from bot.conversations.consentimiento import ConsentGate
-from bot.conversations.direcciones import AddressBook
+from bot.console.service import Consola, seed_canned_replies
+from bot.conversations.addresses import AddressBook
+from bot.conversations.consent import ConsentGate
 from bot.conversations.inbound import InboundProcessor
 from bot.conversations.media import MediaVerifier
-from bot.conversations.notificaciones import NotificationDispatcher
+from bot.conversations.notifications import NotificationDispatcher
 from bot.conversations.outbox import OutboxDispatcher
 from bot.conversations.rasa_client import RasaClient
 from bot.conversations.router import ConversationRouter, Outcome
 from bot.documents.runtime import Documents, build_documents
 from bot.documents.settings import document_settings_from
 from bot.gateway.channels_setup import start_telegram, telegram_adapter, whatsapp_adapter
-from bot.gateway.documentos import create_documentos_router
+from bot.gateway.documents import create_documentos_router
 from bot.gateway.limits import UnsafeJson, loads_bounded, read_limited_body
 from bot.gateway.observability import RequestId, current_request_id
 from bot.gateway.observability import build_router as build_observability_router
-from bot.gateway.pagos import build_router as build_pagos_router
-from bot.gateway.privacidad import build_router as build_privacidad_router
+from bot.gateway.payments import build_router as build_pagos_router
+from bot.gateway.privacy import build_router as build_privacidad_router
 from bot.gateway.webhooks import build_router as build_webhooks
-from bot.handoff.equipos import load_equipos
 from bot.handoff.events import EventBus
 from bot.handoff.service import HandoffService
+from bot.handoff.teams import load_equipos
 from bot.logs import configure_logging
 from bot.metrics import process_exited
-from bot.privacy.boveda import MemoryVault, RedisVault, Vault
-from bot.privacy.cifrado import Protector, protector_from
-from bot.privacy.derechos import ExportStore, build_privacy
+from bot.privacy.encryption import Protector, protector_from
+from bot.privacy.rights import ExportStore, build_privacy
+from bot.privacy.vault import MemoryVault, RedisVault, Vault
 from bot.security_headers import SecurityHeaders
 from bot.settings import Settings, load_settings
 from bot.storage import console as console_repo
 from bot.storage.db import create_engine, session_factory
-from bot.textos import load_textos
+from bot.texts import load_textos
 from bot.tramites import registry
-from bot.tramites.pagos import PagosService, build_pagos
+from bot.tramites.payments import PagosService, build_pagos
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 CONSOLE_STATIC_DIR = Path(__file__).resolve().parent.parent / "console" / "static"

@@ -20,7 +20,7 @@ from bot.channels.telegram.adapter import COMMANDS, TelegramAdapter
 from bot.channels.whatsapp.adapter import WhatsAppAdapter
 from bot.documents.runtime import Documents
 from bot.settings import Settings
-from bot.textos import Textos
+from bot.texts import Textos
 
 if TYPE_CHECKING:
     from bot.gateway.app import Gateway

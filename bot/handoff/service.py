@@ -28,14 +28,14 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.handoff.equipos import Equipos, Resumable
 from bot.handoff.events import CaseEvent, EventBus, EventKind
 from bot.handoff.state import check_transition
+from bot.handoff.teams import Equipos, Resumable
 from bot.storage import console as repo
 from bot.storage import conversations as conversations_repo
 from bot.storage.models import Conversation, Owner, utcnow
 from bot.storage.models_console import HandoffCase, Rol, StaffMember
-from bot.textos import Texto, Textos
+from bot.texts import Texto, Textos
 
 log = structlog.get_logger(__name__)
 ACTOR_BOT = "bot"

@@ -28,7 +28,7 @@ from bot.tramites import (
 from bot.tramites.declaration import Grupo, Tramite
 
 if TYPE_CHECKING:
-    from bot.servicios import Servicios
+    from bot.services import Servicios
     from bot.tramites.solicitudes import Solicitud
 
 # In the order of the help menu, within each group.

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.privacy.cifrado import Protector
+from bot.privacy.encryption import Protector
 from bot.storage import tramites as repo
 from bot.storage.models import utcnow
 from bot.storage.models_tramites import Application, EstadoSolicitud

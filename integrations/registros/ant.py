@@ -22,11 +22,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from integrations.registros import identificadores, soap
+from integrations.registros import identifiers, soap
 from integrations.registros.base import BaseClient, json_body
 from integrations.registros.bsg import BsgConfig, BsgSession
-from integrations.registros.errores import NotFound, Rejected
-from integrations.registros.tipos import (
+from integrations.registros.errors import NotFound, Rejected
+from integrations.registros.records import (
     Citacion,
     EstadoCitacion,
     EstadoMatricula,
@@ -177,7 +177,7 @@ class AntClient(BaseClient[AntConfig]):
         """
 
         async def exchange() -> Licencia | None:
-            numero = identificadores.cedula(cedula)
+            numero = identifiers.cedula(cedula)
             body = await self._get(f"/personas/{numero}/licencia")
             data = body.get("licencia")
             return None if data is None else licencia(numero, data, ficticio=body.get("ficticio") is True)
@@ -201,9 +201,9 @@ class AntClient(BaseClient[AntConfig]):
 
         async def exchange() -> tuple[Citacion, ...]:
             if cedula is not None:
-                params = {"cedula": identificadores.cedula(cedula)}
+                params = {"cedula": identifiers.cedula(cedula)}
             else:
-                params = {"placa": identificadores.placa(placa or "")}
+                params = {"placa": identifiers.placa(placa or "")}
             body = await self._get("/citaciones", params=params)
             ficticio = body.get("ficticio") is True
             return tuple(citacion(item, ficticio=ficticio) for item in body["citaciones"])
@@ -218,7 +218,7 @@ class AntClient(BaseClient[AntConfig]):
         """
 
         async def exchange() -> tuple[Vehiculo, ...]:
-            body = await self._get(f"/personas/{identificadores.cedula(cedula)}/vehiculos")
+            body = await self._get(f"/personas/{identifiers.cedula(cedula)}/vehiculos")
             ficticio = body.get("ficticio") is True
             return tuple(vehiculo(item, ficticio=ficticio) for item in body["vehiculos"])
 
@@ -234,7 +234,7 @@ class AntClient(BaseClient[AntConfig]):
 
         async def exchange() -> Matricula:
             payload = solicita_matricula_request(
-                identificadores.placa(placa), canal=self.config.canal, usuario=self.config.usuario
+                identifiers.placa(placa), canal=self.config.canal, usuario=self.config.usuario
             )
             answer = await self._session().call(
                 url=self.config.url_matricula, urlsw=self.config.effective_urlsw, payload=payload

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 import httpx
 
-from integrations.registros.errores import NotFound, RegistroError, Rejected, Unavailable
+from integrations.registros.errors import NotFound, RegistroError, Rejected, Unavailable
 
 T = TypeVar("T")
 ConfigT = TypeVar("ConfigT")

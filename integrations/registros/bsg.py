@@ -16,7 +16,7 @@ import httpx
 
 from integrations.registros import soap
 from integrations.registros.base import Clock
-from integrations.registros.errores import Rejected
+from integrations.registros.errors import Rejected
 
 ACCESO_NS = "http://bsg.gob.ec/AccesoBSGService"
 ACCESO_PATH = "/sw/STI/BSGSW08_Acceder_BSG"

@@ -14,9 +14,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from integrations.registros import identificadores
+from integrations.registros import identifiers
 from integrations.registros.base import BaseClient, json_body
-from integrations.registros.tipos import EstadoVoto, LugarVotacion, RegistroVotacion, Vuelta
+from integrations.registros.records import EstadoVoto, LugarVotacion, RegistroVotacion, Vuelta
 
 API_PATH = "/cne/v1"
 
@@ -85,7 +85,7 @@ class CneClient(BaseClient[CneConfig]):
         """
 
         async def exchange() -> RegistroVotacion:
-            numero = identificadores.cedula(cedula)
+            numero = identifiers.cedula(cedula)
             response = await self.http.get(f"{self.config.url_api.rstrip('/')}/votacion/{numero}", timeout=self.timeout)
             return registro_votacion(json_body(response))
 

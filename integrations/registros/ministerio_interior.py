@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from integrations.registros import identificadores
+from integrations.registros import identifiers
 from integrations.registros.base import BaseClient, json_body
-from integrations.registros.tipos import AntecedentesPenales
+from integrations.registros.records import AntecedentesPenales
 
 API_PATH = "/ministerio-interior/v1"
 
@@ -65,7 +65,7 @@ class MinisterioInteriorClient(BaseClient[MinisterioInteriorConfig]):
         """
 
         async def exchange() -> AntecedentesPenales:
-            numero = identificadores.cedula(cedula)
+            numero = identifiers.cedula(cedula)
             response = await self.http.get(
                 f"{self.config.url_api.rstrip('/')}/antecedentes/{numero}",
                 params={"motivo": motivo},

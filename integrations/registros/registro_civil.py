@@ -19,10 +19,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from integrations.registros import identificadores, soap
+from integrations.registros import identifiers, soap
 from integrations.registros.base import BaseClient, json_body
-from integrations.registros.errores import NotFound, Rejected
-from integrations.registros.tipos import Ciudadano
+from integrations.registros.errors import NotFound, Rejected
+from integrations.registros.records import Ciudadano
 
 NS = "http://interoperabilidad.dinardap.gob.ec/interoperador/"
 SOAP_ACTION = NS + "consultar"
@@ -149,7 +149,7 @@ class RegistroCivilClient(BaseClient[RegistroCivilConfig]):
         """
 
         async def exchange() -> Ciudadano:
-            numero = identificadores.cedula(cedula)
+            numero = identifiers.cedula(cedula)
             rows = await self._consultar(self.config.paquete_demografico, numero)
             if not rows:
                 raise NotFound("empty package")
@@ -165,7 +165,7 @@ class RegistroCivilClient(BaseClient[RegistroCivilConfig]):
         """
 
         async def exchange() -> tuple[Ciudadano, ...]:
-            rows = await self._consultar(self.config.paquete_hijos, identificadores.cedula(cedula))
+            rows = await self._consultar(self.config.paquete_hijos, identifiers.cedula(cedula))
             return tuple(ciudadano(row) for row in rows)
 
         return await self._call("hijos", exchange, identifiers=[cedula])
@@ -183,8 +183,8 @@ class RegistroCivilClient(BaseClient[RegistroCivilConfig]):
         """
 
         async def exchange() -> Ciudadano:
-            numero = identificadores.cedula(cedula)
-            body = {"identificacion": numero, "individualDactilar": identificadores.codigo_dactilar(codigo_dactilar)}
+            numero = identifiers.cedula(cedula)
+            body = {"identificacion": numero, "individualDactilar": identifiers.codigo_dactilar(codigo_dactilar)}
             response = await self.http.post(
                 self.config.url_validacion,
                 json=body,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from integrations.registros.errores import Rejected, Unavailable
+from integrations.registros.errors import Rejected, Unavailable
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"

@@ -12,11 +12,11 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date
 
-from integrations.registros import identificadores, soap
+from integrations.registros import identifiers, soap
 from integrations.registros.base import BaseClient
 from integrations.registros.bsg import BsgConfig, BsgSession
-from integrations.registros.errores import NotFound, Rejected
-from integrations.registros.tipos import ActividadEconomica, EstadoRuc, Ruc
+from integrations.registros.errors import NotFound, Rejected
+from integrations.registros.records import ActividadEconomica, EstadoRuc, Ruc
 
 NS = "http://sri.gov.ec/wsConsultaContribuyente"
 RUC_PATH = "/sw/SRI/BSGSW01_Consultar_RucSRI"
@@ -97,7 +97,7 @@ class SriClient(BaseClient[SriConfig]):
         """
 
         async def exchange() -> Ruc:
-            return await self._obtener_completo(identificadores.numero_ruc(numero))
+            return await self._obtener_completo(identifiers.numero_ruc(numero))
 
         return await self._call("ruc", exchange, identifiers=[numero])
 
@@ -110,7 +110,7 @@ class SriClient(BaseClient[SriConfig]):
         """
 
         async def exchange() -> Ruc:
-            return await self._obtener_completo(identificadores.cedula(cedula) + "001")
+            return await self._obtener_completo(identifiers.cedula(cedula) + "001")
 
         return await self._call("ruc_por_cedula", exchange, identifiers=[cedula])
 

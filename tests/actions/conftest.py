@@ -18,15 +18,15 @@ import pytest
 from bot.actions.runtime import use_services
 from bot.documents.runtime import Documents, build_documents
 from bot.documents.settings import document_settings_from
-from bot.identity.boveda import VaultClient
-from bot.identity.servicio import IdentityService
-from bot.privacy.boveda import MemoryVault
-from bot.privacy.cifrado import protector_from
-from bot.privacy.derechos import ExportStore, build_privacy
-from bot.servicios import Registros, Servicios
+from bot.identity.service import IdentityService
+from bot.identity.vault_client import VaultClient
+from bot.privacy.encryption import protector_from
+from bot.privacy.rights import ExportStore, build_privacy
+from bot.privacy.vault import MemoryVault
+from bot.services import Registros, Servicios
 from bot.settings import Settings
 from bot.storage.db import create_engine, migrate_async, session_factory
-from bot.tramites.pagos import build_pagos
+from bot.tramites.payments import build_pagos
 from bot.tramites.solicitudes import SolicitudesService
 from integrations.registros.ant import AntClient, AntConfig
 from integrations.registros.base import CircuitBreaker, RetryPolicy

@@ -6,7 +6,7 @@ from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.ayuda import ActionAyuda
+from bot.actions.help import ActionAyuda
 from bot.tramites.declaration import Grupo
 from bot.tramites.registry import TRAMITES, in_group
 from tests.actions.builders import tracker, user

@@ -15,7 +15,7 @@ from bot.tramites.certificado_nacimiento.actions import (
     ActionSolicitarCertificadoNacimiento,
     ValidateCertificadoNacimientoForm,
 )
-from bot.tramites.trabajador import retry_due
+from bot.tramites.worker import retry_due
 from tests.actions.builders import tracker
 from tests.actions.conftest import World
 

@@ -19,7 +19,7 @@ from bot.tramites.certificado_votacion.actions import (
     ActionSolicitarCertificadoVotacion,
     ValidateCertificadoVotacionForm,
 )
-from bot.tramites.trabajador import retry_due
+from bot.tramites.worker import retry_due
 from tests.actions.builders import tracker, user
 from tests.actions.conftest import World, sandbox_fallas
 

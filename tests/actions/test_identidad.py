@@ -8,7 +8,7 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.identidad import (
+from bot.actions.identity import (
     ActionAskCodigoDactilar,
     ActionCerrarSesion,
     ActionIdentidadVerificada,

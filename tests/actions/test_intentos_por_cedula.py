@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.identity.servicio import CEDULA_PAUSE, CLIENT_FREE_FAILURES, CLIENT_PAUSE, IdentityService, Resultado
+from bot.identity.service import CEDULA_PAUSE, CLIENT_FREE_FAILURES, CLIENT_PAUSE, IdentityService, Resultado
 from bot.storage.models import utcnow
 from tests.actions.conftest import World
 

@@ -9,7 +9,7 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.identidad import ActionIdentidadVerificada
+from bot.actions.identity import ActionIdentidadVerificada
 from bot.tramites.licencia import service as tramite
 from bot.tramites.licencia.actions import ActionConsultarLicencia
 from tests.actions.builders import tracker

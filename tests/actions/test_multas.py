@@ -12,7 +12,7 @@ import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.servicios import Servicios
+from bot.services import Servicios
 from bot.storage import tramites as repo
 from bot.storage.models import utcnow
 from bot.storage.models_tramites import EstadoSolicitud
@@ -27,7 +27,7 @@ from bot.tramites.multas.actions import (
     ActionPagarMultas,
     ValidateMultasForm,
 )
-from bot.tramites.trabajador import retry_due
+from bot.tramites.worker import retry_due
 from tests.actions.builders import tracker, user
 from tests.actions.conftest import World, sandbox_fallas
 

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.tramites.puntos_licencia.actions import ActionConsultarPuntosLicencia
 from bot.tramites.puntos_licencia.service import descuentos
-from integrations.registros.tipos import Citacion, EstadoCitacion
+from integrations.registros.records import Citacion, EstadoCitacion
 from tests.actions.builders import tracker
 from tests.actions.conftest import World, sandbox_fallas
 

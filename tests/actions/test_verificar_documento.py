@@ -5,7 +5,7 @@ from __future__ import annotations
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.verificar_documento import ActionVerificarDocumento, ValidateVerificarDocumentoForm
+from bot.actions.verification import ActionVerificarDocumento, ValidateVerificarDocumentoForm
 from bot.documents.service import Holder
 from bot.documents.templates import DocumentKind
 from tests.actions.builders import tracker

@@ -8,12 +8,12 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from bot.cli.claves import main_rotar_claves
-from bot.privacy.cifrado import KeyConfigurationError, protector_from
+from bot.cli.keys import main_rotar_claves
+from bot.privacy.encryption import KeyConfigurationError, protector_from
 from bot.settings import Settings
 from bot.storage.db import create_engine, migrate, session_factory
 from bot.storage.models import utcnow
-from bot.storage.models_identidad import IdentityLink
+from bot.storage.models_identity import IdentityLink
 
 
 def test_rotation_moves_every_value_to_the_new_key(settings: Settings) -> None:

@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from bot.console.servicio import Consola
+from bot.console.service import Consola
 from bot.gateway.app import create_app
 from bot.settings import Settings
 from bot.storage.db import create_engine, migrate, session_factory

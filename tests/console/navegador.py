@@ -17,7 +17,7 @@ import uvicorn
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from bot.console.auth import StaffAuth
-from bot.console.servicio import Consola
+from bot.console.service import Consola
 from bot.gateway.app import create_app
 from bot.settings import Settings
 from bot.storage.db import create_engine, migrate, session_factory

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from bot.console.servicio import Consola
+from bot.console.service import Consola
 from bot.gateway.app import create_app
 from bot.settings import Settings
 from bot.storage.db import migrate

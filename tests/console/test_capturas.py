@@ -22,13 +22,13 @@ from playwright.sync_api import Browser, Page, expect
 
 from bot.handoff.events import EventBus
 from bot.handoff.service import HandoffService
-from bot.privacy.cifrado import protector_from
+from bot.privacy.encryption import protector_from
 from bot.settings import Settings
 from bot.storage import conversations as conversations_repo
 from bot.storage import documents as documents_repo
-from bot.storage import identidad as identidad_repo
+from bot.storage import identity as identidad_repo
 from bot.storage.db import create_engine, session_factory
-from bot.textos import load_textos
+from bot.texts import load_textos
 from tests.console.conftest import HANDOFF_TRIGGER, FakeRasa
 from tests.console.navegador import DESKTOP, PHONE, chromium, create_staff, log_in, running_gateway
 from tests.handoff.builders import PROJECT, Clock, always_open, shipped_equipos

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.storage import conversations as conversations_repo
 from bot.storage import documents as documents_repo
-from bot.storage import identidad as identidad_repo
+from bot.storage import identity as identidad_repo
 from bot.storage.models import Conversation, Message, Owner
 from bot.storage.models_console import AuditEntry, CsatRating
 from tests.console.conftest import HANDOFF_TRIGGER, Gateway, query, run_in_app
@@ -370,7 +370,7 @@ def test_canned_replies_are_seeded_once_and_managed_by_admins(gateway: Gateway) 
     assert created.headers["location"] == "/consola/respuestas?aviso=respuesta_creada"
     bad = admin.post("/consola/respuestas", {"titulo": "Mala", "texto": "Hola {nombre_agente.__class__} {"})
     assert bad.headers["location"] == "/consola/respuestas?aviso=variables_invalidas"
-    from bot.console.servicio import canned_text_ok, seed_canned_replies
+    from bot.console.service import canned_text_ok, seed_canned_replies
 
     assert [canned_text_ok(t) for t in ("Hola {nombre_agente}", "{x}", "{equipo!r}", "{equipo:>9}", "a } b")] == [
         True,
@@ -385,7 +385,7 @@ def test_canned_replies_are_seeded_once_and_managed_by_admins(gateway: Gateway) 
 
 
 def test_channel_ids_are_shown_masked() -> None:
-    from bot.console.vistas import visible_user
+    from bot.console.views import visible_user
 
     assert [
         visible_user(c) for c in ("wa:+593991234567", "wa:7c1e9b0d4a2f6e8b3c5d", "tg:4242", "web:3f1c9a27d0b84e55")

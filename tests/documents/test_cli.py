@@ -7,8 +7,8 @@ import io
 from datetime import timedelta
 from pathlib import Path
 
-from bot.cli.bench_documentos import main_bench_documentos
-from bot.cli.verificar import main_verificar, verificar
+from bot.cli.bench_documents import main_bench_documentos
+from bot.cli.verify import main_verificar, verificar
 from bot.documents.runtime import Documents, build_documents
 from bot.documents.settings import document_settings_from
 from bot.documents.templates import DocumentKind

@@ -22,7 +22,7 @@ from bot.documents.settings import DocumentSettings
 from bot.documents.signing import Signer
 from bot.documents.store import MemoryDocumentStore
 from bot.documents.templates import DocumentKind
-from bot.gateway.documentos import create_documentos_router
+from bot.gateway.documents import create_documentos_router
 from bot.storage.db import create_engine, migrate, session_factory
 from tests.documents.builders import FIELDS, HOLDER
 from tests.documents.conftest import Clock

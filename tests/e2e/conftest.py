@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.cli.modelo import ensure_model
+from bot.cli.model import ensure_model
 from bot.cli.stack import Stack, prepare_databases
 from bot.settings import Settings
 

@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from bot.cli.modelo import rasa_env
+from bot.cli.model import rasa_env
 from tests.e2e.conftest import Chasqui
 
 pytestmark = pytest.mark.conversation

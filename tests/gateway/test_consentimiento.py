@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversations.consentimiento import ConsentGate, Respuesta, read_answer
+from bot.conversations.consent import ConsentGate, Respuesta, read_answer
 from bot.gateway.app import create_app
 from bot.settings import Settings
 from bot.storage import conversations as repo
-from bot.storage import privacidad
+from bot.storage import privacy
 from bot.storage.db import create_engine, migrate, session_factory
 from tests.gateway.test_web_channel import FakeRasa
 
@@ -44,7 +44,7 @@ def ledger(settings: Settings) -> list[tuple[str, bool, str, str]]:
     async def _read() -> list[tuple[str, bool, str, str]]:
         engine = create_engine(settings.effective_database_url)
         async with session_factory(engine)() as session:
-            rows = await privacidad.consent_history(session=session, conversation_id="web:ana")
+            rows = await privacy.consent_history(session=session, conversation_id="web:ana")
         await engine.dispose()
         return [(r.proposito, r.otorgado, r.version_aviso, r.canal) for r in rows]
 
@@ -142,7 +142,7 @@ async def test_on_messaging_channels_a_refused_transfer_closes_the_channel_until
     assert await turn(4, "acepto") == (False, "consentimiento_aceptado", None)
     assert await turn(5, "quiero mi récord") == (True, None, None)
     async with sessions() as session:
-        in_force = await privacidad.consents_in_force(session=session, conversation_id="wa:x1")
+        in_force = await privacy.consents_in_force(session=session, conversation_id="wa:x1")
     assert {p: r.otorgado for p, r in in_force.items()} == {"transferencia_internacional": True, "analitica": True}
 
 

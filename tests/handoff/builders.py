@@ -6,7 +6,7 @@ import dataclasses
 from datetime import datetime, time
 from pathlib import Path
 
-from bot.handoff.equipos import Equipos, Interval, load_equipos
+from bot.handoff.teams import Equipos, Interval, load_equipos
 from bot.tramites.registry import TRAMITES
 
 PROJECT = Path(__file__).resolve().parent.parent.parent

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.handoff.equipos import ConfigError, load_equipos
+from bot.handoff.teams import ConfigError, load_equipos
 from tests.handoff.builders import PROJECT, shipped_equipos
 
 GYE = ZoneInfo("America/Guayaquil")

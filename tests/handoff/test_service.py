@@ -24,7 +24,7 @@ from bot.storage import console as repo
 from bot.storage import conversations as conversations_repo
 from bot.storage.models import Conversation, Owner
 from bot.storage.models_console import CaseNote, CsatRating, HandoffCase
-from bot.textos import load_textos
+from bot.texts import load_textos
 from tests.handoff.builders import PROJECT, Clock, always_open, shipped_equipos
 
 GYE = ZoneInfo("America/Guayaquil")

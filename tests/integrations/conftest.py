@@ -23,7 +23,7 @@ from integrations.registros.cne import CneClient, CneConfig
 from integrations.registros.ministerio_interior import MinisterioInteriorClient, MinisterioInteriorConfig
 from integrations.registros.registro_civil import RegistroCivilClient, RegistroCivilConfig
 from integrations.registros.sandbox import create_app
-from integrations.registros.sandbox.modelo import Poblacion
+from integrations.registros.sandbox.model import Poblacion
 from integrations.registros.sri import SriClient, SriConfig
 
 SEED = 2026

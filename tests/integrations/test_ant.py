@@ -9,10 +9,8 @@ from decimal import Decimal
 import pytest
 
 from integrations.registros import ant, soap
-from integrations.registros.errores import NotFound, Rejected
-from integrations.registros.sandbox.catalogos import cargar_catalogos
-from integrations.registros.sandbox.modelo import VIN_ALFABETO, chasis, digito_verificador_vin
-from integrations.registros.tipos import (
+from integrations.registros.errors import NotFound, Rejected
+from integrations.registros.records import (
     Citacion,
     EstadoCitacion,
     EstadoMatricula,
@@ -21,6 +19,8 @@ from integrations.registros.tipos import (
     ValorPendiente,
     Vehiculo,
 )
+from integrations.registros.sandbox.catalogues import cargar_catalogos
+from integrations.registros.sandbox.model import VIN_ALFABETO, chasis, digito_verificador_vin
 from tests.integrations.conftest import HOY, Clientes
 
 DMAX = Vehiculo(

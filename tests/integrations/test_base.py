@@ -21,7 +21,7 @@ from integrations.registros.base import (
     mask_identifier,
 )
 from integrations.registros.cne import CneClient, CneConfig
-from integrations.registros.errores import NotFound, Rejected, Unavailable
+from integrations.registros.errors import NotFound, Rejected, Unavailable
 from integrations.registros.registro_civil import RegistroCivilClient, RegistroCivilConfig
 from tests.integrations.conftest import FakeClock, Kit
 

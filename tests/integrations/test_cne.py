@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from integrations.registros.errores import NotFound
-from integrations.registros.tipos import EstadoVoto, LugarVotacion, RegistroVotacion, Vuelta
+from integrations.registros.errors import NotFound
+from integrations.registros.records import EstadoVoto, LugarVotacion, RegistroVotacion, Vuelta
 from tests.integrations.conftest import Clientes
 
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from integrations.registros.base import BreakerState, CircuitBreaker, Outcome, RetryPolicy
-from integrations.registros.errores import Unavailable
+from integrations.registros.errors import Unavailable
 from tests.integrations.conftest import Kit, Sandbox, clientes
 
 

@@ -19,10 +19,10 @@ from integrations.registros.ant import AntClient, AntConfig, solicita_matricula_
 from integrations.registros.bsg import SANDBOX_CEDULA_ACCESO, BsgConfig, BsgSession, validar_permiso_request
 from integrations.registros.cne import CneClient, CneConfig
 from integrations.registros.ministerio_interior import MinisterioInteriorClient, MinisterioInteriorConfig
+from integrations.registros.records import AntecedentesPenales, EstadoMatricula, Licencia
 from integrations.registros.registro_civil import RegistroCivilClient, RegistroCivilConfig, consultar_request
 from integrations.registros.sandbox.bsg import PermisoEmitido, respuesta_permiso
 from integrations.registros.sri import SriClient, SriConfig, obtener_completo_request
-from integrations.registros.tipos import AntecedentesPenales, EstadoMatricula, Licencia
 from tests.integrations.conftest import Kit, Sandbox
 from tests.integrations.test_ant import CITACIONES_CARLOS, DMAX
 from tests.integrations.test_registro_civil import PABLO

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from integrations.registros.errores import NotFound, Rejected
+from integrations.registros.errors import NotFound, Rejected
 from tests.integrations.conftest import Clientes
 
 MOTIVO = "Requisito para un empleo"

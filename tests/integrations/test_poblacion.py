@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from stdnum.ec import ci
 
-from integrations.registros.sandbox.catalogos import IdentidadDemo, cargar_catalogos, cargar_identidades
-from integrations.registros.sandbox.modelo import Poblacion, digito_verificador_vin, edad, mes_matricula
-from integrations.registros.sandbox.poblacion import generar_poblacion
+from integrations.registros.sandbox.catalogues import IdentidadDemo, cargar_catalogos, cargar_identidades
+from integrations.registros.sandbox.model import Poblacion, digito_verificador_vin, edad, mes_matricula
+from integrations.registros.sandbox.population import generar_poblacion
 from tests.integrations.conftest import HOY
 
 README = Path(__file__).resolve().parents[2] / "integrations" / "registros" / "README.md"

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from integrations.registros.base import AuditEvent, Outcome
-from integrations.registros.errores import NotFound, Rejected
-from integrations.registros.tipos import Ciudadano
+from integrations.registros.errors import NotFound, Rejected
+from integrations.registros.records import Ciudadano
 from tests.integrations.conftest import Clientes, Kit
 
 PABLO = Ciudadano(

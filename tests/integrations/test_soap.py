@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from integrations.registros import soap
-from integrations.registros.errores import Rejected, Unavailable
+from integrations.registros.errors import Rejected, Unavailable
 from integrations.registros.sri import SriClient, SriConfig
 from tests.integrations.conftest import Kit, Sandbox
 

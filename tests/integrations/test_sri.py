@@ -8,9 +8,9 @@ import httpx
 import pytest
 
 from integrations.registros.bsg import BsgConfig
-from integrations.registros.errores import NotFound, Rejected
+from integrations.registros.errors import NotFound, Rejected
+from integrations.registros.records import ActividadEconomica, EstadoRuc, Ruc
 from integrations.registros.sri import SriClient, SriConfig
-from integrations.registros.tipos import ActividadEconomica, EstadoRuc, Ruc
 from tests.integrations.conftest import SSL_CONTEXT, Clientes, Kit, Sandbox
 
 

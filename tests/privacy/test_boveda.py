@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio
 
-from bot.privacy.boveda import MemoryVault, RedisVault, Vault
+from bot.privacy.vault import MemoryVault, RedisVault, Vault
 
 REDIS_URL = os.environ.get("CHASQUI_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

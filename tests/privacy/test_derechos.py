@@ -10,14 +10,14 @@ from pathlib import Path
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select, text
 
-from bot.actions.privacidad import ActionAskConfirmarBorrado, ActionBorrarMisDatos, ActionExportarMisDatos
-from bot.privacy.derechos import PrivacyService, Retention
+from bot.actions.privacy import ActionAskConfirmarBorrado, ActionBorrarMisDatos, ActionExportarMisDatos
+from bot.privacy.rights import PrivacyService, Retention
 from bot.settings import async_database_url
 from bot.storage import conversations as repo
 from bot.storage.db import create_engine
 from bot.storage.models import Conversation, Message, utcnow
 from bot.storage.models_documents import Document
-from bot.storage.models_privacidad import PurgeLog
+from bot.storage.models_privacy import PurgeLog
 from bot.storage.models_tramites import Application, Payment
 from bot.tramites.antecedentes_penales.actions import ActionSolicitarAntecedentesPenales
 from tests.actions.builders import tracker

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.privacy.boveda import MemoryVault, pseudonymize
 from bot.privacy.redaction import find_identifiers, redact_text
+from bot.privacy.vault import MemoryVault, pseudonymize
 
 
 @pytest.mark.parametrize(

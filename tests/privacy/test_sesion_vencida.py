@@ -12,9 +12,9 @@ from datetime import timedelta
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
-from bot.actions.privacidad import ActionExportarMisDatos
+from bot.actions.privacy import ActionExportarMisDatos
 from bot.storage.models import utcnow
-from bot.storage.models_identidad import IdentityLink
+from bot.storage.models_identity import IdentityLink
 from bot.storage.models_tramites import Application
 from tests.actions.builders import tracker
 from tests.actions.conftest import World, keys_dir, world  # noqa: F401 - fixtures

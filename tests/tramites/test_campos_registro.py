@@ -30,7 +30,7 @@ from bot.tramites.licencia import service as licencia_service
 from bot.tramites.licencia.actions import mostrar_licencia
 from bot.tramites.matricula import service as matricula
 from bot.tramites.ruc import service as ruc
-from integrations.registros.tipos import EstadoMatricula
+from integrations.registros.records import EstadoMatricula
 from tests.actions.builders import tracker
 from tests.actions.conftest import World, keys_dir, world  # noqa: F401 - fixtures
 
@@ -175,7 +175,7 @@ def test_the_sandbox_population_is_spelt_with_accents() -> None:
         (PROJECT / "data/sandbox" / name).read_text(encoding="utf-8")
         for name in ("identidades_demo.yml", "nombres.yml", "territorio.yml", "catalogos.yml")
     ]
-    texts.append((PROJECT / "integrations/registros/sandbox/modelo.py").read_text(encoding="utf-8"))
+    texts.append((PROJECT / "integrations/registros/sandbox/model.py").read_text(encoding="utf-8"))
     words = {w.strip(",.:;[]{}()\"'") for text in texts for w in text.split()}
     assert sorted(words & SIN_TILDE) == []
 

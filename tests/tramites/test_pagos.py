@@ -13,11 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bot.gateway.app import create_app
-from bot.privacy.cifrado import protector_from
+from bot.privacy.encryption import protector_from
 from bot.settings import Settings
 from bot.storage import tramites as repo
 from bot.storage.db import create_engine, migrate, session_factory
-from bot.tramites.pagos import build_pagos
+from bot.tramites.payments import build_pagos
 from bot.tramites.solicitudes import SolicitudesService
 from integrations.pagos.base import CallbackInvalido, TarjetaRechazada
 from integrations.pagos.sandbox import SandboxProveedor

@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.storage import tramites as repo
 from bot.storage.models import utcnow
 from bot.tramites.antecedentes_penales.actions import ActionSolicitarAntecedentesPenales
-from bot.tramites.trabajador import retry_due
+from bot.tramites.worker import retry_due
 from tests.actions.builders import tracker
 from tests.actions.conftest import World, keys_dir, sandbox_fallas, world  # noqa: F401 - fixtures
 

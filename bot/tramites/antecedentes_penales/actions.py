@@ -20,9 +20,9 @@ from bot.actions.tramites import (
     said_no_to_confirmation,
 )
 from bot.documents.service import document_payloads
-from bot.identity.servicio import Identidad
+from bot.identity.service import Identidad
 from bot.privacy.redaction import mask_cedula
-from bot.servicios import Servicios
+from bot.services import Servicios
 from bot.storage.models_tramites import EstadoSolicitud
 from bot.tramites.antecedentes_penales import TRAMITE
 from bot.tramites.antecedentes_penales import service as tramite

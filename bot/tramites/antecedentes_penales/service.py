@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from bot.documents.service import Holder, IssuedDocument
 from bot.documents.templates import DocumentKind
 from bot.language import proper_name
-from bot.servicios import Servicios
+from bot.services import Servicios
 from bot.storage.models_tramites import EstadoSolicitud
 from bot.tramites.antecedentes_penales import TRAMITE
 from bot.tramites.solicitudes import Solicitud
-from integrations.registros.errores import NotFound, Rejected, Unavailable
+from integrations.registros.errors import NotFound, Rejected, Unavailable
 
 CLAVE = TRAMITE.clave
 MOTIVO_MINIMO = 10

@@ -7,14 +7,14 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.identidad import require_identity
+from bot.actions.identity import require_identity
 from bot.actions.runtime import say, services
 from bot.actions.tramites import IdentifiedLookup
 from bot.documents.service import document_payloads
 from bot.privacy.redaction import mask_cedula
 from bot.tramites.cedula_digital import TRAMITE
 from bot.tramites.cedula_digital import service as tramite
-from integrations.registros.errores import NotFound, Unavailable
+from integrations.registros.errors import NotFound, Unavailable
 
 
 async def mostrar_cedula_digital(

@@ -8,8 +8,8 @@ from datetime import date
 from bot.documents.service import Holder, IssuedDocument, valid_through
 from bot.documents.templates import DocumentKind
 from bot.language import civil_status, proper_name, sentence
-from bot.servicios import Servicios
-from integrations.registros.tipos import Ciudadano
+from bot.services import Servicios
+from integrations.registros.records import Ciudadano
 
 SIN_DATO = "—"
 

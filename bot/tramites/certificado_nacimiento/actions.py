@@ -14,13 +14,13 @@ from rasa_sdk.types import DomainDict
 from bot.actions.forms import SlotKind, SlotSpec, TramiteForm, latest_intent, latest_text
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import SubmitApplication, begin, confirmation, said_no_to_confirmation
-from bot.identity.servicio import Identidad
+from bot.identity.service import Identidad
 from bot.language import fold, proper_name, words
 from bot.privacy.redaction import mask_cedula
-from bot.servicios import Servicios
+from bot.services import Servicios
 from bot.tramites.certificado_nacimiento import TRAMITE
 from bot.tramites.certificado_nacimiento import service as tramite
-from integrations.registros.errores import RegistroError
+from integrations.registros.errors import RegistroError
 
 FORM = "certificado_nacimiento_form"
 SLOTS = ("nacimiento_para", "confirmar_nacimiento")

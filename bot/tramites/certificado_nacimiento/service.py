@@ -8,12 +8,12 @@ from datetime import date
 from bot.documents.service import Holder, IssuedDocument
 from bot.documents.templates import DocumentKind
 from bot.language import proper_name
-from bot.servicios import Servicios
+from bot.services import Servicios
 from bot.storage.models_tramites import EstadoSolicitud
 from bot.tramites.certificado_nacimiento import TRAMITE
 from bot.tramites.solicitudes import Solicitud
-from integrations.registros.errores import NotFound, Rejected, Unavailable
-from integrations.registros.tipos import Ciudadano
+from integrations.registros.errors import NotFound, Rejected, Unavailable
+from integrations.registros.records import Ciudadano
 
 CLAVE = TRAMITE.clave
 COSTO = TRAMITE.costo_usd

@@ -14,14 +14,14 @@ from bot.actions.forms import SlotKind, SlotSpec, TramiteForm
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import SubmitApplication, begin, confirmation, deliver_documents
 from bot.documents.service import document_payloads
-from bot.identity.servicio import Identidad
-from bot.servicios import Servicios
+from bot.identity.service import Identidad
+from bot.services import Servicios
 from bot.storage.models_tramites import EstadoSolicitud
 from bot.tramites.certificado_votacion import TRAMITE
 from bot.tramites.certificado_votacion import service as tramite
 from bot.tramites.certificado_votacion.service import Resumen, Situacion
-from integrations.registros.errores import NotFound, RegistroError
-from integrations.registros.tipos import EstadoVoto
+from integrations.registros.errors import NotFound, RegistroError
+from integrations.registros.records import EstadoVoto
 
 FORM = "certificado_votacion_form"
 REGISTRO = "votacion_registro"  # the summary the citizen confirms (tramite.Resumen.to_slot)

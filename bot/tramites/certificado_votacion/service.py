@@ -13,13 +13,13 @@ from typing import Any
 from bot.documents.service import Holder, IssuedDocument
 from bot.documents.templates import DocumentKind
 from bot.language import proper_name, sentence
-from bot.servicios import Servicios
+from bot.services import Servicios
 from bot.storage.models_tramites import EstadoSolicitud
-from bot.textos import Textos, load_textos
+from bot.texts import Textos, load_textos
 from bot.tramites.certificado_votacion import TRAMITE
 from bot.tramites.solicitudes import Solicitud
-from integrations.registros.errores import NotFound, Rejected, Unavailable
-from integrations.registros.tipos import EstadoVoto, RegistroVotacion
+from integrations.registros.errors import NotFound, Rejected, Unavailable
+from integrations.registros.records import EstadoVoto, RegistroVotacion
 
 CLAVE = TRAMITE.clave
 # Why voting was optional, as the CNE codes it; anything else reads as "another optional group".

@@ -18,7 +18,7 @@ from bot.actions.tramites import begin, deliver_documents, offer_next
 from bot.documents.codes import format_code
 from bot.documents.errors import DocumentNotFound
 from bot.documents.service import as_utc
-from bot.servicios import Servicios
+from bot.services import Servicios
 from bot.storage.models_tramites import EstadoPago, EstadoSolicitud
 from bot.tramites import registry
 from bot.tramites.estado_tramite import TRAMITE

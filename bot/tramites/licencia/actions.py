@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.identidad import require_identity
+from bot.actions.identity import require_identity
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import IdentifiedLookup, deliver_documents
 from bot.documents.service import Holder, document_payloads
@@ -18,8 +18,8 @@ from bot.language import proper_name
 from bot.legal_calendar import EXPIRED_LICENCE_POINTS, RENEWAL_WINDOW_DAYS, LicenceStatus, expired_licence_fine
 from bot.tramites.licencia import TRAMITE
 from bot.tramites.licencia import service as tramite
-from integrations.registros.errores import NotFound, RegistroError, Rejected, Unavailable
-from integrations.registros.tipos import Licencia
+from integrations.registros.errors import NotFound, RegistroError, Rejected, Unavailable
+from integrations.registros.records import Licencia
 
 
 def clase(tipo: str) -> str:

@@ -8,9 +8,9 @@ from decimal import Decimal
 from bot import legal_calendar
 from bot.documents.service import Holder, IssuedDocument, valid_through
 from bot.documents.templates import DocumentKind
-from bot.servicios import Servicios
+from bot.services import Servicios
 from bot.tramites.licencia import TRAMITE
-from integrations.registros.tipos import Licencia
+from integrations.registros.records import Licencia
 
 CLAVE = TRAMITE.clave
 PUNTOS_INICIALES = Decimal(30)

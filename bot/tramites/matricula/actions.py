@@ -13,7 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.forms import SlotKind, SlotSpec, TramiteForm
-from bot.actions.identidad import require_identity
+from bot.actions.identity import require_identity
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import begin, deliver_documents, offer_next
 from bot.documents.service import Holder, document_payloads
@@ -21,8 +21,8 @@ from bot.language import proper_name
 from bot.legal_calendar import LATE_REGISTRATION_PER_MONTH, Registration, RegistrationStatus
 from bot.tramites.matricula import TRAMITE
 from bot.tramites.matricula import service as tramite
-from integrations.registros.errores import NotFound, RegistroError, Unavailable
-from integrations.registros.tipos import EstadoMatricula, Matricula, Vehiculo
+from integrations.registros.errors import NotFound, RegistroError, Unavailable
+from integrations.registros.records import EstadoMatricula, Matricula, Vehiculo
 
 FORM = "matricula_form"
 SLOT = "matricula_placa"

@@ -11,9 +11,9 @@ from datetime import UTC, date, datetime
 from bot import legal_calendar
 from bot.documents.service import Holder, IssuedDocument, valid_through
 from bot.documents.templates import DocumentKind
-from bot.servicios import Servicios
+from bot.services import Servicios
 from bot.tramites.matricula import TRAMITE
-from integrations.registros.tipos import Matricula, Vehiculo
+from integrations.registros.records import Matricula, Vehiculo
 
 CLAVE = TRAMITE.clave
 PROVINCIAS = frozenset("ABCEGHIJKLMNOPQRSTUVWXYZ")  # first letter of a plate (D and F are not used)

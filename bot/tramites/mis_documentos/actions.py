@@ -24,7 +24,7 @@ from bot.actions.tramites import begin, deliver_documents, offer_next
 from bot.documents.codes import format_code
 from bot.documents.errors import DocumentNotFound, TemplateError
 from bot.documents.service import IssuedSummary, as_utc, utcnow
-from bot.servicios import Servicios
+from bot.services import Servicios
 from bot.tramites.mis_documentos import TRAMITE
 
 FORM = "mis_documentos_form"

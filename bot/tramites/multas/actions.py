@@ -17,15 +17,15 @@ from rasa_sdk.types import DomainDict
 from bot.actions.forms import LIST_PICK, SlotKind, SlotSpec, TramiteForm
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import SubmitApplication, begin, confirmation, said_no_to_confirmation
-from bot.identity.servicio import Identidad
+from bot.identity.service import Identidad
 from bot.language import fold, sentence
-from bot.servicios import Servicios
+from bot.services import Servicios
 from bot.tramites.licencia.service import puntos_texto
 from bot.tramites.matricula.actions import boton_vehiculo, vehiculos_de
 from bot.tramites.matricula.service import placa_en
 from bot.tramites.multas import TRAMITE
 from bot.tramites.multas import service as tramite
-from integrations.registros.errores import RegistroError
+from integrations.registros.errors import RegistroError
 
 FORM = "multas_form"
 SLOTS = ("multas_criterio", "multas_pendientes", "multas_seleccion", "multas_confirmar")

@@ -16,14 +16,14 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from bot.servicios import Servicios
+from bot.services import Servicios
 from bot.storage.models_tramites import EstadoSolicitud
 from bot.tramites.matricula.service import placa_en, propio
 from bot.tramites.multas import TRAMITE
-from bot.tramites.pagos import Pago
+from bot.tramites.payments import Pago
 from bot.tramites.solicitudes import Solicitud
-from integrations.registros.errores import NotFound, Rejected, Unavailable
-from integrations.registros.tipos import Citacion, EstadoCitacion, Vehiculo
+from integrations.registros.errors import NotFound, Rejected, Unavailable
+from integrations.registros.records import Citacion, EstadoCitacion, Vehiculo
 
 CLAVE = TRAMITE.clave
 POR_CEDULA = "cedula"  # the search criterion when it is not a plate

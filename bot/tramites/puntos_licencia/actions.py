@@ -8,14 +8,14 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.identidad import require_identity
+from bot.actions.identity import require_identity
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import IdentifiedLookup
 from bot.language import sentence
 from bot.tramites.licencia.service import PUNTOS_INICIALES, puntos_texto
 from bot.tramites.puntos_licencia import TRAMITE
 from bot.tramites.puntos_licencia import service as tramite
-from integrations.registros.errores import NotFound, Rejected, Unavailable
+from integrations.registros.errors import NotFound, Rejected, Unavailable
 
 
 async def mostrar_puntos(dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:

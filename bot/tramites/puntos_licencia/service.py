@@ -6,9 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.servicios import Servicios
+from bot.services import Servicios
 from bot.tramites.puntos_licencia import TRAMITE
-from integrations.registros.tipos import Citacion, Licencia
+from integrations.registros.records import Citacion, Licencia
 
 CLAVE = TRAMITE.clave
 PUNTOS_BAJOS = Decimal(15)  # from here on the ANT offers its course to recover points (ecuador.md §4.2)

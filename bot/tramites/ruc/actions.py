@@ -7,17 +7,17 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.identidad import require_identity
+from bot.actions.identity import require_identity
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import IdentifiedLookup, deliver_documents
 from bot.documents.service import as_utc, document_payloads
-from bot.identity.boveda import VaultUnavailable
+from bot.identity.vault_client import VaultUnavailable
 from bot.language import proper_name
 from bot.privacy.redaction import mask_cedula
 from bot.tramites.ruc import TRAMITE
 from bot.tramites.ruc import service as tramite
-from integrations.registros.errores import NotFound, RegistroError
-from integrations.registros.tipos import EstadoRuc
+from integrations.registros.errors import NotFound, RegistroError
+from integrations.registros.records import EstadoRuc
 
 NOTA_ESTADO = {EstadoRuc.SUSPENDIDO: "ruc_suspendido", EstadoRuc.PASIVO: "ruc_pasivo"}
 

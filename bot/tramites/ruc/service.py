@@ -5,9 +5,9 @@ from __future__ import annotations
 from bot.documents.service import Holder, IssuedDocument
 from bot.documents.templates import DocumentKind
 from bot.language import proper_name, sentence
-from bot.servicios import Servicios
+from bot.services import Servicios
 from bot.tramites.ruc import TRAMITE
-from integrations.registros.tipos import Ruc
+from integrations.registros.records import Ruc
 
 CLAVE = TRAMITE.clave
 SIN_DATO = "—"

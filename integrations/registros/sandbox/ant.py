@@ -14,8 +14,8 @@ from pydantic import BaseModel
 
 from integrations.registros import soap
 from integrations.registros.sandbox.bsg import SOAP_DOC, Bsg, leer_llamada
-from integrations.registros.sandbox.comun import Error, cedula_valida, error, xml
-from integrations.registros.sandbox.modelo import (
+from integrations.registros.sandbox.common import Error, cedula_valida, error, xml
+from integrations.registros.sandbox.model import (
     CitacionRegistrada,
     Poblacion,
     VehiculoRegistrado,

@@ -16,10 +16,10 @@ from fastapi.responses import JSONResponse
 
 from integrations.registros.sandbox import ant, cne, ministerio_interior, registro_civil, sri
 from integrations.registros.sandbox.bsg import Bsg
-from integrations.registros.sandbox.catalogos import DATA_DIR, cargar_catalogos, cargar_identidades
-from integrations.registros.sandbox.comun import error
-from integrations.registros.sandbox.fallas import ConfiguracionFalla, Fallas, FallasMiddleware
-from integrations.registros.sandbox.poblacion import generar_poblacion
+from integrations.registros.sandbox.catalogues import DATA_DIR, cargar_catalogos, cargar_identidades
+from integrations.registros.sandbox.common import error
+from integrations.registros.sandbox.faults import ConfiguracionFalla, Fallas, FallasMiddleware
+from integrations.registros.sandbox.population import generar_poblacion
 
 ECUADOR = timezone(timedelta(hours=-5))
 DESCRIPTION = """Sandbox of Ecuador's public registries for Chasqui's development, demos and tests.

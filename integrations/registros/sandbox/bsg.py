@@ -20,7 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from integrations.registros import soap
-from integrations.registros.sandbox.comun import fault, soap_body, xml
+from integrations.registros.sandbox.common import fault, soap_body, xml
 
 ACCESO_NS = "http://bsg.gob.ec/AccesoBSGService"
 SERVICIOS = ("BSGSW01_Consultar_RucSRI", "BSGSW01_Consultar_MatriculaLic")

@@ -9,8 +9,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from integrations.registros.sandbox.comun import Error, cedula_valida, error
-from integrations.registros.sandbox.modelo import Poblacion, lugar_votacion
+from integrations.registros.sandbox.common import Error, cedula_valida, error
+from integrations.registros.sandbox.model import Poblacion, lugar_votacion
 
 
 class MultaOut(BaseModel):

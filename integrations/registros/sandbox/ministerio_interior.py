@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from integrations.registros.sandbox.comun import Error, cedula_valida, error
-from integrations.registros.sandbox.modelo import Poblacion
+from integrations.registros.sandbox.common import Error, cedula_valida, error
+from integrations.registros.sandbox.model import Poblacion
 
 VALIDEZ = timedelta(days=90)
 MOTIVO_MINIMO = 10

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from integrations.registros import soap
-from integrations.registros.sandbox.comun import (
+from integrations.registros.sandbox.common import (
     Error,
     basic_auth_ok,
     cedula_valida,
@@ -28,7 +28,7 @@ from integrations.registros.sandbox.comun import (
     soap_body,
     xml,
 )
-from integrations.registros.sandbox.modelo import Persona, Poblacion, estado_civil
+from integrations.registros.sandbox.model import Persona, Poblacion, estado_civil
 
 NS = "http://interoperabilidad.dinardap.gob.ec/interoperador/"
 PAQUETE_DEMOGRAFICO = "5362"

@@ -10,8 +10,8 @@ from stdnum.ec import ruc
 
 from integrations.registros import soap
 from integrations.registros.sandbox.bsg import SOAP_DOC, Bsg, leer_llamada
-from integrations.registros.sandbox.comun import xml
-from integrations.registros.sandbox.modelo import Poblacion, RucRegistrado
+from integrations.registros.sandbox.common import xml
+from integrations.registros.sandbox.model import Poblacion, RucRegistrado
 
 NS = "http://sri.gov.ec/wsConsultaContribuyente"
 SERVICIO = "BSGSW01_Consultar_RucSRI"

@@ -18,7 +18,7 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
-from bot.storage import privacidad as repo
+from bot.storage import privacy as repo
 from bot.storage.models import Conversation
 
 TRANSFER = "transferencia_internacional"

@@ -1,6 +1,6 @@
 """Identity: the `identidad_form` (cédula, then código dactilar), its validation, login and logout.
 
-The gateway hands Rasa vault references instead of the numbers the citizen typed (bot.privacy.boveda);
+The gateway hands Rasa vault references instead of the numbers the citizen typed (bot.privacy.vault);
 these actions redeem them, validate, and ask the Registro Civil. The código dactilar is redeemed once
 and never placed in a slot: the slot holds its reference until the check, then a marker.
 """
@@ -21,7 +21,7 @@ from stdnum.ec import ci
 from bot.actions.forms import SlotKind, SlotSpec, TramiteForm
 from bot.actions.general import handoff_payload
 from bot.actions.runtime import say, services
-from bot.identity.servicio import Resultado
+from bot.identity.service import Resultado
 from bot.tramites import registry
 
 FORM = "identidad_form"

@@ -21,8 +21,8 @@ from bot.storage.models import (
     utcnow,
 )
 from bot.storage.models_documents import Document
-from bot.storage.models_identidad import IdentityAttempts, IdentityLink
-from bot.storage.models_privacidad import ConsentRecord, ContactAddress, PurgeLog
+from bot.storage.models_identity import IdentityAttempts, IdentityLink
+from bot.storage.models_privacy import ConsentRecord, ContactAddress, PurgeLog
 from bot.storage.models_tramites import Application, ApplicationDocument, ApplicationEvent, Notification, Payment
 
 ERASED = "[eliminado]"

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.privacy.cifrado import Protector
-from bot.storage import privacidad as repo
+from bot.privacy.encryption import Protector
+from bot.storage import privacy as repo
 
 
 class AddressBook:

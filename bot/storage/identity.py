@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models_identidad import CedulaAttempts, IdentityAttempts, IdentityLink
+from bot.storage.models_identity import CedulaAttempts, IdentityAttempts, IdentityLink
 
 
 async def current_link(*, session: AsyncSession, conversation_id: str, now: datetime) -> IdentityLink | None:

@@ -20,14 +20,14 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.language import proper_name
-from bot.privacy.cifrado import Protector
+from bot.privacy.encryption import Protector
 from bot.privacy.redaction import mask_cedula
-from bot.storage import identidad as repo
+from bot.storage import identity as repo
 from bot.storage.models import utcnow
-from bot.storage.models_identidad import CedulaAttempts
-from integrations.registros.errores import NotFound, Rejected, Unavailable
+from bot.storage.models_identity import CedulaAttempts
+from integrations.registros.errors import NotFound, Rejected, Unavailable
+from integrations.registros.records import Ciudadano
 from integrations.registros.registro_civil import RegistroCivilClient
-from integrations.registros.tipos import Ciudadano
 
 log = structlog.get_logger(__name__)
 NIVEL_DACTILAR = "dactilar"  # cédula + código dactilar checked by the Registro Civil

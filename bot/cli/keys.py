@@ -9,11 +9,11 @@ import asyncio
 
 from sqlalchemy import select
 
-from bot.privacy.cifrado import protector_from
+from bot.privacy.encryption import protector_from
 from bot.settings import Settings
 from bot.storage.db import create_engine, session_factory
-from bot.storage.models_identidad import IdentityLink
-from bot.storage.models_privacidad import ContactAddress
+from bot.storage.models_identity import IdentityLink
+from bot.storage.models_privacy import ContactAddress
 from bot.storage.models_tramites import Application
 
 

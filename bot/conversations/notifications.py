@@ -19,7 +19,7 @@ from bot.documents.runtime import Documents
 from bot.storage import conversations as conversations_repo
 from bot.storage import tramites as repo
 from bot.storage.models import Conversation, utcnow
-from bot.textos import Textos
+from bot.texts import Textos
 
 log = structlog.get_logger(__name__)
 WHATSAPP_WINDOW = timedelta(hours=24)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from integrations.registros.sandbox.catalogos import Catalogos, IdentidadDemo, LugarVotacion
+from integrations.registros.sandbox.catalogues import Catalogos, IdentidadDemo, LugarVotacion
 
 CENTS = Decimal("0.01")
 PUNTOS_INICIALES = Decimal(30)

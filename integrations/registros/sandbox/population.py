@@ -15,8 +15,8 @@ from decimal import Decimal
 
 from stdnum import luhn
 
-from integrations.registros.sandbox.catalogos import Catalogos, IdentidadDemo, Provincia
-from integrations.registros.sandbox.modelo import (
+from integrations.registros.sandbox.catalogues import Catalogos, IdentidadDemo, Provincia
+from integrations.registros.sandbox.model import (
     CENTS,
     PUNTOS_INICIALES,
     CitacionRegistrada,

@@ -23,14 +23,14 @@ from bot.console.auth import StaffAuth
 from bot.conversations.messages import BotMessage
 from bot.conversations.rasa_client import RasaClient
 from bot.conversations.router import ConversationRouter, from_texto
-from bot.handoff.equipos import Equipos
 from bot.handoff.events import CaseEvent, EventBus
 from bot.handoff.service import Agent, CaseNotFound, ClaimRefused, Conflict, HandoffService, NotAllowed
 from bot.handoff.state import InvalidTransition
-from bot.privacy.cifrado import Protector
+from bot.handoff.teams import Equipos
+from bot.privacy.encryption import Protector
 from bot.privacy.redaction import mask_cedula
 from bot.storage import console as repo
-from bot.storage import identidad as identidad_repo
+from bot.storage import identity as identidad_repo
 from bot.storage.models import Conversation, utcnow
 from bot.storage.models_console import HandoffCase
 

@@ -15,11 +15,11 @@ from typing import Any
 
 import jinja2
 
-from bot.console.servicio import Consola, Identity
-from bot.handoff.equipos import Team
+from bot.console.service import Consola, Identity
 from bot.handoff.service import ONLINE_WINDOW, Agent
-from bot.privacy.boveda import unmask
+from bot.handoff.teams import Team
 from bot.privacy.redaction import mask_phone, redact_text
+from bot.privacy.vault import unmask
 from bot.storage import console as repo
 from bot.storage import conversations as conversations_repo
 from bot.storage.models import Conversation, Direction, MessageStatus, Owner

@@ -15,14 +15,14 @@ import structlog
 from bot import metrics
 from bot.documents.runtime import Documents, build_documents
 from bot.documents.settings import document_settings_from
-from bot.identity.boveda import VaultClient
-from bot.identity.servicio import IdentityService
-from bot.privacy.cifrado import protector_from
-from bot.privacy.derechos import ExportStore, PrivacyService, build_privacy
+from bot.identity.service import IdentityService
+from bot.identity.vault_client import VaultClient
+from bot.privacy.encryption import protector_from
+from bot.privacy.rights import ExportStore, PrivacyService, build_privacy
 from bot.settings import Settings
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import utcnow
-from bot.tramites.pagos import PagosService, build_pagos
+from bot.tramites.payments import PagosService, build_pagos
 from bot.tramites.solicitudes import SolicitudesService
 from integrations.registros.ant import AntClient, AntConfig
 from integrations.registros.base import AuditEvent, BaseClient, CircuitBreaker

@@ -8,7 +8,7 @@ import asyncio
 import structlog
 
 from bot.audit.chain import seal
-from bot.servicios import Servicios
+from bot.services import Servicios
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models_tramites import EstadoSolicitud
 from bot.tramites import registry

@@ -25,18 +25,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.documents.links import holder_hash
 from bot.documents.runtime import Documents
 from bot.documents.store import DocumentStore
-from bot.privacy.boveda import unmask
-from bot.privacy.cifrado import Protector, protector_from
+from bot.privacy.encryption import Protector, protector_from
 from bot.privacy.redaction import mask_cedula
+from bot.privacy.vault import unmask
 from bot.settings import Settings
 from bot.storage import conversations as conversations_repo
-from bot.storage import identidad as identidad_repo
-from bot.storage import privacidad as repo
+from bot.storage import identity as identidad_repo
+from bot.storage import privacy as repo
 from bot.storage import rasa_tracker
 from bot.storage import tramites as tramites_repo
 from bot.storage.models import Conversation, utcnow
 from bot.storage.models_documents import Document
-from bot.storage.models_identidad import IdentityLink
+from bot.storage.models_identity import IdentityLink
 from bot.storage.models_tramites import Application
 
 log = structlog.get_logger(__name__)

@@ -6,7 +6,7 @@ import re
 
 from stdnum.ec import ci, ruc
 
-from integrations.registros.errores import Rejected
+from integrations.registros.errors import Rejected
 
 # Looser than what the sandbox generates ([AEIV][1-4]{4}[AEIV][1-4]{4}): real codes may carry 0 or X.
 _DACTILAR = re.compile(r"[A-Z][0-9X]{4}[A-Z][0-9X]{4}")

@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from bot.channels.base import InvalidPayload
 from bot.gateway.limits import read_limited_body
-from bot.tramites.pagos import PagosService
+from bot.tramites.payments import PagosService
 from integrations.pagos.base import CallbackInvalido, TarjetaRechazada
 
 if TYPE_CHECKING:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from bot.documents.runtime import build_documents
 from bot.documents.settings import document_settings_from
-from bot.privacy.derechos import PrivacyService, build_privacy
+from bot.privacy.rights import PrivacyService, build_privacy
 from bot.settings import Settings
 from bot.storage.db import create_engine, session_factory
 

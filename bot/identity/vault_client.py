@@ -6,7 +6,7 @@ import re
 
 import httpx
 
-from bot.privacy.boveda import REFERENCE
+from bot.privacy.vault import REFERENCE
 
 
 class VaultUnavailable(Exception):
