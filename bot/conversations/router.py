@@ -311,6 +311,8 @@ class ConversationRouter:
             secret_kept = str(expected) if expected else None
         if direct is not None:
             replies = [self._texto(direct)]
+            if direct == "le_espero":  # the question waiting for an answer stays on screen
+                replies += (await self._pending_question(conversation.id))[1:]
         elif kind is InboundKind.MEDIA and self._media is not None:  # --- media: verified here, never by Rasa
             media = MediaReference.from_payload((stored.payload or {}).get("media"))
             replies = [from_texto((await self._media.answer(adapter, media, content=content)).texto)]
@@ -540,7 +542,9 @@ def asks_to_wait(text: str) -> bool:
 
 
 # What the gateway answers by itself about consent; in the middle of a form, the form's question follows.
-_SIDE_ANSWERS = frozenset({"consentimiento_retirado", "consentimiento_aceptado", "consentimiento_rechazado_web"})
+_SIDE_ANSWERS = frozenset(
+    {"consentimiento_retirado", "consentimiento_aceptado", "consentimiento_rechazado_web", "le_espero"}
+)
 
 
 def split_signals(replies: list[BotMessage]) -> tuple[list[BotMessage], list[HandoffSignal], str | None]:

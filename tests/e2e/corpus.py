@@ -14,6 +14,7 @@ buttons (more than WhatsApp's quick replies: the channel shows them as a numbere
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import tempfile
@@ -30,7 +31,8 @@ import httpx
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
-CARPETA = Path(__file__).parent / "conversaciones"
+# CHASQUI_CONVERSACIONES_CARPETA runs another folder (e.g. conversaciones_pendientes) through the same runner.
+CARPETA = Path(os.environ.get("CHASQUI_CONVERSACIONES_CARPETA") or Path(__file__).parent / "conversaciones")
 NO_ENTENDIDO = ("no le entendi", "no entendi", "sigo sin entenderle")
 MAX_BOTONES_RAPIDOS = 3
 MAX_FILAS_LISTA = 10

@@ -310,3 +310,21 @@ def test_a_request_to_wait_is_answered_by_the_gateway_and_a_secret_question_stay
     assert len(fake_rasa.received) == 2  # the pause never reached Rasa
     post(client, "espere, mejor quiero la licencia", message_id="w4")  # more than a pause: Rasa reads it
     assert fake_rasa.received[-1]["message"] == "espere, mejor quiero la licencia"
+
+
+def test_a_request_to_wait_inside_a_form_keeps_the_form_question_on_screen(
+    client: TestClient, fake_rasa: FakeRasa
+) -> None:
+    fake_rasa.reply = lambda body: httpx.Response(
+        200, json=[{"recipient_id": body["sender"], "text": "¿Para qué necesita el certificado?"}]
+    )
+    post(client, "quiero el record policial", message_id="m1")
+    fake_rasa.active_loop = "antecedentes_form"
+    waited = post(client, "espere un ratito que le pregunto a mi esposo para que era", message_id="m2")
+    assert [m["text"] for m in waited.json()] == [
+        "Claro, le espero. Cuando lo tenga, escríbamelo aquí.",
+        "¿Para qué necesita el certificado?",
+    ]
+    assert len(fake_rasa.received) == 1  # the pause never reached Rasa
+    again = post(client, "un momentito", message_id="m3")  # a second pause finds the question, not the first pause
+    assert [m["text"] for m in again.json()][-1] == "¿Para qué necesita el certificado?"
