@@ -43,6 +43,11 @@ class Settings(BaseSettings):
         default="", validation_alias=AliasChoices("RASA_DATABASE_URL", "CHASQUI_RASA_DATABASE_URL")
     )
     redis_url: str = Field(default="", validation_alias=AliasChoices("REDIS_URL", "CHASQUI_REDIS_URL"))
+    # Gateway processes serving the same conversations, on every host together. More than one needs shared
+    # state (REDIS_URL, a server database) and configured secrets: start-up refuses otherwise
+    # (bot/gateway/shared_state.py). uvicorn's own ``WEB_CONCURRENCY`` workers count too.
+    replicas: int = Field(default=1, ge=1)
+    web_concurrency: int = Field(default=1, ge=1, validation_alias=AliasChoices("WEB_CONCURRENCY"))
 
     host: str = "127.0.0.1"
     gateway_port: int = 8000
@@ -119,6 +124,11 @@ class Settings(BaseSettings):
     def effective_rasa_database_url(self) -> str:
         """Rasa's SQL tracker store, kept apart from the app's tables."""
         return self.rasa_database_url or f"sqlite:///{self.var_dir / 'rasa.db'}"
+
+    @property
+    def gateway_processes(self) -> int:
+        """How many gateway processes serve together: ``CHASQUI_REPLICAS`` or uvicorn's ``WEB_CONCURRENCY``."""
+        return max(self.replicas, self.web_concurrency)
 
     @property
     def effective_rasa_url(self) -> str:
