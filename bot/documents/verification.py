@@ -35,6 +35,7 @@ from bot.documents.service import as_utc, format_date, parse_keywords, utcnow
 from bot.documents.signing import Signer
 from bot.documents.templates import Plantillas
 from bot.documents.tokens import PREFIX, TokenError, verify_token
+from bot.storage import analytics as analytics_repo
 from bot.storage import documents as repo
 from bot.storage.models_documents import Document
 
@@ -59,6 +60,7 @@ def _counted(
         finally:
             _verifying.reset(token)
         metrics.DOCUMENTS_VERIFIED.labels(verdict=result.verdict.value, via=result.via).inc()
+        await self.record(result)
         return result
 
     return wrapper
@@ -176,6 +178,17 @@ class VerificationService:
         self.signer = signer
         self.clock = clock
         self.max_image_pixels = max_image_pixels
+
+    async def record(self, result: VerificationResult) -> None:
+        """Keep the verdict for the open data's daily counts (`bot.analytics.open_data`): kind, via, verdict."""
+        async with self.sessions() as session:
+            await analytics_repo.add_verification(
+                session=session,
+                kind=result.document.kind if result.document else None,
+                via=result.via,
+                verdict=result.verdict.value,
+            )
+            await session.commit()
 
     @_counted
     async def verify_code(self, text: str, *, via: str = "codigo") -> VerificationResult:

@@ -1,4 +1,4 @@
-"""Typed SQLAlchemy 2 models of issued documents and their share links (`bot.documents`)."""
+"""Typed SQLAlchemy 2 models of issued documents, their share links and verifications (`bot.documents`)."""
 
 from __future__ import annotations
 
@@ -54,3 +54,15 @@ class DocumentShareLink(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DocumentVerification(Base):
+    """One verification's outcome, for the open data's daily counts: never the code or the document asked about."""
+
+    __tablename__ = "document_verifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    kind: Mapped[str | None] = mapped_column(String(48), default=None)  # the document's kind, when one was found
+    via: Mapped[str] = mapped_column(String(16))  # codigo | pdf | imagen | token | enlace
+    verdict: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
