@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import AliasChoices, Field
@@ -83,6 +84,23 @@ class Settings(BaseSettings):
     aviso_privacidad_version: str = "2026-11-27"
     retencion_dias_anonimas: int = 30
     retencion_dias_identificadas: int = 365
+
+    # Where documents and copies of data are kept: "filesystem" (under var/, one host) or "s3" (any
+    # S3-compatible object storage, shared by every host). Credentials come from boto3's own chain
+    # (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile or a role); see bot/documents/object_store.py.
+    document_store: Literal["filesystem", "s3"] = Field(
+        default="filesystem", validation_alias=AliasChoices("DOCUMENT_STORE", "CHASQUI_DOCUMENT_STORE")
+    )
+    s3_endpoint_url: str = Field(
+        default="", validation_alias=AliasChoices("S3_ENDPOINT_URL", "CHASQUI_S3_ENDPOINT_URL")
+    )
+    s3_bucket: str = Field(default="", validation_alias=AliasChoices("S3_BUCKET", "CHASQUI_S3_BUCKET"))
+    s3_prefix: str = ""  # e.g. "chasqui/" to share a bucket
+    s3_region: str = ""  # empty: AWS_REGION / AWS_DEFAULT_REGION
+    s3_server_side_encryption: str = ""  # "AES256" or "aws:kms"; empty: the bucket's default
+    s3_connect_timeout_seconds: float = 5.0
+    s3_read_timeout_seconds: float = 30.0
+    s3_max_attempts: int = Field(default=3, ge=1)
 
     # Identity verification.
     identidad_minutos: int = 60  # how long a chat stays linked to the identity it proved
