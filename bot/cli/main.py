@@ -43,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
         choices=["verificar", "sellar"],
         help="verificar: informa la primera fila cambiada, insertada o eliminada; sellar: firma los días cerrados",
     )
+    legibilidad = commands.add_parser("legibilidad", help="legibilidad (Fernández-Huerta, INFLESZ) de cada texto")
+    legibilidad.add_argument("--peores", type=int, default=20, help="cuántos de los más difíciles listar")
     args = parser.parse_args(argv)
     settings = load_settings()
 
@@ -108,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli.audit import main_auditoria
 
         return main_auditoria(settings, args.accion)
+    if args.command == "legibilidad":
+        from bot.cli.readability import main_legibilidad
+
+        return main_legibilidad(settings.project_dir, worst=args.peores)
     if args.command == "bench-documentos":
         from bot.cli.bench_documents import main_bench_documentos
 
