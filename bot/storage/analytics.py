@@ -56,7 +56,7 @@ class StatusRow:
 @dataclass(frozen=True)
 class PaymentRow:
     application_id: int
-    paid_at: datetime
+    paid_at: datetime | None  # None: asked for, not paid
 
 
 @dataclass(frozen=True)
@@ -156,9 +156,7 @@ async def payments_of(*, session: AsyncSession, application_ids: set[int]) -> li
     if not application_ids:
         return []
     result = await session.execute(
-        select(Payment.application_id, Payment.paid_at).where(
-            Payment.application_id.in_(application_ids), Payment.paid_at.is_not(None)
-        )
+        select(Payment.application_id, Payment.paid_at).where(Payment.application_id.in_(application_ids))
     )
     return [PaymentRow(row.application_id, row.paid_at) for row in result]
 
