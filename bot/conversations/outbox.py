@@ -20,32 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import metrics
 from bot.channels.base import ChannelAdapter, ChannelRegistry, DeliveryError
 from bot.conversations.messages import BotMessage
+from bot.conversations.send_limits import SendLimiter, SendLimits, local_send_limits
 from bot.storage import outbox as repo
 from bot.storage.models import OutboxMessage, OutboxStatus, utcnow
 
 log = structlog.get_logger(__name__)
-
-
-class RateLimiter:
-    """A channel's overall rate (token bucket) and the minimum pause between messages to one chat."""
-
-    def __init__(self, *, per_second: float, per_chat_interval: float, clock: Callable[[], float] = time.monotonic):
-        self._interval = 1.0 / per_second if per_second > 0 else 0.0
-        self._per_chat = per_chat_interval
-        self._clock = clock
-        self._next_global = 0.0
-        self._next_chat: dict[str, float] = {}
-        self._lock = asyncio.Lock()
-
-    async def acquire(self, chat: str) -> None:
-        async with self._lock:
-            now = self._clock()
-            start = max(now, self._next_global, self._next_chat.get(chat, 0.0))
-            self._next_global = start + self._interval
-            self._next_chat[chat] = start + self._per_chat
-        delay = start - now
-        if delay > 0:
-            await asyncio.sleep(delay)
 
 
 def backoff_seconds(attempts: int, *, base: float = 1.0, cap: float = 300.0) -> float:
@@ -64,26 +43,26 @@ class OutboxDispatcher:
         max_attempts: int = 8,
         idle_seconds: float = 5.0,
         resolve: Callable[[str], Awaitable[str]] | None = None,
+        limits: SendLimits = local_send_limits,
     ) -> None:
+        self._limits = limits  # in this process, or shared by every gateway (Redis)
         self._resolve = resolve  # pseudonymous conversation id → the channel's real address
         self._sessions = sessions
         self._channels = channels
         self._max_attempts = max_attempts
         self._idle = idle_seconds
         self._wake = asyncio.Event()
-        self._limiters: dict[str, RateLimiter] = {}
+        self._limiters: dict[str, SendLimiter] = {}
         self._in_flight: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
     def notify(self) -> None:
         self._wake.set()
 
-    def _limiter(self, adapter: ChannelAdapter) -> RateLimiter:
+    def _limiter(self, adapter: ChannelAdapter) -> SendLimiter:
         limiter = self._limiters.get(adapter.code)
         if limiter is None:
-            limiter = RateLimiter(
-                per_second=adapter.messages_per_second, per_chat_interval=adapter.seconds_between_messages_per_chat
-            )
+            limiter = self._limits(adapter.code, adapter.messages_per_second, adapter.seconds_between_messages_per_chat)
             self._limiters[adapter.code] = limiter
         return limiter
 
@@ -137,7 +116,7 @@ class OutboxDispatcher:
             await self._finish(row.id, OutboxStatus.FAILED, error=f"no adapter for channel {row.channel}")
             return
         chat_id = await self._resolve(row.conversation_id) if self._resolve else row.conversation_id.split(":", 1)[1]
-        await self._limiter(adapter).acquire(chat_id)
+        await self._limiter(adapter).acquire(row.conversation_id)  # pseudonymous: limits may live in Redis
         async with self._sessions() as session:
             current = await session.get(OutboxMessage, row.id)
             if current is None or current.status != OutboxStatus.PENDING:
