@@ -19,6 +19,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.analytics.service import Analytics
 from bot.channels.base import ChannelAdapter, ChannelRegistry, InvalidPayload
 from bot.channels.telegram.adapter import TelegramAdapter
 from bot.channels.web.adapter import WebAdapter
@@ -53,7 +54,7 @@ from bot.privacy.encryption import Protector, protector_from
 from bot.privacy.rights import ExportStore, build_privacy
 from bot.privacy.vault import MemoryVault, RedisVault, Vault
 from bot.security_headers import SecurityHeaders
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, async_database_url, load_settings
 from bot.storage import console as console_repo
 from bot.storage.db import create_engine, session_factory
 from bot.texts import load_textos
@@ -142,6 +143,21 @@ async def _vault(settings: Settings, stack: AsyncExitStack) -> Vault:
     client = redis.asyncio.from_url(settings.redis_url)
     stack.push_async_callback(client.aclose)
     return RedisVault(client)
+
+
+async def analytics_for(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], stack: AsyncExitStack
+) -> Analytics:
+    """The console's service analytics: the app's tables, Rasa's tracker store, provinces from cédulas."""
+    rasa_engine = create_engine(async_database_url(settings.effective_rasa_database_url))
+    stack.push_async_callback(rasa_engine.dispose)
+    return Analytics(
+        sessions=sessions,
+        rasa=rasa_engine,
+        tramites=registry.TRAMITES,
+        zone=settings.zona_horaria,
+        protector=await asyncio.to_thread(protector_from, settings),
+    )
 
 
 def create_app(
@@ -233,6 +249,7 @@ def create_app(
                 download_url=documents.issuer.download_url,
                 secure_cookies=settings.effective_public_base_url.startswith("https://"),
                 audit_key=documents.signer,
+                analytics=await analytics_for(settings, sessions, stack),
             )
             await seed_canned_replies(sessions, equipos)
             gateway = Gateway(
