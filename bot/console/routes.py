@@ -9,6 +9,7 @@
 | ``GET /consola/eventos`` | server-sent events of the queues and conversations the agent may see |
 | ``POST /consola/latido`` | the page's heartbeat (agents online) |
 | ``GET /consola/tablero`` | supervisors: queue, waits, first-response SLA, agents online, CSAT per team |
+| ``GET /consola/analitica``, ``/analitica/{tabla}.csv`` | supervisors: funnels, times, handoffs, CSAT, fallbacks |
 | ``/consola/personal``, ``/consola/respuestas``, ``/consola/auditoria`` | admins: staff, canned replies, audit |
 
 Every POST checks the session's CSRF token; every page and action is written to the audit log.
@@ -29,6 +30,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from bot.audit.chain import verify
+from bot.console.analytics import charts, period_of
 from bot.console.auth import SESSION_HOURS, InvalidCredentials, InvalidStaff, StaffSessionInfo, TooManyAttempts
 from bot.console.service import Consola, Outcome, canned_text_ok
 from bot.console.views import VIEWS, Pages, audit_rows, conversation_view, dashboard, queue_rows, transcript
@@ -296,6 +298,50 @@ def create_console_router() -> APIRouter:
         stats = await dashboard(consola)
         await consola.audit(info.agent, "ver_tablero", ip=_ip(request))
         return page(request, info, "tablero.html", equipos=stats)
+
+    @router.get("/analitica")
+    async def analytics_page(request: Request, desde: str = "", hasta: str = "") -> Response:
+        info = await who(request)
+        consola = _consola(request)
+        if not info.agent.supervises or consola.analytics is None:
+            return forbidden(request, info)
+        period = period_of(desde, hasta, today=consola.clock().astimezone(consola.analytics.zone).date())
+        report = await consola.analytics.report(*period.bounds(consola.analytics.zone))
+        await consola.audit(
+            info.agent, "ver_analitica", ip=_ip(request), detail={"desde": str(period.first), "hasta": str(period.last)}
+        )
+        return page(
+            request,
+            info,
+            "analitica.html",
+            r=report,
+            graficos=charts(report),
+            desde=period.first.isoformat(),
+            hasta=period.last.isoformat(),
+        )
+
+    @router.get("/analitica/{tabla}.csv")
+    async def analytics_csv(request: Request, tabla: str, desde: str = "", hasta: str = "") -> Response:
+        info = await who(request)
+        consola = _consola(request)
+        if not info.agent.supervises or consola.analytics is None:
+            return forbidden(request, info)
+        period = period_of(desde, hasta, today=consola.clock().astimezone(consola.analytics.zone).date())
+        report = await consola.analytics.report(*period.bounds(consola.analytics.zone))
+        if tabla not in report.tables:
+            return page(request, info, "error.html", codigo="no_encontrada", status_code=404)
+        await consola.audit(
+            info.agent,
+            "descargar_analitica",
+            ip=_ip(request),
+            detail={"tabla": tabla, "desde": str(period.first), "hasta": str(period.last)},
+        )
+        filename = f"{tabla}_{period.first}_{period.last}.csv"
+        return Response(
+            report[tabla].csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={**SECURITY_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'},
+        )
 
     @router.get("/personal")
     async def staff(request: Request, aviso: str = "") -> Response:

@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.analytics.service import Analytics
 from bot.audit.chain import DigestKey
 from bot.console.auth import StaffAuth
 from bot.conversations.messages import BotMessage
@@ -76,6 +77,7 @@ class Consola:
         secure_cookies: the public address is HTTPS.
         audit_key: the documents' signing key, which checks the audit chain's daily digests; None hides
             the chain's state.
+        analytics: the service analytics of the supervisors' page; None hides it.
     """
 
     sessions: async_sessionmaker[AsyncSession]
@@ -89,6 +91,7 @@ class Consola:
     download_url: Callable[[str, str], str] | None = None
     secure_cookies: bool = False
     audit_key: DigestKey | None = None
+    analytics: Analytics | None = None
     clock: Callable[[], datetime] = field(default=utcnow)
 
     # --------------------------------------------------------------------------------- reads

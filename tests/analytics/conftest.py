@@ -14,6 +14,7 @@ from bot.settings import Settings
 from bot.storage.db import create_engine, migrate_async, session_factory
 from bot.tramites import registry
 from tests.analytics.builders import NOW, month, write_month
+from tests.console.conftest import gateway  # noqa: F401  (the console's gateway, for the page's tests)
 
 ECUADOR = ZoneInfo("America/Guayaquil")
 
