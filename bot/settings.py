@@ -112,6 +112,8 @@ class Settings(BaseSettings):
     telegram_secret_token: str = ""
     telegram_api_url: str = "https://api.telegram.org/bot"
     telegram_mode: str = "auto"  # auto | webhook | polling
+    # The bot's public username (@chasqui_ec_bot): «¿esto es oficial?» tells citizens it is Chasqui's (bot/phishing).
+    telegram_bot_username: str = ""
 
     # WhatsApp through Twilio.
     twilio_account_sid: str = Field(
