@@ -44,15 +44,15 @@ from bot.gateway.observability import RequestId, current_request_id
 from bot.gateway.observability import build_router as build_observability_router
 from bot.gateway.payments import build_router as build_pagos_router
 from bot.gateway.privacy import build_router as build_privacidad_router
+from bot.gateway.shared_state import build_shared_state, refuse_process_local_state
 from bot.gateway.webhooks import build_router as build_webhooks
-from bot.handoff.events import EventBus
 from bot.handoff.service import HandoffService
 from bot.handoff.teams import load_equipos
 from bot.logs import configure_logging
 from bot.metrics import process_exited
 from bot.privacy.encryption import Protector, protector_from
 from bot.privacy.rights import ExportStore, build_privacy
-from bot.privacy.vault import MemoryVault, RedisVault, Vault
+from bot.privacy.vault import Vault
 from bot.security_headers import SecurityHeaders
 from bot.settings import Settings, async_database_url, load_settings
 from bot.storage import console as console_repo
@@ -134,17 +134,6 @@ class Gateway:
         self.processor.schedule(inbound.conversation_id)
 
 
-async def _vault(settings: Settings, stack: AsyncExitStack) -> Vault:
-    """Memory for one gateway process; Redis when several workers share the conversations."""
-    if not settings.redis_url:
-        return MemoryVault()
-    import redis.asyncio
-
-    client = redis.asyncio.from_url(settings.redis_url)
-    stack.push_async_callback(client.aclose)
-    return RedisVault(client)
-
-
 async def analytics_for(
     settings: Settings, sessions: async_sessionmaker[AsyncSession], stack: AsyncExitStack
 ) -> Analytics:
@@ -174,6 +163,7 @@ def create_app(
         start_background: run the outbox dispatcher, recovery and Telegram polling (tests may drive them).
     """
     settings = settings or load_settings()
+    refuse_process_local_state(settings)  # several processes need Redis
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -207,12 +197,15 @@ def create_app(
             for adapter in (telegram, whatsapp):
                 if adapter is not None:
                     channels.register(adapter)
-            outbox = OutboxDispatcher(sessions=sessions, channels=channels, resolve=addresses.resolve)
-            vault = await _vault(settings, stack)
+            shared = await build_shared_state(settings, stack)  # in memory, or on Redis with REDIS_URL
+            outbox = OutboxDispatcher(
+                sessions=sessions, channels=channels, resolve=addresses.resolve, limits=shared.send_limits
+            )
+            vault = shared.vault
             # --- handoff and console: teams and hours from data/consola; events feed the console's SSE.
             data_dir = settings.project_dir / "data"
             equipos = await asyncio.to_thread(lambda: load_equipos(data_dir / "consola", tramites=registry.TRAMITES))
-            bus = EventBus()
+            bus = shared.bus
             handoff = HandoffService(equipos=equipos, textos=textos, bus=bus)
             privacy = build_privacy(settings, sessions, documents)
             consent = (

@@ -1,0 +1,95 @@
+"""What several gateway processes must share, and the refusal to start them without it.
+
+With ``REDIS_URL`` set, the gateway keeps in Redis what would otherwise live in one process: the vault of
+identifiers, the console's live updates (pub/sub) and the outbox's send limits per channel and per chat.
+Identity lockouts (per chat, per cédula, per web client) and the console's login limit are rows in the app
+database already, so they hold across processes that share it. Without Redis each of those lives in the
+process, which is right for one gateway only: start-up refuses several (``CHASQUI_REPLICAS`` or
+``WEB_CONCURRENCY`` above 1) when something would stay process-local or a secret would be invented per process.
+"""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+
+from bot.conversations.send_limits import RedisSendLimits, SendLimits, local_send_limits
+from bot.handoff.events import EventBus, RedisEventBus
+from bot.privacy.vault import MemoryVault, RedisVault, Vault
+from bot.settings import Settings
+
+
+@dataclass(frozen=True)
+class SharedState:
+    vault: Vault
+    bus: EventBus
+    send_limits: SendLimits
+
+
+async def build_shared_state(settings: Settings, stack: AsyncExitStack) -> SharedState:
+    """In this process's memory, or on Redis when ``REDIS_URL`` is set (closed with ``stack``)."""
+    if not settings.redis_url:
+        return SharedState(vault=MemoryVault(), bus=EventBus(), send_limits=local_send_limits)
+    import redis.asyncio
+
+    client = redis.asyncio.from_url(settings.redis_url)
+    stack.push_async_callback(client.aclose)
+    bus = RedisEventBus(client)
+    await bus.start()
+    stack.push_async_callback(bus.close)
+    return SharedState(vault=RedisVault(client), bus=bus, send_limits=RedisSendLimits(client))
+
+
+class ProcessLocalState(SystemExit):
+    """Several gateway processes are configured but some state or secret would be each process's own.
+
+    A `SystemExit`: the process stops whoever built the app (uvicorn's factory loader included), and Python
+    prints the message, which names the settings to set, without a traceback.
+    """
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__(
+            "Chasqui no inicia varios procesos del gateway con estado propio de cada proceso. Configure:\n"
+            + "\n".join(f"  - {problem}" for problem in problems)
+        )
+
+
+def process_local_problems(settings: Settings) -> list[str]:
+    """What would stay in one process, as the settings to set; empty for one gateway process."""
+    processes = settings.gateway_processes
+    if processes <= 1:
+        return []
+    problems = []
+    if not settings.redis_url:
+        problems.append(
+            "REDIS_URL (p. ej. redis://127.0.0.1:6379/1): la bóveda, las actualizaciones en vivo de la consola "
+            f"y los límites de envío quedarían en cada uno de los {processes} procesos."
+        )
+    if settings.effective_database_url.startswith("sqlite"):
+        problems.append(
+            "DATABASE_URL con PostgreSQL (p. ej. postgresql://usuario@host:5432/chasqui): SQLite es un archivo "
+            "de un solo equipo y admite un solo proceso que escribe a la vez."
+        )
+    if settings.telegram_token and settings.telegram_webhook_mode and not settings.telegram_secret_token:
+        problems.append(
+            "CHASQUI_TELEGRAM_SECRET_TOKEN: sin él cada proceso inventa su secreto y registra su webhook; "
+            "Telegram usaría solo el último y los demás procesos le responderían 403."
+        )
+    if settings.telegram_token and not settings.telegram_webhook_mode:
+        problems.append(
+            "CHASQUI_TELEGRAM_MODE=webhook con CHASQUI_PUBLIC_BASE_URL en https: varios procesos no pueden "
+            "pedir getUpdates a la vez (Telegram responde 409 a todos menos uno)."
+        )
+    return problems
+
+
+def refuse_process_local_state(settings: Settings) -> None:
+    """Stop here when several gateway processes would each keep their own state or secrets.
+
+    Raises:
+        ProcessLocalState: one or more settings are missing (the message names them).
+    """
+    problems = process_local_problems(settings)
+    if problems:
+        raise ProcessLocalState(problems)
