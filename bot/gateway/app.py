@@ -42,6 +42,7 @@ from bot.gateway.documents import create_documentos_router
 from bot.gateway.limits import UnsafeJson, loads_bounded, read_limited_body
 from bot.gateway.observability import RequestId, current_request_id
 from bot.gateway.observability import build_router as build_observability_router
+from bot.gateway.open_data import build_router as build_datos_abiertos_router
 from bot.gateway.payments import build_router as build_pagos_router
 from bot.gateway.privacy import build_router as build_privacidad_router
 from bot.gateway.shared_state import build_shared_state, refuse_process_local_state
@@ -301,6 +302,7 @@ def create_app(
     app.include_router(create_documentos_router())
     app.include_router(create_console_router())
     app.include_router(build_pagos_router(rechazos_path=settings.project_dir / "data" / "pagos.yml"))
+    app.include_router(build_datos_abiertos_router())
 
     @app.exception_handler(InvalidPayload)
     async def invalid_payload(_: Request, exc: InvalidPayload) -> JSONResponse:

@@ -7,8 +7,12 @@ import asyncio
 
 import structlog
 
+from bot.analytics import open_data
+from bot.analytics.service import Analytics
 from bot.audit.chain import seal
+from bot.privacy.encryption import protector_from
 from bot.services import Servicios
+from bot.settings import async_database_url
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models_tramites import EstadoSolicitud
 from bot.tramites import registry
@@ -49,14 +53,30 @@ async def retry_due(s: Servicios) -> int:
 
 PURGE_EVERY_SECONDS = 24 * 3600
 SEAL_EVERY_SECONDS = 3600
+OPEN_DATA_EVERY_SECONDS = 3600
+
+
+def open_data_analytics(s: Servicios) -> Analytics:
+    """What the open data is computed from: the app's tables and Rasa's tracker store."""
+    settings = s.settings
+    return Analytics(
+        sessions=session_factory(create_engine(settings.effective_database_url)),
+        rasa=create_engine(async_database_url(settings.effective_rasa_database_url)),
+        tramites=registry.TRAMITES,
+        zone=settings.zona_horaria,
+        protector=protector_from(settings),
+        clock=s.clock,
+    )
 
 
 async def run_forever(s: Servicios, *, every_seconds: float = 5.0) -> None:
     """Retry due applications every few seconds; run the retention purge once a day; sign the audit
-    log's closed days every hour (`bot.audit.chain.seal`)."""
-    next_purge = next_seal = 0.0
+    log's closed days every hour (`bot.audit.chain.seal`); publish the open data every hour
+    (`bot.analytics.open_data`)."""
+    next_purge = next_seal = next_open_data = 0.0
     loop = asyncio.get_running_loop()
     audit_sessions = session_factory(create_engine(s.settings.effective_database_url))
+    analytics = open_data_analytics(s)
     while True:
         try:
             await retry_due(s)
@@ -67,6 +87,9 @@ async def run_forever(s: Servicios, *, every_seconds: float = 5.0) -> None:
             if loop.time() >= next_seal:
                 next_seal = loop.time() + SEAL_EVERY_SECONDS
                 await seal(audit_sessions, s.documents.signer)
+            if loop.time() >= next_open_data:
+                next_open_data = loop.time() + OPEN_DATA_EVERY_SECONDS
+                await open_data.publish(analytics, s.settings.var_dir / "datos_abiertos", now=s.clock())
         except Exception:
             log.exception("trabajador.ciclo_fallido")
         await asyncio.sleep(every_seconds)
