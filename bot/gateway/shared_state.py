@@ -10,6 +10,7 @@ process, which is right for one gateway only: start-up refuses several (``CHASQU
 
 from __future__ import annotations
 
+import sys
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
@@ -17,6 +18,8 @@ from bot.conversations.send_limits import RedisSendLimits, SendLimits, local_sen
 from bot.handoff.events import EventBus, RedisEventBus
 from bot.privacy.vault import MemoryVault, RedisVault, Vault
 from bot.settings import Settings
+
+STARTUP_FAILURE = 3  # uvicorn's exit status for an app that cannot start (its supervisor then stops too)
 
 
 @dataclass(frozen=True)
@@ -43,16 +46,20 @@ async def build_shared_state(settings: Settings, stack: AsyncExitStack) -> Share
 class ProcessLocalState(SystemExit):
     """Several gateway processes are configured but some state or secret would be each process's own.
 
-    A `SystemExit`: the process stops whoever built the app (uvicorn's factory loader included), and Python
-    prints the message, which names the settings to set, without a traceback.
+    A `SystemExit` with uvicorn's start-up failure status (3): the process stops whoever built the app, and
+    uvicorn's supervisor does not restart workers that exit so (`refuse_process_local_state` prints the message).
     """
 
     def __init__(self, problems: list[str]) -> None:
+        super().__init__(STARTUP_FAILURE)
         self.problems = problems
-        super().__init__(
+        self.message = (
             "Chasqui no inicia varios procesos del gateway con estado propio de cada proceso. Configure:\n"
             + "\n".join(f"  - {problem}" for problem in problems)
         )
+
+    def __str__(self) -> str:
+        return self.message
 
 
 def process_local_problems(settings: Settings) -> list[str]:
@@ -92,4 +99,6 @@ def refuse_process_local_state(settings: Settings) -> None:
     """
     problems = process_local_problems(settings)
     if problems:
-        raise ProcessLocalState(problems)
+        refusal = ProcessLocalState(problems)
+        print(refusal.message, file=sys.stderr, flush=True)  # before logging is configured; no traceback follows
+        raise refusal
