@@ -44,6 +44,7 @@ class Settings(BaseSettings):
         default="", validation_alias=AliasChoices("RASA_DATABASE_URL", "CHASQUI_RASA_DATABASE_URL")
     )
     redis_url: str = Field(default="", validation_alias=AliasChoices("REDIS_URL", "CHASQUI_REDIS_URL"))
+    redis_prefix: str = "chasqui:"  # the gateway's keys and channels in Redis (one per deployment sharing a server)
     # Gateway processes serving the same conversations, on every host together. More than one needs shared
     # state (REDIS_URL, a server database) and configured secrets: start-up refuses otherwise
     # (bot/gateway/shared_state.py). uvicorn's own ``WEB_CONCURRENCY`` workers count too.

@@ -37,10 +37,15 @@ async def build_shared_state(settings: Settings, stack: AsyncExitStack) -> Share
 
     client = redis.asyncio.from_url(settings.redis_url)
     stack.push_async_callback(client.aclose)
-    bus = RedisEventBus(client)
+    prefix = settings.redis_prefix
+    bus = RedisEventBus(client, channel=f"{prefix}consola:eventos")
     await bus.start()
     stack.push_async_callback(bus.close)
-    return SharedState(vault=RedisVault(client), bus=bus, send_limits=RedisSendLimits(client))
+    return SharedState(
+        vault=RedisVault(client, prefix=f"{prefix}boveda:"),
+        bus=bus,
+        send_limits=RedisSendLimits(client, prefix=f"{prefix}envios:"),
+    )
 
 
 class ProcessLocalState(SystemExit):
