@@ -18,7 +18,8 @@ from bot.documents.settings import document_settings_from
 from bot.identity.service import IdentityService
 from bot.identity.vault_client import VaultClient
 from bot.privacy.encryption import protector_from
-from bot.privacy.rights import ExportStore, PrivacyService, build_privacy
+from bot.privacy.exports import ExportStore, build_export_store
+from bot.privacy.rights import PrivacyService, build_privacy
 from bot.settings import Settings
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import utcnow
@@ -128,5 +129,5 @@ async def build_servicios(settings: Settings) -> Servicios:
         solicitudes=SolicitudesService(sessions=sessions, protector=protector),
         pagos=build_pagos(settings, sessions),
         privacidad=build_privacy(settings, sessions, documents),
-        exportes=ExportStore(settings.var_dir / "exportes"),
+        exportes=build_export_store(settings),
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -18,7 +20,7 @@ class ActionExportarMisDatos(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
         s = await services()
         data = await s.privacidad.exportar(tracker.sender_id)
-        token = s.exportes.put(data)
+        token = await asyncio.to_thread(s.exportes.put, data)  # a disk or a bucket: off the event loop
         enlace = f"{s.settings.effective_public_base_url}/mis-datos/{token}"
         if data["alcance"] == "todas_sus_conversaciones":  # what the copy holds, said as it is
             count = len(data["conversaciones"])

@@ -6,6 +6,7 @@ DocumentError
  ├── TemplateError        a template is malformed, or the fields given do not match it
  ├── DocumentNotFound     no document, file or share link under that id
  ├── DocumentRevoked      the document was revoked: its files are no longer handed out
+ ├── StoreUnavailable     the object storage holding the files cannot be reached, or refuses us
  └── UnreadableInput      a file or text given for verification cannot be read (not a PDF, no QR…)
 ```
 """
@@ -31,6 +32,10 @@ class DocumentNotFound(DocumentError):
 
 class DocumentRevoked(DocumentError):
     """The document was revoked; its files are no longer handed out."""
+
+
+class StoreUnavailable(DocumentError):
+    """The object storage that keeps the files cannot be reached, or refuses the request (bucket, credentials)."""
 
 
 class UnreadableInput(DocumentError):

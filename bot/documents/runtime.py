@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.documents.errors import ConfigurationError
 from bot.documents.keys import load_or_create_secret
 from bot.documents.links import LinkSigner
+from bot.documents.object_store import S3Bucket, S3DocumentStore
 from bot.documents.qr import configure_image_decoding
 from bot.documents.render import Fonts
 from bot.documents.service import DocumentRenderer, DocumentService, utcnow
@@ -44,6 +45,19 @@ def _secret(value: str, settings: DocumentSettings, filename: str, variable: str
     return load_or_create_secret(settings.keys_dir / filename)
 
 
+def open_document_store(settings: DocumentSettings) -> DocumentStore:
+    """The configured store: S3-compatible object storage (``DOCUMENT_STORE=s3``) or ``<var_dir>/documentos``.
+
+    Raises:
+        StoreUnavailable: the object storage cannot be reached, the bucket is missing or access is refused.
+    """
+    if settings.object_store is None:
+        return FilesystemDocumentStore(settings.store_dir)
+    bucket = S3Bucket(settings.object_store)
+    bucket.check()  # a wrong bucket or key stops the process at start, not the first citizen's document
+    return S3DocumentStore(bucket)
+
+
 def build_documents(
     settings: DocumentSettings,
     *,
@@ -57,18 +71,19 @@ def build_documents(
     Args:
         settings: from `document_settings_from`.
         sessions: the app database's session factory.
-        store: where files go; the filesystem under ``<var_dir>/documentos`` by default.
+        store: where files go; by default the configured one (`open_document_store`).
         signer: an already opened signer (tests share one); the configured backend by default.
         clock: the current time.
 
     Raises:
         ConfigurationError: a key, secret or backend is missing or unusable.
         TemplateError: a template is missing or malformed.
+        StoreUnavailable: the configured object storage cannot be used.
     """
     configure_image_decoding(settings.max_image_pixels)
     plantillas = load_plantillas(settings.templates_dir)
     signer = signer or open_signer(settings)
-    store = store or FilesystemDocumentStore(settings.store_dir)
+    store = store or open_document_store(settings)
     links = LinkSigner(
         secret=_secret(settings.link_secret, settings, "enlaces.secret", "CHASQUI_DOCUMENTS_LINK_SECRET"),
         base_url=settings.public_base_url,

@@ -7,10 +7,64 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.documents.errors import ConfigurationError
 from bot.settings import Settings
 
 # Environment variables read until `bot.settings.Settings` grows the matching fields (see the report).
 ENV_PREFIX = "CHASQUI_DOCUMENTS_"
+
+
+@dataclass(frozen=True)
+class S3Location:
+    """Where the objects go and how to reach them.
+
+    Attributes:
+        bucket: an existing bucket (Chasqui never creates one: its policy and lifecycle belong to operations).
+        prefix: put before every key, e.g. ``chasqui/`` to share a bucket.
+        endpoint_url: the service's URL for MinIO, Ceph or another S3-compatible server; empty for AWS itself.
+        region: empty to let boto3 read ``AWS_REGION``/``AWS_DEFAULT_REGION`` or the profile.
+        server_side_encryption: ``AES256`` or ``aws:kms`` to ask for encryption at rest; empty for the bucket's
+            default (MinIO refuses ``AES256`` without a configured KMS).
+        connect_timeout: seconds to open a connection.
+        read_timeout: seconds to wait for an answer.
+        max_attempts: tries of one call, the first included (boto3's ``standard`` retry mode).
+    """
+
+    bucket: str
+    prefix: str = ""
+    endpoint_url: str = ""
+    region: str = ""
+    server_side_encryption: str = ""
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    max_attempts: int = 3
+
+    def describe(self) -> str:
+        """``s3://bucket/prefix at endpoint``, for error messages and logs (no secret in it)."""
+        return f"s3://{self.bucket}/{self.prefix} at {self.endpoint_url or 'AWS'}"
+
+
+def s3_location_from(settings: Settings) -> S3Location | None:
+    """The object storage chosen by ``DOCUMENT_STORE=s3``, or ``None`` for the filesystem under ``var/``.
+
+    Raises:
+        ConfigurationError: ``DOCUMENT_STORE`` is ``s3`` but ``S3_BUCKET`` is empty.
+    """
+    if settings.document_store != "s3":
+        return None
+    if not settings.s3_bucket.strip():
+        raise ConfigurationError("DOCUMENT_STORE=s3 needs S3_BUCKET (and S3_ENDPOINT_URL outside AWS)")
+    prefix = settings.s3_prefix.strip().strip("/")
+    return S3Location(
+        bucket=settings.s3_bucket.strip(),
+        prefix=f"{prefix}/" if prefix else "",
+        endpoint_url=settings.s3_endpoint_url.strip(),
+        region=settings.s3_region.strip(),
+        server_side_encryption=settings.s3_server_side_encryption.strip(),
+        connect_timeout=settings.s3_connect_timeout_seconds,
+        read_timeout=settings.s3_read_timeout_seconds,
+        max_attempts=settings.s3_max_attempts,
+    )
 
 
 @dataclass(frozen=True)
@@ -42,6 +96,7 @@ class DocumentSettings:
     pkcs11_key_label: str = ""
     pkcs11_cert_label: str = ""
     pkcs11_pin: str = field(default="", repr=False)
+    object_store: S3Location | None = None  # None: files under <var_dir>/documentos
 
     @property
     def keys_dir(self) -> Path:
@@ -95,4 +150,5 @@ def document_settings_from(settings: Settings, *, environ: Mapping[str, str] | N
         pkcs11_key_label=text("PKCS11_KEY_LABEL"),
         pkcs11_cert_label=text("PKCS11_CERT_LABEL"),
         pkcs11_pin=text("PKCS11_PIN"),
+        object_store=s3_location_from(settings),
     )

@@ -1,4 +1,8 @@
-"""Where the signed files live: the `DocumentStore` protocol and its filesystem implementation."""
+"""Where the signed files live: the `DocumentStore` protocol, on the filesystem and in memory.
+
+The same protocol on S3-compatible object storage is `bot.documents.object_store.S3DocumentStore`. Every method
+blocks; async code calls them through ``asyncio.to_thread``.
+"""
 
 from __future__ import annotations
 
@@ -28,7 +32,11 @@ class DocumentStore(Protocol):
     """Keeps the bytes of each document's files, addressed by document id and file name."""
 
     def put(self, document_id: str, filename: str, data: bytes) -> None:
-        """Store ``data``; a file is written once and never changed."""
+        """Store ``data``; a file is written once and never changed.
+
+        Raises:
+            StoreUnavailable: object storage could not be reached or refused the write.
+        """
         ...
 
     def get(self, document_id: str, filename: str) -> bytes:
@@ -36,11 +44,20 @@ class DocumentStore(Protocol):
 
         Raises:
             DocumentNotFound: nothing stored under that id and name.
+            StoreUnavailable: object storage could not be reached.
         """
         ...
 
+    def exists(self, document_id: str, filename: str) -> bool:
+        """Whether a file is stored under that id and name (without reading it)."""
+        ...
+
     def delete(self, document_id: str, filename: str) -> None:
-        """Remove a file for good (a citizen's deletion request); missing files are fine."""
+        """Remove a file for good (a citizen's deletion request); missing files are fine.
+
+        Raises:
+            StoreUnavailable: object storage could not be reached (the file may still be there).
+        """
         ...
 
 
@@ -75,6 +92,9 @@ class FilesystemDocumentStore:
         except FileNotFoundError as exc:
             raise DocumentNotFound(f"{document_id}/{filename}") from exc
 
+    def exists(self, document_id: str, filename: str) -> bool:
+        return self._path(document_id, filename).is_file()
+
     def delete(self, document_id: str, filename: str) -> None:
         self._path(document_id, filename).unlink(missing_ok=True)
 
@@ -95,6 +115,10 @@ class MemoryDocumentStore:
             return self.files[(document_id, filename)]
         except KeyError as exc:
             raise DocumentNotFound(f"{document_id}/{filename}") from exc
+
+    def exists(self, document_id: str, filename: str) -> bool:
+        check_name(document_id, filename)
+        return (document_id, filename) in self.files
 
     def delete(self, document_id: str, filename: str) -> None:
         self.files.pop((document_id, filename), None)

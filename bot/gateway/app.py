@@ -52,7 +52,8 @@ from bot.handoff.teams import load_equipos
 from bot.logs import configure_logging
 from bot.metrics import process_exited
 from bot.privacy.encryption import Protector, protector_from
-from bot.privacy.rights import ExportStore, build_privacy
+from bot.privacy.exports import ExportStore, build_export_store
+from bot.privacy.rights import build_privacy
 from bot.privacy.vault import Vault
 from bot.security_headers import SecurityHeaders
 from bot.settings import Settings, async_database_url, load_settings
@@ -259,7 +260,7 @@ def create_app(
                 documents=documents,
                 vault=vault,
                 pagos=build_pagos(settings, sessions),
-                exports=ExportStore(settings.var_dir / "exportes"),
+                exports=build_export_store(settings),
                 telegram=telegram,
                 whatsapp=whatsapp,
                 protector=await asyncio.to_thread(protector_from, settings),

@@ -16,8 +16,10 @@ from telegram.request import HTTPXRequest
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
+from bot.channels.base import DeliveryError
 from bot.channels.telegram.adapter import COMMANDS, TelegramAdapter
 from bot.channels.whatsapp.adapter import WhatsAppAdapter
+from bot.documents.errors import DocumentNotFound, DocumentRevoked, StoreUnavailable
 from bot.documents.runtime import Documents
 from bot.settings import Settings
 from bot.texts import Textos
@@ -48,8 +50,19 @@ class DocumentFiles:
         self._documents = documents
 
     async def content(self, document: dict[str, Any]) -> tuple[bytes, str]:
+        """The file's bytes and name.
+
+        Raises:
+            DeliveryError: transient while the object storage is down (the outbox retries); permanent when the
+                document is gone (erased at the citizen's request) or revoked.
+        """
         filename = str(document["filename"])
-        stored = await self._documents.issuer.fetch(str(document["id"]), filename)
+        try:
+            stored = await self._documents.issuer.fetch(str(document["id"]), filename)
+        except StoreUnavailable as exc:
+            raise DeliveryError("document store unavailable", permanent=False) from exc
+        except (DocumentNotFound, DocumentRevoked) as exc:
+            raise DeliveryError(f"document {type(exc).__name__}", permanent=True) from exc
         return stored.data, filename
 
 

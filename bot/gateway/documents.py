@@ -21,15 +21,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from bot.documents.errors import DocumentNotFound, DocumentRevoked, UnreadableInput
+from bot.documents.errors import DocumentNotFound, DocumentRevoked, StoreUnavailable, UnreadableInput
 from bot.documents.pages import SECURITY_HEADERS, Pages
 from bot.documents.runtime import Documents
 from bot.documents.verification import MAX_CODE_TEXT, Verdict, VerificationResult
 from bot.gateway.limits import UnsafeJson, loads_bounded
+
+log = structlog.get_logger(__name__)
 
 MAX_TEXT = 4096  # a token is a few hundred characters
 _BINARY = {"schema": {"type": "string", "format": "binary"}}
@@ -161,6 +164,9 @@ def create_documentos_router(
             return Response(status_code=404, headers=SECURITY_HEADERS)
         except DocumentRevoked:
             return Response(status_code=410, headers=SECURITY_HEADERS)
+        except StoreUnavailable as exc:  # object storage down: the link stays good, try again shortly
+            log.warning("documento.almacen_no_disponible", document_id=document_id, error=str(exc))
+            return Response(status_code=503, headers={**SECURITY_HEADERS, "Retry-After": "30"})
         disposition = "attachment" if stored.media_type == "application/pdf" else "inline"
         headers = {
             **SECURITY_HEADERS,

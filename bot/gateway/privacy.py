@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,7 +41,9 @@ def build_router() -> APIRouter:
     async def export(request: Request, token: str) -> Response:
         gateway: Gateway = request.app.state.gateway
         well_formed = _EXPORT_TOKEN.fullmatch(token) is not None
-        data = gateway.exports.get(token) if well_formed and gateway.exports is not None else None
+        data = None
+        if well_formed and gateway.exports is not None:
+            data = await asyncio.to_thread(gateway.exports.get, token)  # a disk or a bucket: off the event loop
         if data is None:
             return TEMPLATES.TemplateResponse(request, "mis_datos_vencido.html", {}, status_code=404)
         return Response(

@@ -8,14 +8,9 @@ audit log, and an anonymous record of issued documents so that a verifier learns
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import structlog
@@ -341,42 +336,3 @@ def build_privacy(
             anonymous_days=settings.retencion_dias_anonimas, identified_days=settings.retencion_dias_identificadas
         ),
     )
-
-
-class ExportStore:
-    """Copies of a citizen's data, kept under ``var/exportes`` for 30 minutes behind an unguessable token."""
-
-    def __init__(self, folder: Path, *, minutes: int = 30) -> None:
-        self._folder = folder
-        self._minutes = minutes
-
-    def put(self, data: dict[str, Any]) -> str:
-        self._folder.mkdir(parents=True, exist_ok=True)
-        token = secrets.token_urlsafe(24)
-        path = self._folder / f"{token}.json"
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # the owner only, whatever the umask
-        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(data, ensure_ascii=False, indent=2))
-        return token
-
-    def purge(self) -> int:
-        """Remove the copies whose link expired (the worker runs it), so none outlives its link."""
-        if not self._folder.exists():
-            return 0
-        removed = 0
-        for path in self._folder.glob("*.json"):
-            if time.time() - path.stat().st_mtime > self._minutes * 60:
-                path.unlink(missing_ok=True)
-                removed += 1
-        return removed
-
-    def get(self, token: str) -> bytes | None:
-        if not token.replace("-", "").replace("_", "").isalnum():
-            return None
-        path = self._folder / f"{token}.json"
-        if not path.exists():
-            return None
-        if time.time() - path.stat().st_mtime > self._minutes * 60:
-            path.unlink(missing_ok=True)
-            return None
-        return path.read_bytes()

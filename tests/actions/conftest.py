@@ -21,7 +21,8 @@ from bot.documents.settings import document_settings_from
 from bot.identity.service import IdentityService
 from bot.identity.vault_client import VaultClient
 from bot.privacy.encryption import protector_from
-from bot.privacy.rights import ExportStore, build_privacy
+from bot.privacy.exports import build_export_store
+from bot.privacy.rights import build_privacy
 from bot.privacy.vault import MemoryVault
 from bot.services import Registros, Servicios
 from bot.settings import Settings
@@ -122,7 +123,7 @@ async def world(tmp_path: Path, keys_dir: Path, request: pytest.FixtureRequest) 
         solicitudes=SolicitudesService(sessions=sessions, protector=protector_from(settings)),
         pagos=build_pagos(settings, sessions),
         privacidad=build_privacy(settings, sessions, documents),
-        exportes=ExportStore(settings.var_dir / "exportes"),
+        exportes=build_export_store(settings),
         clock=lambda: datetime.combine(today, time(12), tzinfo=ZoneInfo("America/Guayaquil")),
     )
     use_services(services)

@@ -1,10 +1,9 @@
-"""Repository functions and the issuing service on SQLite and PostgreSQL; the filesystem store."""
+"""Repository functions and the issuing service on SQLite and PostgreSQL (the stores: test_store_s3.py)."""
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -16,7 +15,6 @@ from bot.documents.runtime import build_documents
 from bot.documents.service import document_payloads
 from bot.documents.settings import DocumentSettings
 from bot.documents.signing import Signer
-from bot.documents.store import FilesystemDocumentStore
 from bot.documents.templates import DocumentKind
 from bot.storage import documents as repo
 from bot.storage.models_documents import Document, DocumentShareLink
@@ -184,22 +182,3 @@ async def test_share_link_is_stored_hashed(
     assert shared is not None and shared.result.verdict.value == "valido"
     clock.now += timedelta(minutes=6)
     assert await documents.verifier.verify_share(token) is None
-
-
-@pytest.mark.parametrize("name", ["../x.pdf", "a/b.pdf", "x.exe", ".pdf", "X.PDF"])
-def test_filesystem_store_refuses_odd_names(tmp_path: Path, name: str) -> None:
-    store = FilesystemDocumentStore(tmp_path)
-
-    with pytest.raises(DocumentNotFound):
-        store.put("a" * 20, name, b"x")
-
-
-def test_filesystem_store_round_trip_and_missing(tmp_path: Path) -> None:
-    store = FilesystemDocumentStore(tmp_path)
-    store.put("a" * 20, "cedula_digital.pdf", b"%PDF-1.7")
-
-    assert store.get("a" * 20, "cedula_digital.pdf") == b"%PDF-1.7"
-    with pytest.raises(DocumentNotFound):
-        store.get("a" * 20, "cedula_digital.png")
-    with pytest.raises(DocumentNotFound):
-        store.get("../../etc", "passwd.pdf")
