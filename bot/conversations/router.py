@@ -26,6 +26,7 @@ from bot.channels.base import ChannelRegistry
 from bot.conversations.addresses import AddressBook
 from bot.conversations.consent import ConsentGate
 from bot.conversations.media import MediaVerifier
+from bot.conversations.message_check import MessageCheck
 from bot.conversations.messages import BotMessage, Button, HandoffSignal, InboundKind, InboundMessage, MediaReference
 from bot.conversations.rasa_client import RasaClient, RasaUnavailable
 from bot.handoff.service import Change, HandoffService
@@ -101,8 +102,10 @@ class ConversationRouter:
         privacy: Callable[[str], Awaitable[object]] | None = None,
         addresses: AddressBook | None = None,
         media: MediaVerifier | None = None,
+        message_check: MessageCheck | None = None,
     ) -> None:
         self._media = media  # photos and PDFs sent in the chat are verified (bot.conversations.media)
+        self._message_check = message_check  # «¿esto es oficial?» on a forwarded message with a link
         self._addresses = addresses
         self._sessions = sessions
         self._handoff = handoff
@@ -166,6 +169,8 @@ class ConversationRouter:
                 metadata["cliente"] = message.metadata["cliente"]
             if isinstance(message.metadata.get("request_id"), str):  # log lines of the turn carry it, later too
                 metadata["request_id"] = message.metadata["request_id"]
+            if message.metadata.get("reenviado") is True:  # the channel marked it forwarded (message_check)
+                metadata["reenviado"] = True
             if protected.masked:
                 metadata["masked"] = protected.masked
             if message.media is not None:  # how to fetch the file, never the file
@@ -309,10 +314,18 @@ class ConversationRouter:
             direct = "le_espero"
             expected = (stored.payload or {}).get("secreto_esperado")
             secret_kept = str(expected) if expected else None
+        checked = None
+        if direct is None and kind is InboundKind.TEXT and self._message_check is not None:
+            # --- «¿esto es oficial?»: a forwarded or pasted message with a link is checked here, never by Rasa.
+            checked = await self._message_check.answer(
+                text, conversation_id=conversation.id, forwarded=(stored.payload or {}).get("reenviado") is True
+            )
         if direct is not None:
             replies = [self._texto(direct)]
             if direct == "le_espero":  # the question waiting for an answer stays on screen
                 replies += (await self._pending_question(conversation.id))[1:]
+        elif checked is not None:  # in the middle of a form, its question comes back after the verdict
+            replies = [from_texto(checked), *await self._pending_question(conversation.id)]
         elif kind is InboundKind.MEDIA and self._media is not None:  # --- media: verified here, never by Rasa
             media = MediaReference.from_payload((stored.payload or {}).get("media"))
             replies = [from_texto((await self._media.answer(adapter, media, content=content)).texto)]

@@ -31,6 +31,7 @@ from bot.conversations.addresses import AddressBook
 from bot.conversations.consent import ConsentGate
 from bot.conversations.inbound import InboundProcessor
 from bot.conversations.media import MediaVerifier
+from bot.conversations.message_check import MessageCheck
 from bot.conversations.notifications import NotificationDispatcher
 from bot.conversations.outbox import OutboxDispatcher
 from bot.conversations.rasa_client import RasaClient
@@ -51,6 +52,8 @@ from bot.handoff.service import HandoffService
 from bot.handoff.teams import load_equipos
 from bot.logs import configure_logging
 from bot.metrics import process_exited
+from bot.phishing.catalogue import load_catalogue
+from bot.phishing.senders import OwnSenders
 from bot.privacy.encryption import Protector, protector_from
 from bot.privacy.exports import ExportStore, build_export_store
 from bot.privacy.rights import build_privacy
@@ -231,6 +234,15 @@ def create_app(
                 privacy=privacy.borrar,
                 addresses=addresses,
                 media=MediaVerifier(documents=documents, textos=textos, zone=settings.zona_horaria),
+                message_check=MessageCheck(  # «¿esto es oficial?» on a forwarded message with a link
+                    catalogue=await asyncio.to_thread(load_catalogue, data_dir),
+                    own=OwnSenders.from_settings(
+                        whatsapp_from=settings.twilio_whatsapp_from,
+                        telegram_username=settings.telegram_bot_username,
+                    ),
+                    textos=textos,
+                    vault=vault,
+                ),
             )
             app.state.consola = Consola(
                 sessions=sessions,

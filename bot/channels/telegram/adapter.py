@@ -103,6 +103,8 @@ class TelegramAdapter(ChannelAdapter):
                 channel=self.code,
                 channel_message_id=update_id,
                 text=self._command_payload(message.text),
+                # A forwarded message is one to check: «¿esto es oficial?» (bot/conversations/message_check.py).
+                metadata={"reenviado": True} if message.forward_origin is not None else {},
             )
         media = _readable_media(message)
         if media is not None:

@@ -125,8 +125,15 @@ class WhatsAppAdapter(ChannelAdapter):
                 kind=InboundKind.UNSUPPORTED,
                 address=number,
             )
+        # WhatsApp marks a forwarded message: one to check, «¿esto es oficial?» (bot/conversations/message_check.py).
+        forwarded = "true" in (str(payload.get("Forwarded")).lower(), str(payload.get("FrequentlyForwarded")).lower())
         return InboundMessage(
-            conversation_id=conversation_id, channel=self.code, channel_message_id=sid, text=text, address=number
+            conversation_id=conversation_id,
+            channel=self.code,
+            channel_message_id=sid,
+            text=text,
+            address=number,
+            metadata={"reenviado": True} if forwarded else {},
         )
 
     async def fetch_media(self, media: MediaReference, *, max_bytes: int) -> bytes:
