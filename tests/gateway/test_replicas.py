@@ -12,7 +12,7 @@ import pytest
 
 from bot.gateway.app import create_app
 from bot.gateway.shared_state import ProcessLocalState, process_local_problems
-from bot.settings import Settings
+from bot.settings import PROJECT_DIR, Settings
 
 POSTGRES = "postgresql://chasqui@127.0.0.1:5432/chasqui"
 REDIS = "redis://127.0.0.1:6379/1"
@@ -65,8 +65,9 @@ def test_the_gateway_process_exits_with_the_message_and_no_traceback(
 ) -> None:
     env = {key: value for key, value in os.environ.items() if "REDIS" not in key and "DATABASE_URL" not in key}
     env.update(CHASQUI_VAR_DIR=str(tmp_path / "var"), **variables)
-    command = [sys.executable, "-m", "uvicorn", "bot.gateway.app:create_app", "--factory", "--port", "0"]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    app = ["bot.gateway.app:create_app", "--factory", "--app-dir", str(PROJECT_DIR), "--port", "0"]
+    command = [sys.executable, "-m", "uvicorn", *app]  # run outside the project: no `.env` is read
+    done = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
     if status is not None:  # (the supervisor's own status is uvicorn's business)
         assert done.returncode == status, done.stderr
     assert "Configure:\n  - REDIS_URL" in done.stderr
