@@ -1,8 +1,12 @@
-"""`chasqui bench-documentos`: documents per second and p50/p95 of render+sign and of verification.
+"""`chasqui bench-documentos`: what signing costs over rendering, documents per second, and verification.
 
 Everything runs in a throw-away folder (its own dev keys, SQLite database and document store), so the
 figures never touch a real instance. Each step is timed over ``count`` documents cycling through every
-document kind; ratios compare with the unsigned PDF render measured in the same run.
+document kind. The four render steps (PDF unsigned and signed, PNG without and with its token) run
+interleaved, document by document in rotating order, so that a busy machine slows them alike; the ratios
+compare each signed step with its unsigned baseline measured in the same run. A reference section times,
+on the same documents, how the work was done before it was prepared once per process: pyHanko assembling
+each signature's CMS container, and segno encoding each QR code.
 """
 
 from __future__ import annotations
@@ -20,9 +24,12 @@ from typing import TextIO, TypeVar
 
 from PIL import Image
 
+from bot.documents.pades import sign_pdf
+from bot.documents.render import qr_matrix, render_pdf
 from bot.documents.runtime import Documents, build_documents
-from bot.documents.service import Draft, Holder, IssuedDocument
+from bot.documents.service import DocumentRenderer, Draft, Holder, IssuedDocument, document_keywords
 from bot.documents.settings import DocumentSettings
+from bot.documents.signing import Signer
 from bot.documents.templates import DocumentKind
 from bot.logs import configure_logging
 from bot.settings import Settings
@@ -30,6 +37,9 @@ from bot.storage.db import create_engine, migrate_async, session_factory
 
 T = TypeVar("T")
 SAMPLE_HOLDER = Holder(cedula="1710034065", name="MARÍA JOSÉ PEÑAFIEL ÁLVAREZ")
+PDF_BASE, PDF_SIGNED = "pdf sin firmar (base)", "pdf render+firma"
+PNG_BASE, PNG_SIGNED = "png sin token (base png)", "png render+token"
+TARGETS = {PDF_SIGNED: (PDF_BASE, 1.3), PNG_SIGNED: (PNG_BASE, 1.2)}  # issue 15: signed ≤ target × unsigned
 
 
 @dataclass(frozen=True)
@@ -93,13 +103,70 @@ async def _time_async(name: str, items: Sequence[T], step: Callable[[T], Awaitab
     return Timing(name, tuple(seconds), tuple(cpu))
 
 
+def _time_interleaved(items: Sequence[T], steps: dict[str, Callable[[T], object]]) -> list[Timing]:
+    """Time every step on every item, item by item, starting each item at the next step in turn."""
+    names = list(steps)
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    cpu: dict[str, list[float]] = {name: [] for name in names}
+    for i, item in enumerate(items):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            steps[name](item)
+            seconds[name].append(time.perf_counter() - start)
+            cpu[name].append(time.process_time() - start_cpu)
+    return [Timing(name, tuple(seconds[name]), tuple(cpu[name])) for name in names]
+
+
+def _reference_timings(renderer: DocumentRenderer, drafts: Sequence[Draft]) -> list[Timing]:
+    """Signing and QR encoding as they were done before being prepared once per process, and as they are now.
+
+    Both signatures sign the same unsigned PDFs; ``before`` lets pyHanko assemble each CMS container.
+    """
+    import segno  # only the reference needs it
+
+    signer = renderer.signer
+    before = Signer(signer.pdf_signer, trust_roots=signer.trust_roots, backend=signer.backend)
+    before.cms_signer = signer.pdf_signer
+    unsigned = [
+        render_pdf(
+            renderer.content(d, for_image=False),
+            fonts=renderer.fonts,
+            issued_at=d.issued_at,
+            keywords=document_keywords(d.id, d.code),
+        )
+        for d in drafts
+    ]
+    tokens = [renderer.token(d) for d in drafts]
+    signing = _time_interleaved(
+        unsigned,
+        {
+            "firma preparada (ahora)": lambda p: sign_pdf(p[0], signer=signer, box=p[1], wording=renderer.wording),
+            "firma pyHanko por documento (antes)": lambda p: sign_pdf(
+                p[0], signer=before, box=p[1], wording=renderer.wording
+            ),
+        },
+    )
+    qr = _time_interleaved(
+        tokens,
+        {
+            "QR del token, zxing-cpp (ahora)": lambda t: qr_matrix(t, error="q"),
+            "QR del token, segno (antes)": lambda t: segno.make(t, error="q", boost_error=False).matrix,
+        },
+    )
+    return signing + qr  # pairs: now, before
+
+
 @dataclass(frozen=True)
 class BenchResult:
-    """Timings (the baseline first) and file sizes in bytes."""
+    """Render timings (interleaved), issue and verification timings, the reference, and file sizes in bytes."""
 
     count: int
     timings: tuple[Timing, ...]
     sizes: dict[str, list[int]]
+    reference: tuple[Timing, ...] = ()
+
+    def timing(self, name: str) -> Timing:
+        return next(t for t in (*self.timings, *self.reference) if t.name == name)
 
 
 async def run_benchmark(settings: Settings, *, count: int, workdir: Path) -> BenchResult:
@@ -121,13 +188,17 @@ async def run_benchmark(settings: Settings, *, count: int, workdir: Path) -> Ben
             for kind in (kinds[i % len(kinds)] for i in range(count))
         ]
         # Rendering and signing block (pyHanko runs its own loop): time them in a worker thread, as
-        # `DocumentService.issue` runs them. The first call loads fonts and warms pyHanko: not measured.
+        # `DocumentService.issue` runs them. The first call loads fonts, prepares the signer's CMS layout
+        # and warms pyHanko, once per process: not measured.
         await asyncio.to_thread(renderer.render, drafts[0])
-        timings = [
-            await asyncio.to_thread(_time_sync, "pdf sin firmar (base)", drafts, renderer.unsigned_pdf),
-            await asyncio.to_thread(_time_sync, "pdf render+firma", drafts, renderer.signed_pdf),
-            await asyncio.to_thread(_time_sync, "png render+token", drafts, renderer.signed_png),
-        ]
+        steps: dict[str, Callable[[Draft], object]] = {
+            PDF_BASE: renderer.unsigned_pdf,
+            PDF_SIGNED: renderer.signed_pdf,
+            PNG_BASE: renderer.unsigned_png,
+            PNG_SIGNED: renderer.signed_png,
+        }
+        timings = await asyncio.to_thread(_time_interleaved, drafts, steps)
+        reference = await asyncio.to_thread(_reference_timings, renderer, drafts)
         issued: list[IssuedDocument] = []
 
         async def issue(draft: Draft) -> None:
@@ -145,15 +216,15 @@ async def run_benchmark(settings: Settings, *, count: int, workdir: Path) -> Ben
             await _time_async("verificar jpeg q60 (QR)", jpegs, verifier.verify_file),
         ]
         sizes = {"pdf": [len(p) for p in pdfs], "png": [len(p) for p in pngs], "jpeg q60": [len(j) for j in jpegs]}
-        return BenchResult(count=count, timings=tuple(timings), sizes=sizes)
+        return BenchResult(count=count, timings=tuple(timings), sizes=sizes, reference=tuple(reference))
     finally:
         await engine.dispose()
 
 
 def report(result: BenchResult, *, out: TextIO) -> None:
-    """Print the table: docs/s, p50 and p95 in ms, p50 against the baseline, and CPU p50 in ms."""
-    baseline = result.timings[0].p50
-    print(f"Documentos: {result.count} (los 7 tipos en turno)", file=out)
+    """Print the table (docs/s, p50 and p95 in ms, p50 against the PDF baseline, CPU p50), ratios and reference."""
+    baseline = result.timing(PDF_BASE).p50
+    print(f"Documentos: {result.count} (los 7 tipos en turno; los 4 pasos de render intercalados)", file=out)
     print(f"{'paso':28} {'docs/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'x base':>7} {'cpu p50':>8}", file=out)
     for timing in result.timings:
         print(
@@ -161,6 +232,22 @@ def report(result: BenchResult, *, out: TextIO) -> None:
             f" {timing.p50 / baseline:7.2f} {timing.cpu_p50 * 1000:8.1f}",
             file=out,
         )
+    print("Razones en la misma corrida (p50 de reloj; p50 de CPU), meta del issue 15:", file=out)
+    for signed, (base, target) in TARGETS.items():
+        a, b = result.timing(signed), result.timing(base)
+        wall, cpu = a.p50 / b.p50, a.cpu_p50 / b.cpu_p50
+        verdict = "cumple" if wall <= target else "NO cumple"
+        print(f"  {signed} / {base}: {wall:.2f}× (cpu {cpu:.2f}×), meta ≤ {target:.1f}×: {verdict}", file=out)
+    if result.reference:
+        print(
+            "Referencia en la misma corrida: antes (por documento) y ahora (preparado una vez por proceso):", file=out
+        )
+        for now, before in zip(result.reference[::2], result.reference[1::2], strict=True):
+            print(
+                f"  {before.name:38} p50 {before.p50 * 1000:6.1f} ms   {now.name:34} p50 {now.p50 * 1000:6.1f} ms"
+                f"   {before.p50 / now.p50:5.1f}× más rápido",
+                file=out,
+            )
     for name, values in result.sizes.items():
         print(
             f"tamaño {name:9} mediana {statistics.median(values) / 1024:6.1f} KB, máximo {max(values) / 1024:6.1f} KB",

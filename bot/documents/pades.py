@@ -94,7 +94,7 @@ def sign_pdf(pdf: bytes, *, signer: Signer, box: Box, wording: SignatureWording)
         location=wording.location,
     )
     style = TextStampStyle(stamp_text=wording.stamp, border_width=1, timestamp_format="%d/%m/%Y %H:%M:%S %Z")
-    pdf_signer = signers.PdfSigner(meta, signer=signer.pdf_signer, stamp_style=style)
+    pdf_signer = signers.PdfSigner(meta, signer=signer.cms_signer, stamp_style=style)
     out = io.BytesIO()
     pdf_signer.sign_pdf(writer, output=out, appearance_text_params={"firmante": _ascii_dashes(signer.subject)})
     return out.getvalue()

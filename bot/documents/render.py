@@ -11,16 +11,18 @@ import functools
 import hashlib
 import io
 import logging
+import math
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
-import segno
+import zxingcpp
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
+from fpdf.fonts import TTFFont
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from bot.documents.errors import TemplateError
@@ -159,9 +161,16 @@ class Canvas(Protocol):
 
 
 def qr_matrix(data: str, *, error: str) -> tuple[tuple[int, ...], ...]:
-    """Modules of the QR code for ``data`` (1 = dark), with a 4-module quiet zone."""
-    code = segno.make(data, error=error, boost_error=False)
-    inner = [tuple(int(bool(v)) for v in row) for row in code.matrix]
+    """Modules of the QR code for ``data`` (1 = dark) at error correction ``error``, with a 4-module quiet zone.
+
+    zxing-cpp's encoder picks the smallest version and the mask of lowest penalty, as the standard asks, in
+    C++: 1.6 ms for a token's version-14 code where segno, in pure Python, took 18 ms.
+    """
+    code = zxingcpp.create_barcode(data, zxingcpp.BarcodeFormat.QRCode, ec_level=error.upper())
+    image: Any = code.to_image(scale=1, add_quiet_zones=False)  # one byte per module, 0 = dark
+    pixels = memoryview(image).tobytes()
+    side = math.isqrt(len(pixels))  # a QR code is square
+    inner = [tuple(int(v == 0) for v in pixels[r : r + side]) for r in range(0, len(pixels), side)]
     width = len(inner[0]) + 8
     blank = (0,) * width
     return (blank,) * 4 + tuple((0,) * 4 + row + (0,) * 4 for row in inner) + (blank,) * 4
@@ -310,14 +319,14 @@ class ImageCanvas:
     def _px(self, mm: float) -> int:
         return round(mm * self.scale)
 
+    def _pixels(self, size: float) -> int:
+        return max(6, round(size * PT * self.scale))
+
     def _font(self, size: float, bold: bool) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-        pixels = max(6, round(size * PT * self.scale))
+        pixels = self._pixels(size)
         key = (bold, pixels)
         if key not in self._cache:
-            path = self.fonts.bold if bold else self.fonts.regular
-            self._cache[key] = (
-                ImageFont.truetype(str(path), pixels) if path is not None else ImageFont.load_default(pixels)
-            )
+            self._cache[key] = _image_font(self.fonts.bold if bold else self.fonts.regular, pixels)
         return self._cache[key]
 
     def rect(self, box: Box, color: Color) -> None:
@@ -362,11 +371,7 @@ class ImageCanvas:
         if self._watermark is None:
             return image
         text, size, color = self._watermark
-        font = self._font(size, True)
-        left, top, right, bottom = font.getbbox(text)
-        layer = Image.new("L", (int(right - left) + 4, int(bottom - top) + 4), 0)
-        ImageDraw.Draw(layer).text((2 - left, 2 - top), text, font=font, fill=255)
-        layer = layer.rotate(55, expand=True, resample=Image.Resampling.BICUBIC)
+        layer = _watermark_layer(text, self.fonts.bold, self._pixels(size))
         mask = Image.new("L", image.size, 0)
         mask.paste(layer, ((image.width - layer.width) // 2, (image.height - layer.height) // 2))
         background = image.convert("L").point(lambda v: 255 if v == 255 else 0)
@@ -374,6 +379,23 @@ class ImageCanvas:
             background.paste(0, box)
         image.paste(color, (0, 0), ImageChops.multiply(mask, background))
         return image
+
+
+def _image_font(path: Path | None, pixels: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    return ImageFont.truetype(str(path), pixels) if path is not None else ImageFont.load_default(pixels)
+
+
+@functools.lru_cache(maxsize=8)
+def _watermark_layer(text: str, font_path: Path | None, pixels: int) -> Image.Image:
+    """The watermark's text in white on black, rotated: the same on every image, so drawn once per process.
+
+    Callers only read it (as a paste source), so threads can share it.
+    """
+    font = _image_font(font_path, pixels)
+    left, top, right, bottom = font.getbbox(text)
+    layer = Image.new("L", (int(right - left) + 4, int(bottom - top) + 4), 0)
+    ImageDraw.Draw(layer).text((2 - left, 2 - top), text, font=font, fill=255)
+    return layer.rotate(55, expand=True, resample=Image.Resampling.BICUBIC)
 
 
 def _wrap(text: str, measure: Callable[[str], float], width: float) -> list[str]:
@@ -430,6 +452,10 @@ def render_pdf(
     if unicode_fonts:
         pdf.add_font("DejaVu", "", str(fonts.regular))
         pdf.add_font("DejaVu", "B", str(fonts.bold))
+        for font in (f for f in pdf.fonts.values() if isinstance(f, TTFFont)):
+            # fpdf2 embeds a subset of each font, and fontTools would unpack every glyph again to recompute
+            # bounding boxes the font file already holds (a third of the render): keep the file's boxes.
+            font.ttfont.recalcBBoxes = False
     pdf.set_lang("es-EC")
     pdf.set_title(content.title)
     pdf.set_author(content.institution)

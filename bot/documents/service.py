@@ -260,6 +260,12 @@ class DocumentRenderer:
         )
         return sign_pdf(pdf, signer=self.signer, box=box, wording=self.wording)
 
+    def unsigned_png(self, draft: Draft) -> bytes:
+        """The image without its token, its QR carrying the verification link (the benchmark's PNG baseline)."""
+        return render_png(
+            self.content(draft, for_image=True), fonts=self.fonts, token=self.verification_url(draft.code)
+        )
+
     def token(self, draft: Draft) -> str:
         return encode_token(draft.claims(), kid=self.signer.kid, sign=self.signer.sign_es256)
 

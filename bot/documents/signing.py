@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from cryptography.hazmat.primitives.serialization import Encoding, load_pem_private_key, pkcs12
 from pyhanko.sign import signers
 
+from bot.documents.cms import PreparedCmsSigner
 from bot.documents.errors import ConfigurationError
 from bot.documents.keys import ensure_dev_keys
 from bot.documents.settings import DocumentSettings
@@ -32,7 +33,7 @@ class Signer:
     """The document-signing key and certificate, whatever holds them.
 
     Args:
-        pdf_signer: pyHanko's signer (PAdES signatures).
+        pdf_signer: pyHanko's signer holding the key; PAdES signatures go through `cms_signer`, which wraps it.
         trust_roots: certificates a verifier trusts for this signer's chain.
         backend: code of the backend that opened it.
     """
@@ -43,6 +44,7 @@ class Signer:
         if pdf_signer.signing_cert is None:
             raise ConfigurationError("the signing backend gave no signer certificate")
         self.pdf_signer = pdf_signer
+        self.cms_signer: signers.Signer = PreparedCmsSigner(pdf_signer)
         self.trust_roots = tuple(trust_roots)
         self.backend = backend
         self.certificate: asn1_x509.Certificate = pdf_signer.signing_cert

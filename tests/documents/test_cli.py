@@ -97,12 +97,20 @@ def test_bench_prints_rates_percentiles_and_sizes() -> None:
     for step in (
         "pdf sin firmar (base)",
         "pdf render+firma",
+        "png sin token (base png)",
         "png render+token",
         "verificar pdf",
         "verificar jpeg q60",
+        "firma pyHanko por documento (antes)",
+        "QR del token, segno (antes)",
     ):
         assert step in text
     assert "docs/s" in text and "p95 ms" in text and "tamaño pdf" in text
+    ratios = [line for line in text.splitlines() if "meta ≤" in line]
+    assert [line.split(":")[0].strip() for line in ratios] == [
+        "pdf render+firma / pdf sin firmar (base)",
+        "png render+token / png sin token (base png)",
+    ]
 
 
 async def test_verificar_expired(documents: Documents, clock: Clock) -> None:
