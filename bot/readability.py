@@ -76,13 +76,14 @@ def count_syllables(word: str) -> int:
     """
     if not word:
         return 0
-    if word.isdigit():
-        return _NUMBER_SYLLABLES
+    if any(c.isdigit() for c in word):
+        return _NUMBER_SYLLABLES  # «2026», and a plate or code such as «PBX-4821» or «A1»
     lower = word.lower()
     if lower.endswith("y"):
         lower = lower[:-1] + "i"  # «ley», «muy», «Paraguay»: a final «y» sounds as the vowel «i»
     if not any(c in _VOWELS for c in lower):
-        return len(lower) if word.isupper() else 1  # «PDF», «SRI» is read aloud; «s» or «pts» is one beat
+        # «PDF» or «QR» is spelt out letter by letter; a lowercase «s» or «pts» is one beat
+        return sum(c.isalpha() for c in word) if word.isupper() else 1
     syllables = 0
     previous = ""
     for c in lower:
