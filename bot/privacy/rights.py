@@ -204,6 +204,11 @@ class PrivacyService:
         chats = [conversation_id]
         async with self._sessions() as session:
             cedula = await self._cedula_of(session, conversation_id, current=motivo != "retencion")
+            held = [] if cedula is None else await self._files_of(session, cedula)
+        # Files first, records after: if the store fails here (object storage down), nothing is anonymised yet,
+        # so a new request or the retention purge finds the documents again by their holder and deletes them.
+        await self._delete_files(held)
+        async with self._sessions() as session:
             if cedula is not None:
                 if motivo != "retencion":  # the retention purge decides chat by chat
                     chats += [c for c in await self.conversations_of(session, cedula) if c != conversation_id]
@@ -218,9 +223,7 @@ class PrivacyService:
                 for name, count in (await repo.delete_conversation(session=session, conversation_id=chat)).items():
                     counts[name] = counts.get(name, 0) + count
             await session.commit()
-        for document_id, pdf, png in files:
-            await asyncio.to_thread(self._store.delete, document_id, pdf)
-            await asyncio.to_thread(self._store.delete, document_id, png)
+        await self._delete_files([f for f in files if f not in held])  # issued meanwhile
         if self._rasa is not None:
             counts["eventos_rasa"] = 0
             for chat in chats:
@@ -230,6 +233,22 @@ class PrivacyService:
             await session.commit()
         log.info("privacidad.borrado", motivo=motivo, **counts)
         return counts
+
+    async def _files_of(self, session: AsyncSession, cedula: str) -> list[tuple[str, str, str]]:
+        found = await session.scalars(
+            select(Document).where(Document.holder_cedula_hash == holder_hash(self._holder_key, cedula))
+        )
+        return [(d.id, d.pdf_filename, d.png_filename) for d in found]
+
+    async def _delete_files(self, files: list[tuple[str, str, str]]) -> None:
+        """Remove documents' files from the store (a disk or a bucket), off the event loop.
+
+        Raises:
+            StoreUnavailable: the object storage could not be reached; the caller stops before changing records.
+        """
+        for document_id, pdf, png in files:
+            await asyncio.to_thread(self._store.delete, document_id, pdf)
+            await asyncio.to_thread(self._store.delete, document_id, png)
 
     async def purgar(self) -> dict[str, int]:
         """Delete conversations past their retention period (shorter for anonymous ones)."""

@@ -33,7 +33,7 @@ from bot.documents.templates import DocumentKind
 from bot.gateway.channels_setup import DocumentFiles
 from bot.gateway.documents import create_documentos_router
 from bot.privacy.exports import FilesystemExportStore, S3ExportStore, build_export_store
-from bot.privacy.rights import build_privacy
+from bot.privacy.rights import PrivacyService, Retention, build_privacy
 from bot.settings import Settings
 from bot.storage.db import create_engine, migrate, session_factory
 from tests.actions.builders import tracker
@@ -361,3 +361,31 @@ async def test_erasure_deletes_the_citizens_objects_and_no_one_elses(
     assert s.documents.store.exists(other.id, other.pdf.filename)
     with pytest.raises(DocumentNotFound):
         s.documents.store.get(summary.id, pdf)
+
+
+async def test_erasure_with_the_store_down_changes_nothing_and_can_be_asked_again(
+    world_on_s3: World,
+    s3_location: S3Location,  # noqa: F811
+) -> None:
+    s = world_on_s3.services
+    await _citizen_with_history(world_on_s3, "web:ana")
+    [summary] = await s.documents.issuer.of_holder(CEDULA)
+    down = dataclasses.replace(s3_location, endpoint_url=closed_port_url(), max_attempts=1)
+    privacy_while_down = PrivacyService(
+        sessions=s.documents.issuer.sessions,
+        rasa_engine=None,
+        store=S3DocumentStore(S3Bucket(down)),
+        protector=s.identidad._protector,
+        holder_key=s.documents.issuer.holder_key,
+        retention=Retention(anonymous_days=30, identified_days=365),
+    )
+
+    with pytest.raises(StoreUnavailable):
+        await privacy_while_down.borrar("web:ana")
+    kept = (await s.identidad.current("web:ana"), await s.documents.issuer.of_holder(CEDULA))
+    counts = await s.privacidad.borrar("web:ana")  # the store is back: asked again, it completes
+
+    assert kept[0] is not None and [d.id for d in kept[1]] == [summary.id]  # nothing anonymised, nothing lost
+    assert counts["documentos_anonimizados"] == 1
+    assert not s.documents.store.exists(summary.id, f"{summary.kind}.pdf")
+    assert not s.documents.store.exists(summary.id, f"{summary.kind}.png")
