@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     verify.add_argument("objetivo", help="ruta de un PDF o imagen, o el código de verificación")
     bench = commands.add_parser("bench-documentos", help="medir emisión y verificación de documentos")
     bench.add_argument("--n", type=int, default=21, help="documentos por medición")
+    commands.add_parser("bench-memoria", help="medir la memoria del supervisor de `chasqui run`")
     admin = commands.add_parser("crear-admin", help="crear la primera cuenta de administrador de la consola")
     admin.add_argument("--usuario", required=True, help="usuario para entrar (minúsculas, números, . _ -)")
     admin.add_argument("--nombre", required=True, help="nombre de la persona")
@@ -114,6 +115,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli.readability import main_legibilidad
 
         return main_legibilidad(settings.project_dir, worst=args.peores)
+    if args.command == "bench-memoria":
+        from bot.cli.bench_memory import main_bench_memoria
+
+        return main_bench_memoria()
     if args.command == "bench-documentos":
         from bot.cli.bench_documents import main_bench_documentos
 

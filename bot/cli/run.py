@@ -8,7 +8,7 @@ import time
 from types import FrameType
 
 from bot.cli.model import TrainingFailed, ensure_model
-from bot.cli.stack import Stack, StackError, prepare_databases
+from bot.cli.stack import Stack, StackError
 from bot.settings import Settings
 
 
@@ -25,8 +25,6 @@ def main_run(settings: Settings) -> int:
     except TrainingFailed as exc:
         print(f"No se pudo entrenar el modelo: {exc}", file=sys.stderr)
         return 1
-    print("Preparando la base de datos…", flush=True)
-    prepare_databases(settings)
     stack = Stack(settings)
 
     def _stop(signum: int, _: FrameType | None) -> None:
@@ -34,6 +32,8 @@ def main_run(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     try:
+        print("Preparando la base de datos…", flush=True)
+        stack.prepare()  # in a child: this process never imports the application (see `chasqui bench-memoria`)
         print("Iniciando los registros de prueba, el servidor de acciones, Rasa y el gateway…", flush=True)
         stack.start_registros()
         stack.start_actions()

@@ -114,6 +114,29 @@ class Stack:
         )
         return env
 
+    def prepare(self) -> None:
+        """`prepare_databases` in a child process (``chasqui migrate``) with this stack's settings.
+
+        Migrating imports SQLAlchemy, Alembic, every model and the documents subsystem: about 110 MB that
+        the supervisor would keep for as long as it runs, while it only starts and watches processes.
+
+        Raises:
+            StackError: the migrations or the key preparation failed (with the end of their output).
+        """
+        env = self.app_env() | {"CHASQUI_RASA_DATABASE_URL": self.settings.effective_rasa_database_url}
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli.main", "migrate"],
+            cwd=self.settings.project_dir,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise StackError(
+                f"preparing the databases failed ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}"
+            )
+
     def rasa_process_env(self) -> dict[str, str]:
         s = self.settings
         env = rasa_env()
