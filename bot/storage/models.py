@@ -159,4 +159,5 @@ from bot.storage import models_console as _console  # noqa: E402,F401  (register
 from bot.storage import models_documents as _documents  # noqa: E402,F401  (registers the documents tables on Base)
 from bot.storage import models_identity as _identidad  # noqa: E402,F401  (registers the identity tables on Base)
 from bot.storage import models_privacy as _privacidad  # noqa: E402,F401  (registers the privacy tables on Base)
+from bot.storage import models_reminders as _recordatorios  # noqa: E402,F401  (registers the reminder tables)
 from bot.storage import models_tramites as _tramites  # noqa: E402,F401  (registers the application tables on Base)

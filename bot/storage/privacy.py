@@ -23,6 +23,7 @@ from bot.storage.models import (
 from bot.storage.models_documents import Document
 from bot.storage.models_identity import IdentityAttempts, IdentityLink
 from bot.storage.models_privacy import ConsentRecord, ContactAddress, PurgeLog
+from bot.storage.models_reminders import ReminderSent, ReminderSubscription
 from bot.storage.models_tramites import Application, ApplicationDocument, ApplicationEvent, Notification, Payment
 
 ERASED = "[eliminado]"
@@ -62,7 +63,8 @@ async def consent_history(*, session: AsyncSession, conversation_id: str) -> Seq
 
 
 async def delete_conversation(*, session: AsyncSession, conversation_id: str) -> dict[str, int]:
-    """Remove a conversation, its messages, deliveries, notifications, handoffs, identity link and consents."""
+    """Remove a conversation, its messages, deliveries, notifications, handoffs, identity link, consents and
+    reminders."""
     counts: dict[str, int] = {}
     for name, statement in (
         ("salidas", delete(OutboxMessage).where(OutboxMessage.conversation_id == conversation_id)),
@@ -73,6 +75,8 @@ async def delete_conversation(*, session: AsyncSession, conversation_id: str) ->
         ("identidad", delete(IdentityLink).where(IdentityLink.conversation_id == conversation_id)),
         ("intentos_identidad", delete(IdentityAttempts).where(IdentityAttempts.conversation_id == conversation_id)),
         ("consentimientos", delete(ConsentRecord).where(ConsentRecord.conversation_id == conversation_id)),
+        ("recordatorios", delete(ReminderSubscription).where(ReminderSubscription.conversation_id == conversation_id)),
+        ("recordatorios_enviados", delete(ReminderSent).where(ReminderSent.conversation_id == conversation_id)),
         ("direcciones", delete(ContactAddress).where(ContactAddress.conversation_id == conversation_id)),
         ("conversaciones", delete(Conversation).where(Conversation.id == conversation_id)),
     ):
@@ -139,14 +143,19 @@ async def idle_conversations(*, session: AsyncSession, before: datetime) -> Sequ
 
 
 async def is_identified(*, session: AsyncSession, conversation_id: str) -> bool:
-    """Whether this conversation is tied to a person: an identity link or an application."""
+    """Whether this conversation is tied to a person: an identity link, an application or reminders."""
     linked = await session.scalar(
         select(func.count()).select_from(IdentityLink).where(IdentityLink.conversation_id == conversation_id)
     )
     applied = await session.scalar(
         select(func.count()).select_from(Application).where(Application.conversation_id == conversation_id)
     )
-    return bool(linked or applied)
+    subscribed = await session.scalar(
+        select(func.count())
+        .select_from(ReminderSubscription)
+        .where(ReminderSubscription.conversation_id == conversation_id)
+    )
+    return bool(linked or applied or subscribed)
 
 
 async def log_purge(*, session: AsyncSession, motivo: str, conteos: dict[str, Any], started_at: datetime) -> PurgeLog:
