@@ -17,8 +17,10 @@ Errors::
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from bot.conversations.messages import BotMessage, InboundMessage, MediaReference
@@ -62,8 +64,31 @@ class Delivery:
     provider_message_id: str | None
 
 
+class DeliveryState(StrEnum):
+    """What a channel reported about a message it sent (the outbox's states of the same name)."""
+
+    SENDING = "sending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class DeliveryReceipt:
+    """A channel's report on one sent message, e.g. a Twilio status callback."""
+
+    provider_message_id: str
+    state: DeliveryState
+    error: str | None = None
+
+
 class ChannelAdapter(ABC):
-    """Converts a channel's payloads to our own values and back, at the edge."""
+    """Converts a channel's payloads to our own values and back, at the edge.
+
+    Its class attributes are the channel's capabilities: the rest of the gateway reads them instead of
+    naming a channel.
+    """
 
     code: ClassVar[str]  # conversation id prefix, e.g. "web", "tg", "wa"
     max_text_length: ClassVar[int]
@@ -72,6 +97,12 @@ class ChannelAdapter(ABC):
     numbered_options: ClassVar[bool] = False  # buttons are offered as "responda 1, 2 o 3"
     messages_per_second: ClassVar[float] = 30.0  # the channel's overall rate
     seconds_between_messages_per_chat: ClassVar[float] = 0.0
+    # How long after the citizen's last message a free-form message may be sent (None: any time); later,
+    # only an approved template (`template_message`).
+    session_window: ClassVar[timedelta | None] = None
+    transfers_abroad: ClassVar[bool] = False  # the provider's servers are abroad: LOPDP Art. 60.2 consent
+    media_kinds: ClassVar[frozenset[str]] = frozenset()  # types of the files citizens send that are read
+    max_buttons: ClassVar[int | None] = None  # buttons shown as buttons at most (None: no limit)
 
     @abstractmethod
     def parse(self, payload: Any) -> InboundMessage | None:
@@ -87,6 +118,20 @@ class ChannelAdapter(ABC):
 
     async def typing(self, chat_id: str) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Show that the bot is writing, where the channel supports it."""
+
+    def acknowledge(self, message: InboundMessage) -> Awaitable[None] | None:
+        """What to tell the channel once ``message`` is stored (e.g. stop a tapped button's spinner), or None."""
+        return None
+
+    def template_message(self, name: str, values: Mapping[str, object]) -> BotMessage | None:
+        """The approved template standing for template ``name`` outside the session window; None if none."""
+        return None
+
+    def within_window(self, last_inbound: datetime | None, now: datetime) -> bool:
+        """Whether a free-form message may be sent now, given the citizen's last message."""
+        if self.session_window is None:
+            return True
+        return last_inbound is not None and now - last_inbound < self.session_window
 
     async def fetch_media(self, media: MediaReference, *, max_bytes: int) -> bytes:
         """Download a file the citizen sent through the channel's own authenticated API, in memory.

@@ -26,7 +26,7 @@ def _show(messages: list[dict[str, Any]], options: list[str]) -> None:
 
 def main_chat(settings: Settings, *, url: str | None = None) -> int:
     base = (url or f"http://{settings.host}:{settings.gateway_port}").rstrip("/")
-    sender = f"web:terminal-{uuid.uuid4().hex[:16]}"
+    sender = f"terminal-{uuid.uuid4().hex[:16]}"  # the web channel names the conversation web:terminal-…
     options: list[str] = []
     seen = 0  # the last proactive message shown (a person's replies, notifications)
     print("Chat con Chasqui. Escriba su mensaje y pulse Enter; el número de una opción la elige. Ctrl+D para salir.")

@@ -1,9 +1,10 @@
 """Consent at first contact, in the gateway: nothing reaches Rasa until the citizen has answered.
 
 Chasqui's service rests on a public mission, so the notice informs; consent is asked where processing
-rests on it: the international transfer that WhatsApp and Telegram imply (LOPDP Art. 60.2, explicit
-consent after being told the risks) and anonymous analytics. Silence is not consent. Every answer is
-recorded in the ledger (`consent_records`) with the notice version, the channel and the time, and can
+rests on it: the international transfer that a channel with servers abroad implies (an adapter's
+``transfers_abroad``: LOPDP Art. 60.2, explicit consent after being told the risks) and anonymous
+analytics. Silence is not consent. Every answer is recorded in the ledger (`consent_records`) with the
+notice version, the channel and the time, and can
 be withdrawn as easily as it was given (the button or the word «retirar consentimiento»).
 """
 
@@ -23,7 +24,6 @@ from bot.storage.models import Conversation
 
 TRANSFER = "transferencia_internacional"
 ANALYTICS = "analitica"
-MESSAGING_CHANNELS = frozenset({"tg", "wa"})  # their servers are abroad
 
 ACCEPT = "/consentimiento_acepto"
 REFUSE = "/consentimiento_rechazo"
@@ -96,8 +96,22 @@ UNDERSTOOD = 0.6  # the NLU's confidence from which a «dale» or a «nel» answ
 
 
 class ConsentGate:
-    def __init__(self, *, notice_version: str, public_base_url: str, classify: Classify | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        notice_version: str,
+        public_base_url: str,
+        transfers_abroad: frozenset[str],
+        classify: Classify | None = None,
+    ) -> None:
+        """Args:
+        notice_version: the privacy notice in force (recorded with every answer).
+        public_base_url: where the notice and the web chat are published.
+        transfers_abroad: the codes of the channels whose servers are abroad (consent before any service).
+        classify: the NLU, read-only, for answers in the citizen's own words.
+        """
         self._version = notice_version
+        self._abroad = transfers_abroad
         self._values = {"politica": f"{public_base_url}/privacidad", "web": f"{public_base_url}/"}
         self._classify = classify  # the NLU, read-only (no conversation is touched)
 
@@ -124,7 +138,7 @@ class ConsentGate:
         conversation.options = {**(conversation.options or {}), "consentimiento": {"preguntado": True, "abierto": True}}
 
     def purposes(self, channel: str) -> tuple[str, ...]:
-        return (TRANSFER, ANALYTICS) if channel in MESSAGING_CHANNELS else (ANALYTICS,)
+        return (TRANSFER, ANALYTICS) if channel in self._abroad else (ANALYTICS,)
 
     @metrics.timed("consent")
     async def decide(

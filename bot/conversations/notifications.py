@@ -1,19 +1,19 @@
 """Delivering notifications recorded by trámites (an application finished, a payment confirmed).
 
-Each becomes a message in the citizen's conversation: through the outbox on Telegram and WhatsApp, and
-as a stored message the web chat fetches. Outside WhatsApp's 24-hour window a free-form message would
-fail (error 63016), so an approved template configured by name is sent instead.
+Each becomes a message in the citizen's conversation: through the outbox on an asynchronous channel, and
+as a stored message the web chat fetches. Outside a channel's session window (an adapter's
+``session_window``) a free-form message would fail, so the channel's approved template of the same name is
+sent instead.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.channels.base import ChannelRegistry
+from bot.channels.base import ChannelAdapter, ChannelRegistry
 from bot.conversations.messages import BotMessage, Button
 from bot.documents.runtime import Documents
 from bot.storage import conversations as conversations_repo
@@ -22,7 +22,6 @@ from bot.storage.models import Conversation, utcnow
 from bot.texts import Textos
 
 log = structlog.get_logger(__name__)
-WHATSAPP_WINDOW = timedelta(hours=24)
 
 
 class NotificationDispatcher:
@@ -32,7 +31,6 @@ class NotificationDispatcher:
         sessions: async_sessionmaker[AsyncSession],
         channels: ChannelRegistry,
         textos: Textos,
-        whatsapp_templates: dict[str, str],
         outbox_notify: object,
         documents: Documents | None = None,
     ) -> None:
@@ -40,7 +38,6 @@ class NotificationDispatcher:
         self._sessions = sessions
         self._channels = channels
         self._textos = textos
-        self._templates = whatsapp_templates
         self._outbox_notify = outbox_notify
 
     async def deliver_pending(self) -> int:
@@ -64,7 +61,9 @@ class NotificationDispatcher:
                 )
                 adapter = self._channels.find(conversation.channel)
                 if adapter is not None and adapter.asynchronous:
-                    outgoing = self._for_window(conversation, notification.plantilla, notification.valores, message)
+                    outgoing = self._for_window(
+                        adapter, conversation, notification.plantilla, notification.valores, message
+                    )
                     if outgoing is None:
                         log.warning("notificacion.fuera_de_ventana_sin_plantilla", plantilla=notification.plantilla)
                         continue
@@ -80,19 +79,17 @@ class NotificationDispatcher:
             self._outbox_notify()  # type: ignore[operator]
         return delivered
 
+    @staticmethod
     def _for_window(
-        self, conversation: Conversation, plantilla: str, valores: dict[str, object], message: BotMessage
+        adapter: ChannelAdapter,
+        conversation: Conversation,
+        plantilla: str,
+        valores: dict[str, object],
+        message: BotMessage,
     ) -> BotMessage | None:
-        if conversation.channel != "wa":
+        if adapter.within_window(conversation.last_inbound_at, utcnow()):
             return message
-        last = conversation.last_inbound_at
-        if last is not None and utcnow() - last < WHATSAPP_WINDOW:
-            return message
-        content_sid = self._templates.get(plantilla)
-        if content_sid is None:
-            return None
-        variables = {str(i): str(v) for i, v in enumerate(valores.values(), start=1)}
-        return BotMessage(custom={"template": {"content_sid": content_sid, "variables": variables}})
+        return adapter.template_message(plantilla, valores)
 
     async def run(self, *, every_seconds: float = 2.0) -> None:
         while True:

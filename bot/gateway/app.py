@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import re
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
@@ -14,16 +13,14 @@ from typing import Annotated, Any
 import httpx
 import structlog
 from fastapi import FastAPI, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.analytics.service import Analytics
 from bot.channels.base import ChannelAdapter, ChannelRegistry, InvalidPayload
-from bot.channels.telegram.adapter import TelegramAdapter
-from bot.channels.web.adapter import WebAdapter
-from bot.channels.whatsapp.adapter import WhatsAppAdapter
+from bot.channels.registry import abroad_codes, build_channels, routers, start_channels
 from bot.console.auth import StaffAuth
 from bot.console.routes import create_console_router
 from bot.console.service import Consola, seed_canned_replies
@@ -35,19 +32,17 @@ from bot.conversations.message_check import MessageCheck
 from bot.conversations.notifications import NotificationDispatcher
 from bot.conversations.outbox import OutboxDispatcher
 from bot.conversations.rasa_client import RasaClient
-from bot.conversations.router import ConversationRouter, Outcome
+from bot.conversations.router import ConversationRouter
 from bot.documents.runtime import Documents, build_documents
 from bot.documents.settings import document_settings_from
-from bot.gateway.channels_setup import start_telegram, telegram_adapter, whatsapp_adapter
+from bot.gateway.channel_host import GatewayHost, channel_context
 from bot.gateway.documents import create_documentos_router
-from bot.gateway.limits import UnsafeJson, loads_bounded, read_limited_body
 from bot.gateway.observability import RequestId, current_request_id
 from bot.gateway.observability import build_router as build_observability_router
 from bot.gateway.open_data import build_router as build_datos_abiertos_router
 from bot.gateway.payments import build_router as build_pagos_router
 from bot.gateway.privacy import build_router as build_privacidad_router
 from bot.gateway.shared_state import build_shared_state, refuse_process_local_state
-from bot.gateway.webhooks import build_router as build_webhooks
 from bot.handoff.service import HandoffService
 from bot.handoff.teams import load_equipos
 from bot.logs import configure_logging
@@ -60,7 +55,6 @@ from bot.privacy.rights import build_privacy
 from bot.privacy.vault import Vault
 from bot.security_headers import SecurityHeaders
 from bot.settings import Settings, async_database_url, load_settings
-from bot.storage import console as console_repo
 from bot.storage.db import create_engine, session_factory
 from bot.texts import load_textos
 from bot.tramites import registry
@@ -68,30 +62,6 @@ from bot.tramites.payments import PagosService, build_pagos
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 CONSOLE_STATIC_DIR = Path(__file__).resolve().parent.parent / "console" / "static"
-_WEB_SENDER = re.compile(r"^[A-Za-z0-9_.@-]{1,100}$")
-MAX_SAFE_INTEGER = 2**53  # the web chat keeps ``despues`` in a JavaScript number
-# The web channel's body, for the OpenAPI description (the route reads and checks the raw body itself).
-WEB_MESSAGE_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["sender", "message"],
-    "properties": {
-        "sender": {"type": "string", "pattern": "^(web:)?[A-Za-z0-9_.@-]{1,100}$"},
-        "message": {"type": "string", "minLength": 1, "maxLength": 2000},
-        "metadata": {
-            "type": "object",
-            "properties": {"message_id": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,100}$"}},
-        },
-        "attachment": {  # a photo or PDF to verify; ``message`` may then be ""
-            "type": "object",
-            "required": ["filename", "content_type", "data"],
-            "properties": {
-                "filename": {"type": "string", "minLength": 1, "maxLength": 255},
-                "content_type": {"type": "string", "enum": ["image/jpeg", "image/png", "application/pdf"]},
-                "data": {"type": "string", "contentEncoding": "base64"},
-            },
-        },
-    },
-}
 log = structlog.get_logger(__name__)
 
 
@@ -105,15 +75,12 @@ class Gateway:
     rasa: RasaClient
     router: ConversationRouter
     channels: ChannelRegistry
-    web: WebAdapter
     processor: InboundProcessor
     outbox: OutboxDispatcher
     documents: Documents | None = None
     vault: Vault | None = None
     pagos: PagosService | None = None
     exports: ExportStore | None = None
-    telegram: TelegramAdapter | None = None
-    whatsapp: WhatsAppAdapter | None = None
     protector: Protector | None = None
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
@@ -133,9 +100,9 @@ class Gateway:
         if accepted.duplicate:
             log.info("webhook.redelivered", channel=adapter.code)
             return
-        callback = inbound.metadata.get("callback_query_id")
-        if callback and isinstance(adapter, TelegramAdapter):
-            self.tasks.append(asyncio.create_task(adapter.answer_callback(str(callback))))
+        acknowledgement = adapter.acknowledge(inbound)  # e.g. a tapped button's spinner stops
+        if acknowledgement is not None:
+            self.tasks.append(asyncio.ensure_future(acknowledgement))
         self.processor.schedule(inbound.conversation_id)
 
 
@@ -191,17 +158,12 @@ def create_app(
                 )
             )
             rasa = RasaClient(http, token=settings.rasa_token, channel_secret=settings.rasa_channel_secret)
-            channels = ChannelRegistry()
-            web = WebAdapter(
-                max_text_length=settings.max_text_chars, max_attachment_bytes=documents.settings.max_upload_bytes
-            )
-            channels.register(web)
             addresses = AddressBook(sessions=sessions, protector=protector_from(settings))
-            telegram = await telegram_adapter(settings, stack, documents)
-            whatsapp = await whatsapp_adapter(settings, textos, stack, documents, pseudonym=addresses.pseudonym)
-            for adapter in (telegram, whatsapp):
-                if adapter is not None:
-                    channels.register(adapter)
+            channels = await build_channels(  # the configured ones of bot.channels.registry.CHANNELS
+                channel_context(
+                    settings, textos=textos, stack=stack, documents=documents, pseudonym=addresses.pseudonym
+                )
+            )
             shared = await build_shared_state(settings, stack)  # in memory, or on Redis with REDIS_URL
             outbox = OutboxDispatcher(
                 sessions=sessions, channels=channels, resolve=addresses.resolve, limits=shared.send_limits
@@ -217,6 +179,7 @@ def create_app(
                 ConsentGate(
                     notice_version=settings.aviso_privacidad_version,
                     public_base_url=settings.effective_public_base_url,
+                    transfers_abroad=abroad_codes(),
                     classify=rasa.parse,
                 )
                 if settings.consentimiento_requerido
@@ -266,15 +229,12 @@ def create_app(
                 rasa=rasa,
                 router=router,
                 channels=channels,
-                web=web,
                 processor=InboundProcessor(router=router, sessions=sessions),
                 outbox=outbox,
                 documents=documents,
                 vault=vault,
                 pagos=build_pagos(settings, sessions),
                 exports=build_export_store(settings),
-                telegram=telegram,
-                whatsapp=whatsapp,
                 protector=await asyncio.to_thread(protector_from, settings),
             )
             app.state.gateway = gateway
@@ -282,7 +242,6 @@ def create_app(
                 sessions=sessions,
                 channels=channels,
                 textos=textos,
-                whatsapp_templates=settings.whatsapp_templates,
                 outbox_notify=outbox.notify,
                 documents=documents,
             )
@@ -290,8 +249,7 @@ def create_app(
                 gateway.tasks.append(asyncio.create_task(outbox.run(), name="outbox"))
                 gateway.tasks.append(asyncio.create_task(notifications.run(), name="notificaciones"))
                 await gateway.processor.recover([c for c in channels.codes() if channels.get(c).asynchronous])
-                if telegram is not None:
-                    gateway.tasks.append(await start_telegram(settings, gateway, telegram))
+                gateway.tasks.extend(await start_channels(channels, GatewayHost(gateway)))
             log.info("gateway.started", rasa=settings.effective_rasa_url, channels=channels.codes())
             try:
                 yield
@@ -309,7 +267,8 @@ def create_app(
     app.add_middleware(RequestId)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.mount("/consola/static", StaticFiles(directory=CONSOLE_STATIC_DIR), name="consola-static")
-    app.include_router(build_webhooks())
+    for channel_router in routers(GatewayHost.of):  # each channel's webhooks (bot/channels/<code>/webhook.py)
+        app.include_router(channel_router)
     app.include_router(build_observability_router())
     app.include_router(build_privacidad_router())
     app.include_router(create_documentos_router())
@@ -366,61 +325,5 @@ def create_app(
         if value is None:
             return JSONResponse({"detail": "unknown or expired reference"}, status_code=404)
         return JSONResponse({"valor": value}, headers={"Cache-Control": "no-store"})
-
-    @app.post(
-        "/webhooks/rest/webhook",
-        openapi_extra={
-            "requestBody": {"required": True, "content": {"application/json": {"schema": WEB_MESSAGE_SCHEMA}}}
-        },
-    )
-    async def web_channel(request: Request) -> Response:
-        gateway: Gateway = request.app.state.gateway
-        # A photo or PDF may ride along (base64): the body may then be larger than a text message's.
-        raw = await read_limited_body(request, max(gateway.settings.max_body_bytes, gateway.web.max_body_bytes))
-        try:
-            payload = loads_bounded(raw)
-        except UnsafeJson as exc:
-            raise InvalidPayload(exc.reason) from exc
-        if isinstance(payload, dict) and "attachment" not in payload and len(raw) > gateway.settings.max_body_bytes:
-            raise InvalidPayload(f"body larger than {gateway.settings.max_body_bytes} bytes", status_code=413)
-        inbound = gateway.web.parse(payload)
-        client = gateway.client_key(request)
-        if client is not None:  # many new chats from one client do not multiply identity guesses
-            inbound = replace(inbound, metadata={**inbound.metadata, "cliente": client})
-        inbound = replace(inbound, metadata={**inbound.metadata, "request_id": current_request_id()})
-        result = await gateway.router.handle(inbound)
-        body = gateway.web.render(str(payload["sender"]), result.replies)
-        status = 503 if result.outcome is Outcome.UNAVAILABLE else 200
-        headers = {"Retry-After": "10"} if status == 503 else None
-        return JSONResponse(body, status_code=status, headers=headers)
-
-    @app.get("/webhooks/rest/mensajes")
-    async def web_channel_news(
-        request: Request,
-        sender: Annotated[str, Query(max_length=104)],
-        despues: Annotated[int, Query(ge=0, le=MAX_SAFE_INTEGER)] = 0,
-    ) -> JSONResponse:
-        """The web chat polls here for messages nobody asked for: a person's replies, handoff notices.
-
-        The REST channel's shape, plus ``id`` (the next ``despues``) and ``autor`` (``agente`` or ``sistema``).
-        """
-        gateway: Gateway = request.app.state.gateway
-        user = sender.removeprefix("web:")
-        if not _WEB_SENDER.match(user):
-            return JSONResponse({"detail": "'sender' must be 1-100 letters, digits or _.@-"}, status_code=422)
-        async with gateway.sessions() as session:
-            news = await console_repo.proactive_outbound(
-                session=session, conversation_id=f"web:{user}", after_id=despues
-            )
-        body = [
-            {
-                "recipient_id": sender,
-                "id": m.id,
-                "autor": "agente" if m.author == "agent" else "sistema",
-                **(m.payload or {}),
-            }
-            for m in news
-        ]
-        return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
     return app

@@ -14,6 +14,7 @@ import sys
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
+from bot.channels.registry import process_problems as channel_problems
 from bot.conversations.send_limits import RedisSendLimits, SendLimits, local_send_limits
 from bot.handoff.events import EventBus, RedisEventBus
 from bot.privacy.vault import MemoryVault, RedisVault, Vault
@@ -83,16 +84,7 @@ def process_local_problems(settings: Settings) -> list[str]:
             "DATABASE_URL con PostgreSQL (p. ej. postgresql://usuario@host:5432/chasqui): SQLite es un archivo "
             "de un solo equipo y admite un solo proceso que escribe a la vez."
         )
-    if settings.telegram_token and settings.telegram_webhook_mode and not settings.telegram_secret_token:
-        problems.append(
-            "CHASQUI_TELEGRAM_SECRET_TOKEN: sin él cada proceso inventa su secreto y registra su webhook; "
-            "Telegram usaría solo el último y los demás procesos le responderían 403."
-        )
-    if settings.telegram_token and not settings.telegram_webhook_mode:
-        problems.append(
-            "CHASQUI_TELEGRAM_MODE=webhook con CHASQUI_PUBLIC_BASE_URL en https: varios procesos no pueden "
-            "pedir getUpdates a la vez (Telegram responde 409 a todos menos uno)."
-        )
+    problems.extend(channel_problems(settings))  # e.g. one webhook secret for every process
     return problems
 
 

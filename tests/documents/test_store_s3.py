@@ -30,7 +30,7 @@ from bot.documents.settings import S3Location, document_settings_from
 from bot.documents.signing import Signer
 from bot.documents.store import DocumentStore, FilesystemDocumentStore, MemoryDocumentStore
 from bot.documents.templates import DocumentKind
-from bot.gateway.channels_setup import DocumentFiles
+from bot.gateway.channel_host import DocumentFiles
 from bot.gateway.documents import create_documentos_router
 from bot.privacy.exports import FilesystemExportStore, S3ExportStore, build_export_store
 from bot.privacy.rights import PrivacyService, Retention, build_privacy

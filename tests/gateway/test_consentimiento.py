@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.channels.registry import abroad_codes
 from bot.conversations.consent import ConsentGate, Respuesta, read_answer
 from bot.gateway.app import create_app
 from bot.settings import Settings
@@ -127,7 +128,7 @@ def test_where_the_conversation_goes_on_only_explicit_answers_count() -> None:
 async def test_on_messaging_channels_a_refused_transfer_closes_the_channel_until_accepted(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    gate = ConsentGate(notice_version="v1", public_base_url="https://chasqui.gob.ec")
+    gate = ConsentGate(notice_version="v1", public_base_url="https://chasqui.gob.ec", transfers_abroad=abroad_codes())
 
     async def turn(message_id: int, text: str) -> tuple[bool, str | None, int | None]:
         async with sessions() as session:

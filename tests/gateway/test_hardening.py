@@ -22,8 +22,8 @@ from PIL import Image
 
 from bot.channels.base import InvalidPayload
 from bot.documents.tokens import PREFIX, b45encode
-from bot.gateway.app import create_app, read_limited_body
-from bot.gateway.limits import MAX_JSON_DEPTH, UnsafeJson, loads_bounded
+from bot.gateway.app import create_app
+from bot.gateway.limits import MAX_JSON_DEPTH, UnsafeJson, loads_bounded, read_limited_body
 from bot.settings import Settings
 from bot.storage.db import migrate
 from tests.gateway.test_web_channel import FakeRasa

@@ -6,6 +6,7 @@ No `telegram.Update` travels past this module: updates become `InboundMessage` v
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from typing import Any, ClassVar
 
 import httpx
@@ -53,10 +54,19 @@ class TelegramAdapter(ChannelAdapter):
     asynchronous: ClassVar[bool] = True
     messages_per_second: ClassVar[float] = 30.0
     seconds_between_messages_per_chat: ClassVar[float] = 1.0
+    transfers_abroad: ClassVar[bool] = True
+    media_kinds: ClassVar[frozenset[str]] = READABLE_TYPES
+    max_buttons: ClassVar[int | None] = 100  # an inline keyboard's limit
 
-    def __init__(self, bot: Bot, *, documents: Any = None, http: httpx.AsyncClient | None = None) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        *,
+        documents: Callable[[dict[str, Any]], Awaitable[tuple[bytes, str]]] | None = None,
+        http: httpx.AsyncClient | None = None,
+    ) -> None:
         self._bot = bot
-        self._documents = documents  # resolves {"document": ...} payloads to bytes; see bot.gateway
+        self._documents = documents  # a {"document": ...} payload's bytes and file name (raises DeliveryError)
         self._http = http  # downloads the files citizens send (the Bot API's file URL, with the token)
 
     @property
@@ -151,7 +161,7 @@ class TelegramAdapter(ChannelAdapter):
     async def _send(self, chat_id: int, message: BotMessage) -> Delivery:
         document = (message.custom or {}).get("document")
         if isinstance(document, dict) and self._documents is not None:
-            content, filename = await self._documents.content(document)
+            content, filename = await self._documents(document)
             sent = await self._bot.send_document(
                 chat_id, document=InputFile(content, filename=filename), caption=message.text or None
             )
@@ -174,6 +184,11 @@ class TelegramAdapter(ChannelAdapter):
             await self._bot.send_chat_action(int(chat_id), ChatAction.TYPING)
         except TelegramError:
             return  # a typing indicator is a courtesy, never a reason to fail
+
+    def acknowledge(self, message: InboundMessage) -> Awaitable[None] | None:
+        """A tapped button's query is answered (Telegram shows a spinner until then)."""
+        callback = message.metadata.get("callback_query_id")
+        return self.answer_callback(str(callback)) if callback else None
 
     async def fetch_media(self, media: MediaReference, *, max_bytes: int) -> bytes:
         """``getFile``, then the file from the Bot API's file URL (which carries the token: never logged)."""

@@ -40,6 +40,7 @@ class WebAdapter(ChannelAdapter):
     code: ClassVar[str] = "web"
     max_text_length: ClassVar[int] = 2000
     redact_keys: ClassVar[frozenset[str]] = frozenset({"message"})
+    media_kinds: ClassVar[frozenset[str]] = frozenset({"image/jpeg", "image/png", "application/pdf"})
 
     def __init__(self, *, max_text_length: int | None = None, max_attachment_bytes: int = MAX_ATTACHMENT_BYTES) -> None:
         self._max_text = max_text_length or self.max_text_length

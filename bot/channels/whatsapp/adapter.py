@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -21,6 +22,8 @@ from bot.channels.base import (
     ChannelAdapter,
     Delivery,
     DeliveryError,
+    DeliveryReceipt,
+    DeliveryState,
     InvalidPayload,
     MediaUnavailable,
     split_text,
@@ -36,6 +39,17 @@ WHATSAPP_BODY_LIMIT = 1600
 READABLE_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg"})
 # The path of a media URL (after /2010-04-01/Accounts/<our account>/): fetched only from the configured API.
 _MEDIA_PATH = re.compile(r"^Messages/[A-Za-z0-9]{1,64}/Media/[A-Za-z0-9]{1,64}$")
+# Twilio's MessageStatus values in a status callback, as delivery states (others are ignored).
+STATUS: dict[str, DeliveryState] = {
+    "queued": DeliveryState.SENDING,
+    "accepted": DeliveryState.SENDING,
+    "sending": DeliveryState.SENDING,
+    "sent": DeliveryState.SENT,
+    "delivered": DeliveryState.DELIVERED,
+    "read": DeliveryState.READ,
+    "undelivered": DeliveryState.FAILED,
+    "failed": DeliveryState.FAILED,
+}
 
 
 class WhatsAppAdapter(ChannelAdapter):
@@ -46,6 +60,11 @@ class WhatsAppAdapter(ChannelAdapter):
     numbered_options: ClassVar[bool] = True
     messages_per_second: ClassVar[float] = 20.0
     seconds_between_messages_per_chat: ClassVar[float] = 0.0
+    # Free-form messages only within 24 hours of the citizen's last one (error 63016 otherwise).
+    session_window: ClassVar[timedelta | None] = timedelta(hours=24)
+    transfers_abroad: ClassVar[bool] = True
+    media_kinds: ClassVar[frozenset[str]] = READABLE_TYPES
+    max_buttons: ClassVar[int | None] = 3  # a quick-reply template's buttons; more go as numbered options
 
     def __init__(
         self,
@@ -55,6 +74,7 @@ class WhatsAppAdapter(ChannelAdapter):
         sender: str,
         status_callback_url: str | None = None,
         quick_reply_templates: Mapping[str, str] | None = None,
+        templates: Mapping[str, str] | None = None,
         numbered_options_text: Callable[[list[str]], str],
         media_url: Callable[[dict[str, Any]], str] | None = None,
         pseudonym: Callable[[str], str] = lambda number: number,
@@ -68,6 +88,7 @@ class WhatsAppAdapter(ChannelAdapter):
         sender: our WhatsApp number, e.g. ``whatsapp:+14155238886``.
         status_callback_url: the public URL of `/webhooks/whatsapp/estado`.
         quick_reply_templates: ContentSid by the options' payloads joined with ``|``.
+        templates: the approved template's ContentSid by our template's name (sent outside the 24 hours).
         numbered_options_text: renders the "Responda 1, 2 o 3" line (wording lives in templates).
         media_url: turns a ``{"document": ...}`` payload into a short-lived signed public URL.
         pseudonym: turns a phone number into the conversation's id, so no number is stored in clear.
@@ -81,6 +102,7 @@ class WhatsAppAdapter(ChannelAdapter):
         self._sender = sender
         self._status_callback_url = status_callback_url
         self._quick_replies = dict(quick_reply_templates or {})
+        self._templates = dict(templates or {})
         self._numbered = numbered_options_text
         self._media_url = media_url
         self._http = http
@@ -91,6 +113,22 @@ class WhatsAppAdapter(ChannelAdapter):
     def is_authentic(self, url: str, params: Mapping[str, Any], signature: str) -> bool:
         """Check Twilio's signature over the public URL Twilio called and every received parameter."""
         return bool(signature) and bool(self._validator.validate(url, params, signature))
+
+    def receipt(self, form: Mapping[str, str]) -> DeliveryReceipt | None:
+        """A status callback's report on a sent message; None for a status we do not track."""
+        state = STATUS.get(str(form.get("MessageStatus", "")).lower())
+        sid = str(form.get("MessageSid", ""))
+        if state is None or not sid:
+            return None
+        error = form.get("ErrorCode") or None
+        return DeliveryReceipt(sid, state, error=f"twilio {error}" if error else None)
+
+    def template_message(self, name: str, values: Mapping[str, object]) -> BotMessage | None:
+        content_sid = self._templates.get(name)
+        if content_sid is None:
+            return None
+        variables = {str(i): str(v) for i, v in enumerate(values.values(), start=1)}
+        return BotMessage(custom={"template": {"content_sid": content_sid, "variables": variables}})
 
     def parse(self, payload: Any) -> InboundMessage | None:
         if not isinstance(payload, Mapping):
@@ -179,7 +217,7 @@ class WhatsAppAdapter(ChannelAdapter):
         if message.buttons:
             payloads = "|".join(b.payload for b in message.buttons)
             content_sid = self._quick_replies.get(payloads)
-            if content_sid:
+            if content_sid and len(message.buttons) <= (self.max_buttons or 0):
                 created = await self._client.messages.create_async(
                     content_sid=content_sid, content_variables=json.dumps({"1": body}), **common
                 )
