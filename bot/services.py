@@ -20,6 +20,7 @@ from bot.identity.vault_client import VaultClient
 from bot.privacy.encryption import protector_from
 from bot.privacy.exports import ExportStore, build_export_store
 from bot.privacy.rights import PrivacyService, build_privacy
+from bot.reminders.service import RemindersService
 from bot.settings import Settings
 from bot.storage.db import create_engine, session_factory
 from bot.storage.models import utcnow
@@ -56,6 +57,7 @@ class Servicios:
     privacidad: PrivacyService
     exportes: ExportStore
     clock: Callable[[], datetime] = utcnow  # tests pass a fixed one
+    recordatorios: RemindersService | None = None  # built by `build_servicios`; tests add their own
 
     def now(self) -> datetime:
         """The current time in Ecuador (`Settings.timezone`, America/Guayaquil)."""
@@ -120,6 +122,16 @@ async def build_servicios(settings: Settings) -> Servicios:
         lock_minutes=settings.identidad_bloqueo_minutos,
     )
     documents = await asyncio.to_thread(build_documents, document_settings_from(settings), sessions=sessions)
+    recordatorios = RemindersService(
+        sessions=sessions,
+        protector=protector,
+        ant=registros.ant,
+        registro_civil=registros.registro_civil,
+        holder_key=documents.issuer.holder_key,
+        document_titles={str(kind): t.title for kind, t in documents.plantillas.documents.items()},
+        notice_version=settings.aviso_privacidad_version,
+        zone=settings.zona_horaria,
+    )
     return Servicios(
         settings=settings,
         vault=VaultClient(gateway_http, token=settings.internal_token),
@@ -130,4 +142,5 @@ async def build_servicios(settings: Settings) -> Servicios:
         pagos=build_pagos(settings, sessions),
         privacidad=build_privacy(settings, sessions, documents),
         exportes=build_export_store(settings),
+        recordatorios=recordatorios,
     )

@@ -28,6 +28,7 @@ from bot.storage import conversations as conversations_repo
 from bot.storage import identity as identidad_repo
 from bot.storage import privacy as repo
 from bot.storage import rasa_tracker
+from bot.storage import reminders as reminders_repo
 from bot.storage import tramites as tramites_repo
 from bot.storage.models import Conversation, utcnow
 from bot.storage.models_documents import Document
@@ -75,7 +76,8 @@ class PrivacyService:
         return self._protector.decrypt(link.cedula_cifrada) if link is not None else None
 
     async def conversations_of(self, session: AsyncSession, cedula: str) -> list[str]:
-        """Every chat, in any channel, where this citizen proved their identity, applied or got a document."""
+        """Every chat, in any channel, where this citizen proved their identity, applied, got a document or asked
+        for reminders."""
         found: set[str] = set()
         found.update(
             await session.scalars(
@@ -91,6 +93,7 @@ class PrivacyService:
                 )
             )
         )
+        found.update(await reminders_repo.chats_of(session=session, cedula_hash=self._protector.lookup_hash(cedula)))
         found.update(
             c
             for c in await session.scalars(
@@ -171,6 +174,8 @@ class PrivacyService:
         conversation = await session.get(Conversation, conversation_id)
         messages = await conversations_repo.transcript(session=session, conversation_id=conversation_id, limit=10_000)
         consents = await repo.consent_history(session=session, conversation_id=conversation_id)
+        subscription = await reminders_repo.subscription(session=session, conversation_id=conversation_id)
+        reminders = await reminders_repo.sent(session=session, conversation_id=conversation_id)
         return {
             "id": conversation_id,
             "canal": conversation.channel if conversation else None,
@@ -193,6 +198,14 @@ class PrivacyService:
                 }
                 for c in consents
             ],
+            "recordatorios": None
+            if subscription is None
+            else {
+                "tipos": list(subscription.tipos),
+                "canal": subscription.canal,
+                "desde": subscription.created_at.isoformat(),
+            },
+            "recordatorios_enviados": [{"tipo": r.tipo, "fecha": r.created_at.isoformat()} for r in reminders],
         }
 
     async def borrar(self, conversation_id: str, *, motivo: str = "borrado_solicitado") -> dict[str, int]:

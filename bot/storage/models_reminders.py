@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -21,6 +21,7 @@ class ReminderSubscription(Base):
     cedula_hash: Mapped[str] = mapped_column(String(64), index=True)  # keyed hash: finds a citizen's chats
     cedula_cifrada: Mapped[str] = mapped_column(Text)  # the periodic job asks the registries with it
     tipos: Mapped[list[str]] = mapped_column(JSON)  # licencia | matricula | multas | documentos
+    revisada_el: Mapped[date | None] = mapped_column(default=None)  # the Ecuador day the job last went through it
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -1,5 +1,6 @@
 """The background worker: retries applications kept pending after a registry error, and records the
-notification that tells the citizen when one completes (the gateway delivers it through their channel)."""
+notification that tells the citizen when one completes (the gateway delivers it through their channel); records
+the reminders citizens asked for (`bot.reminders`)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,9 @@ async def retry_due(s: Servicios) -> int:
 PURGE_EVERY_SECONDS = 24 * 3600
 SEAL_EVERY_SECONDS = 3600
 OPEN_DATA_EVERY_SECONDS = 3600
+# Each subscription is gone through once a day; a round this often starts the day soon after 08:00 and retries
+# the chats whose registry did not answer.
+REMINDERS_EVERY_SECONDS = 900
 
 
 def open_data_analytics(s: Servicios) -> Analytics:
@@ -72,8 +76,8 @@ def open_data_analytics(s: Servicios) -> Analytics:
 async def run_forever(s: Servicios, *, every_seconds: float = 5.0) -> None:
     """Retry due applications every few seconds; run the retention purge once a day; sign the audit
     log's closed days every hour (`bot.audit.chain.seal`); publish the open data every hour
-    (`bot.analytics.open_data`)."""
-    next_purge = next_seal = next_open_data = 0.0
+    (`bot.analytics.open_data`); record the reminders due (`bot.reminders.service`) every quarter of an hour."""
+    next_purge = next_seal = next_open_data = next_reminders = 0.0
     loop = asyncio.get_running_loop()
     audit_sessions = session_factory(create_engine(s.settings.effective_database_url))
     analytics = open_data_analytics(s)
@@ -87,6 +91,9 @@ async def run_forever(s: Servicios, *, every_seconds: float = 5.0) -> None:
             if loop.time() >= next_seal:
                 next_seal = loop.time() + SEAL_EVERY_SECONDS
                 await seal(audit_sessions, s.documents.signer)
+            if s.recordatorios is not None and loop.time() >= next_reminders:
+                next_reminders = loop.time() + REMINDERS_EVERY_SECONDS
+                await s.recordatorios.run()
             if loop.time() >= next_open_data:
                 next_open_data = loop.time() + OPEN_DATA_EVERY_SECONDS
                 await open_data.publish(analytics, s.settings.var_dir / "datos_abiertos", now=s.clock())

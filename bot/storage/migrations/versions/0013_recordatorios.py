@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("cedula_hash", sa.String(length=64), nullable=False),
         sa.Column("cedula_cifrada", sa.Text(), nullable=False),
         sa.Column("tipos", sa.JSON(), nullable=False),
+        sa.Column("revisada_el", sa.Date(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("conversation_id"),
