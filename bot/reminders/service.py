@@ -94,6 +94,7 @@ class RemindersService:
                 cedula_hash=self._protector.lookup_hash(cedula),
                 cedula_cifrada=self._protector.encrypt(cedula),
                 tipos=kinds,
+                now=self._clock(),
             )
             if kinds != before:
                 await privacy_repo.record_consent(
@@ -185,7 +186,11 @@ class RemindersService:
                 for reminder in due:
                     for key in reminder.keys:
                         await repo.record_sent(
-                            session=session, conversation_id=conversation_id, tipo=reminder.kind.value, clave=key
+                            session=session,
+                            conversation_id=conversation_id,
+                            tipo=reminder.kind.value,
+                            clave=key,
+                            now=self._clock(),
                         )
                     await tramites_repo.add_notification(
                         session=session,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,9 +17,16 @@ async def subscription(*, session: AsyncSession, conversation_id: str) -> Remind
 
 
 async def save_subscription(
-    *, session: AsyncSession, conversation_id: str, canal: str, cedula_hash: str, cedula_cifrada: str, tipos: list[str]
+    *,
+    session: AsyncSession,
+    conversation_id: str,
+    canal: str,
+    cedula_hash: str,
+    cedula_cifrada: str,
+    tipos: list[str],
+    now: datetime,
 ) -> ReminderSubscription:
-    """Create the chat's subscription or replace its kinds and holder."""
+    """Create the chat's subscription (at ``now``) or replace its kinds and holder."""
     row = await session.get(ReminderSubscription, conversation_id)
     if row is None:
         row = ReminderSubscription(
@@ -27,6 +35,8 @@ async def save_subscription(
             cedula_hash=cedula_hash,
             cedula_cifrada=cedula_cifrada,
             tipos=tipos,
+            created_at=now,
+            updated_at=now,
         )
         session.add(row)
     else:
@@ -67,9 +77,9 @@ async def sent(*, session: AsyncSession, conversation_id: str) -> Sequence[Remin
     return found.all()
 
 
-async def record_sent(*, session: AsyncSession, conversation_id: str, tipo: str, clave: str) -> None:
+async def record_sent(*, session: AsyncSession, conversation_id: str, tipo: str, clave: str, now: datetime) -> None:
     """Record one reminder's key. Raises IntegrityError when this chat already has it (another run did it)."""
-    session.add(ReminderSent(conversation_id=conversation_id, tipo=tipo, clave=clave))
+    session.add(ReminderSent(conversation_id=conversation_id, tipo=tipo, clave=clave, created_at=now))
     await session.flush()
 
 
