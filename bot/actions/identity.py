@@ -90,9 +90,12 @@ async def require_identity(
 
 
 def given_cedula(tracker: Tracker) -> str | None:
-    """The cédula the citizen already wrote in this conversation (its vault reference), the latest first."""
+    """The cédula the citizen already wrote in this conversation (its vault reference), the latest first;
+    nothing written before «cerrar sesión» counts (the chat may be a borrowed phone)."""
     for event in reversed(tracker.events):
         if event.get("event") == "session_started":
+            break
+        if event.get("event") == "action" and event.get("name") == "action_cerrar_sesion":
             break
         if event.get("event") != "user":
             continue

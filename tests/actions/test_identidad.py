@@ -15,9 +15,10 @@ from bot.actions.identity import (
     ActionIniciarSesion,
     ValidateIdentidadForm,
     cedula_problem,
+    given_cedula,
 )
 from bot.tramites.cedula_digital.actions import ActionVerCedulaDigital
-from tests.actions.builders import tracker, user
+from tests.actions.builders import action, tracker, user
 from tests.actions.conftest import World, sandbox_fallas
 
 CEDULA = "1712345675"  # demo identity: ANDRADE CEVALLOS MARIA JOSE, código dactilar V4443V4442
@@ -187,3 +188,16 @@ async def test_identifiers_in_clear_are_refused_only_vault_references_count(worl
     assert await form.validate_codigo_dactilar("V4443V4442", dispatcher, t, {}) == {"codigo_dactilar": None}
     assert said(dispatcher) == ["dactilar_de_nuevo"]
     assert await world.services.identidad.current("web:directo") is None
+
+
+def test_a_cedula_written_before_cerrar_sesion_is_not_reused() -> None:
+    with_cedula = user("mi cedula ced_0a1b2c3d4e", "informar")
+    with_cedula["parse_data"]["entities"] = [{"entity": "cedula", "value": "ced_0a1b2c3d4e"}]
+    assert given_cedula(tracker(with_cedula, user("mis multas", "consultar_multas"))) == "ced_0a1b2c3d4e"
+    after_logout = tracker(
+        with_cedula,
+        user("salga de mi cuenta", "cerrar_sesion"),
+        action("action_cerrar_sesion"),
+        user("mis multas", "consultar_multas"),
+    )
+    assert given_cedula(after_logout) is None
