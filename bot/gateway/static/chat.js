@@ -8,6 +8,7 @@
   var botonArchivo = document.getElementById("adjuntar");
   var archivo = document.getElementById("archivo");
   var MAXIMO_ARCHIVO = 5 * 1024 * 1024;  // the gateway's limit for a photo or PDF to verify
+  var TIPOS_ARCHIVO = ["application/pdf", "image/png", "image/jpeg"];  // what the gateway can verify
 
   function nuevoId() {
     if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID().replace(/-/g, ""); }
@@ -59,11 +60,25 @@
     var documento = mensaje.custom && mensaje.custom.document;
     if (documento && documento.url) {
       var enlace = document.createElement("a");
-      enlace.href = documento.url;
+      enlace.href = enEsteSitio(documento.url);
       enlace.textContent = "Descargar " + (documento.filename || "documento");
       enlace.setAttribute("download", documento.filename || "");
-      item.appendChild(document.createElement("br"));
-      item.appendChild(enlace);
+      if (documento.kind === "png") {
+        // The document's image is shown as a picture, its download link below it.
+        var figura = document.createElement("figure");
+        var dibujo = document.createElement("img");
+        dibujo.src = enEsteSitio(documento.url);
+        dibujo.alt = "Imagen de su documento, con el código QR para verificarlo" +
+          (documento.verification_code ? ". Código de verificación: " + documento.verification_code : "");
+        figura.appendChild(dibujo);
+        var leyenda = document.createElement("figcaption");
+        leyenda.appendChild(enlace);
+        figura.appendChild(leyenda);
+        item.appendChild(figura);
+      } else {
+        item.appendChild(document.createElement("br"));
+        item.appendChild(enlace);
+      }
     }
     if (mensaje.image) {
       var imagen = document.createElement("img");
@@ -84,6 +99,16 @@
         grupo.appendChild(b);
       });
       item.appendChild(grupo);
+    }
+  }
+
+  // A document's link points to this gateway's /documentos/: load it from the address this page came from.
+  function enEsteSitio(direccion) {
+    try {
+      var url = new URL(direccion, window.location.href);
+      return url.pathname.indexOf("/documentos/") === 0 ? url.pathname + url.search : direccion;
+    } catch (error) {
+      return direccion;
     }
   }
 
@@ -154,14 +179,16 @@
   setInterval(novedades, 2500);
   novedades();
 
-  // A photo or PDF to verify: read in this browser, sent once as base64, never kept here.
-  botonArchivo.addEventListener("click", function () { archivo.click(); });
-  archivo.addEventListener("change", function () {
-    var elegido = archivo.files && archivo.files[0];
-    archivo.value = "";
-    if (!elegido) { return; }
+  // A photo or PDF to verify, chosen with the button or dropped on the page: read in this browser, sent once
+  // as base64 (one file per message), never kept here.
+  function enviarArchivo(elegido) {
     if (elegido.size > MAXIMO_ARCHIVO) {
       agregar("aviso", "Aviso", "El archivo es demasiado grande. Envíe uno de hasta 5 MB.");
+      botonArchivo.focus();
+      return;
+    }
+    if (elegido.type && TIPOS_ARCHIVO.indexOf(elegido.type) < 0) {
+      agregar("aviso", "Aviso", "Solo puedo verificar documentos en PDF o fotos en JPG o PNG.");
       botonArchivo.focus();
       return;
     }
@@ -178,6 +205,48 @@
       agregar("aviso", "Aviso", "No pudimos leer el archivo. Por favor, intente de nuevo.");
     };
     lector.readAsDataURL(elegido);
+  }
+  botonArchivo.addEventListener("click", function () { archivo.click(); });
+  archivo.addEventListener("change", function () {
+    var elegido = archivo.files && archivo.files[0];
+    archivo.value = "";
+    if (elegido) { enviarArchivo(elegido); }
+  });
+  // Dragging a file over the page highlights where it goes; dropping it anywhere on the page sends it.
+  var arrastres = 0;
+  function llevaArchivos(evento) {
+    var tipos = evento.dataTransfer && evento.dataTransfer.types;
+    return !!tipos && Array.prototype.indexOf.call(tipos, "Files") >= 0;
+  }
+  document.addEventListener("dragenter", function (evento) {
+    if (!llevaArchivos(evento)) { return; }
+    evento.preventDefault();
+    arrastres += 1;
+    document.body.classList.add("arrastrando");
+    estado.textContent = "Suelte el archivo para verificarlo.";
+  });
+  document.addEventListener("dragover", function (evento) {
+    if (!llevaArchivos(evento)) { return; }
+    evento.preventDefault();
+    evento.dataTransfer.dropEffect = "copy";
+  });
+  document.addEventListener("dragleave", function (evento) {
+    if (!llevaArchivos(evento)) { return; }
+    arrastres = Math.max(0, arrastres - 1);
+    if (arrastres === 0) { document.body.classList.remove("arrastrando"); estado.textContent = ""; }
+  });
+  document.addEventListener("drop", function (evento) {
+    if (!llevaArchivos(evento)) { return; }
+    evento.preventDefault();  // the browser would otherwise open the file in place of the chat
+    arrastres = 0;
+    document.body.classList.remove("arrastrando");
+    estado.textContent = "";
+    var soltados = evento.dataTransfer.files;
+    if (soltados.length > 1) {
+      agregar("aviso", "Aviso", "Envíe un solo archivo a la vez.");
+      return;
+    }
+    if (soltados.length === 1) { enviarArchivo(soltados[0]); }
   });
 
   formulario.addEventListener("submit", function (evento) {
