@@ -377,3 +377,24 @@ async def test_when_the_form_starts_nothing_is_said_before_the_question(carlos: 
     events = await ValidateMultasForm().run(dispatcher, t, DOMAIN)
     assert dispatcher.messages == []
     assert {e["name"]: e["value"] for e in events} == {"multas_criterio": None, **dict.fromkeys(SLOTS[2:])}
+
+
+async def test_a_new_choice_at_the_summary_replaces_the_old_one(carlos: Servicios) -> None:
+    found, _ = await listed()
+    pendientes = found["multas_pendientes"]
+    slots = {
+        "multas_pendientes": pendientes,
+        "multas_seleccion": f"{C1},{C2},{C3}",
+        "requested_slot": "multas_confirmar",
+    }
+    form = ValidateMultasForm()
+    change = tracker(
+        user("mmm mejor solo la primera nomas", "fuera_de_alcance"), slots=slots, active_loop="multas_form"
+    )
+    events = await form.run(CollectingDispatcher(), change, DOMAIN)
+    assert SlotSet("multas_seleccion", C1) in events
+    assert not any(e.get("name") == "multas_confirmar" and e.get("value") is True for e in events)
+    question = tracker(
+        user("primero tengo que pagar todo?", "preguntar_formas_pago"), slots=slots, active_loop="multas_form"
+    )
+    assert await form.run(CollectingDispatcher(), question, DOMAIN) == []  # a question: a rule answers it

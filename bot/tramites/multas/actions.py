@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.forms import LIST_PICK, SlotKind, SlotSpec, TramiteForm
+from bot.actions.forms import LIST_PICK, SlotKind, SlotSpec, TramiteForm, latest_text
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import SubmitApplication, begin, confirmation, said_no_to_confirmation
 from bot.identity.service import Identidad
@@ -117,7 +117,8 @@ class ValidateMultasForm(TramiteForm):
     slots: ClassVar[dict[str, SlotSpec]] = {
         "multas_criterio": SlotSpec(SlotKind.CHOICE, entity="placa", accepts=CRITERIO),
         "multas_seleccion": SlotSpec(SlotKind.CHOICE, accepts=LIST_PICK),
-        "multas_confirmar": SlotSpec(SlotKind.CONFIRM, hint="confirmar_si_o_no"),
+        # «mejor solo la primera» at the summary is a new choice, whatever the NLU reads in it.
+        "multas_confirmar": SlotSpec(SlotKind.CONFIRM, hint="confirmar_si_o_no", accepts=LIST_PICK),
     }
 
     def name(self) -> str:
@@ -197,6 +198,16 @@ class ValidateMultasForm(TramiteForm):
         if not elegidas:
             return {"multas_seleccion": NINGUNA, "requested_slot": None}
         return {"multas_seleccion": ",".join(elegidas)}
+
+    async def not_data(
+        self, slot: str, spec: SlotSpec, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> list[EventType] | None:
+        """«mmm mejor solo la primera» at the summary: a new choice, shown again for confirmation."""
+        if slot == "multas_confirmar":
+            otra = tramite.leer_seleccion(latest_text(tracker), tracker.get_slot("multas_pendientes") or [])
+            if otra:
+                return [SlotSet("multas_seleccion", ",".join(otra)), SlotSet("multas_confirmar", None)]
+        return await super().not_data(slot, spec, dispatcher, tracker)
 
     async def validate_multas_confirmar(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
