@@ -65,6 +65,9 @@ INTERRUPTIONS = frozenset(
         "iniciar_sesion",
         "cerrar_sesion",
         "verificar_documento",
+        "verificar_mensaje",
+        "suscribir_recordatorios",
+        "cancelar_recordatorios",
         "mis_documentos",
         "estado_tramite",
         "saludar",
@@ -148,6 +151,13 @@ def read_answer(tracker: Tracker, spec: SlotSpec) -> Verdict:
         # A reply answers the question that is pending: «sí, quiero pagar ahora» is a yes whatever else it says.
         if intent in (YES, NO) or (intent not in CANCEL_OR_PERSON and says_yes(text)):
             return Verdict.DATA
+        if (
+            intent not in CANCEL_OR_PERSON
+            and not is_question(text)
+            and spec.accepts is not None
+            and spec.accepts.search(fold(text))
+        ):
+            return Verdict.NOT_DATA  # a correction shaped as data («mejor solo la primera»): the trámite reads it
         return Verdict.INTERRUPTION if is_interruption(intent) else Verdict.NOT_DATA
     if spec.kind is SlotKind.SECRET:
         if _REFERENCE.search(text) and text.startswith("dac_"):
