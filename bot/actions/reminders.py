@@ -1,8 +1,9 @@
 """Reminders: «avíseme» subscribes this chat (identity proven first) and «no más avisos» stops them.
 
-What to remind of comes from the message (entity ``tipo_recordatorio``), else from the trámite the conversation
-is about (after a licence look-up, its expiry), else every kind. Without a proven identity the action starts the
-identity form itself (no rule names a form) and subscribes once the identity is proved (`register_resume`).
+What to remind of comes from the message (entity ``tipo_recordatorio``, or its words), else from the trámite the
+conversation is about (after a licence look-up, its expiry), else every kind. Without a proven identity the action
+starts the identity form itself (no rule names a form) and subscribes once the identity is proved
+(`register_resume`).
 Withdrawing needs no identity: it is this chat's consent, and stopping must be as easy as asking.
 """
 
@@ -17,6 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.identity import FORM, register_resume, require_identity
 from bot.actions.runtime import say, services, textos
+from bot.language import first_mentioned
 from bot.reminders.schedule import Kind
 from bot.reminders.service import RemindersService
 
@@ -38,9 +40,21 @@ KIND_BY_TRAMITE = {
 }
 
 
+# The words that name each kind in a message (a typo in a long word is tolerated, `bot.language.mentions`).
+KIND_WORDS = {
+    Kind.LICENCIA: ("licencia", "brevet", "pase de conducir"),
+    Kind.MATRICULA: ("matricula", "matricular", "matriculacion", "revision vehicular"),
+    Kind.MULTAS: ("multa", "multas", "fotomulta", "citacion", "citaciones"),
+    Kind.DOCUMENTOS: ("documento", "documentos", "certificado", "certificados", "cedula"),
+}
+
+
 def named_kinds(tracker: Tracker) -> list[str]:
-    """The kinds the latest message names (entity ``tipo_recordatorio``), in the order of `Kind`."""
+    """The kinds the latest message names (entity ``tipo_recordatorio``, else its words), in the order of `Kind`."""
     said = {str(v) for v in tracker.get_latest_entity_values(ENTITY)}
+    text = str((tracker.latest_message or {}).get("text") or "")
+    if not said and not text.startswith("/"):
+        said = {kind.value for kind, words in KIND_WORDS.items() if first_mentioned(text, words) is not None}
     return [k.value for k in Kind if k.value in said]
 
 

@@ -117,3 +117,23 @@ async def test_no_más_avisos_stops_one_kind_or_all_and_withdraws_the_consent(re
     async with r.sessions() as session:
         assert await session.get(ReminderSubscription, SENDER) is None  # the encrypted cédula goes too
     assert [m["plantilla"] for m in await r.stop(SENDER)] == ["recordatorios_sin_suscripcion"]
+
+
+async def test_the_kinds_are_read_from_the_words_when_the_model_gives_no_entity(reminders: Reminders) -> None:
+    r = reminders
+    cedula, dactilar = demo("multas_de_transito")
+    await r.world.services.identidad.verify(SENDER, cedula, dactilar)
+    dispatcher = CollectingDispatcher()
+    tracker = said("avisame de las fotomultas y cuando toca matricular", "suscribir_recordatorios", sender=SENDER)
+    await ActionSuscribirRecordatorios().run(dispatcher, tracker, {})
+    assert dispatcher.messages[0]["text"] == (
+        SUSCRITO + "• el mes de su matrícula y los recargos\n• multas nuevas o vencidas" + FOOTER
+    )
+    stop = said("ya no me mande avisos de las citasiones", "cancelar_recordatorios", sender=SENDER)
+    await ActionCancelarRecordatorios().run(CollectingDispatcher(), stop, {})
+    assert await r.service.kinds(SENDER) == ["matricula"]
+    # A button's payload names no words: «/suscribir_recordatorios» alone is every kind.
+    await ActionSuscribirRecordatorios().run(
+        CollectingDispatcher(), said("/suscribir_recordatorios", "suscribir_recordatorios", sender=SENDER), {}
+    )
+    assert await r.service.kinds(SENDER) == ["licencia", "matricula", "multas", "documentos"]
