@@ -113,6 +113,15 @@ _REQUEST = re.compile(
 )
 
 
+# «ya pagué», «ya está pagado», «ya cancelé»: the citizen states a payment already made.
+_PAID = re.compile(r"\b(ya (lo |la )?(pague|pagamos|cancele)|(ya )?esta pagad[oa]|ya (lo |la )?tengo pagad[oa])\b")
+
+
+def says_paid(text: str) -> bool:
+    """Whether ``text`` states that a payment was already made (then it is about what was paid)."""
+    return _PAID.search(fold(text)) is not None
+
+
 def is_question(text: str) -> bool:
     """A question mark, a sentence that opens like a question, or one that asks «cuánto», «cuándo», «dónde»."""
     if "?" in text or "¿" in text:

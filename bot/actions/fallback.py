@@ -19,7 +19,7 @@ from bot.actions.general import handoff_payload, replay_as, taken_offer
 from bot.actions.questions import GOB_EC, best_answer, candidates, directory, facts
 from bot.actions.runtime import say
 from bot.actions.tramites import current_tramite
-from bot.language import is_question
+from bot.language import is_question, says_paid
 from bot.privacy.vault import REFERENCE
 from bot.tramites.registry import mentioned_tramites
 
@@ -72,6 +72,8 @@ class ActionNoEntendido(Action):
                     return []
                 # Follow-ups («¿y eso no lo pueden hacer ustedes?») are about that institution's service.
                 return [SlotSet("entidad_actual", servicio.clave), SlotSet("tramite_actual", None)]
+            if says_paid(text) and not in_form(tracker):
+                return replay_as(tracker, "confirmar_pago")  # «ya está pagado, ¿por dónde me llega?»
             if is_question(text):
                 self.answer_question(dispatcher, tracker, text)
                 no_buttons_in_form(dispatcher, tracker)

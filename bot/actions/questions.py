@@ -8,7 +8,6 @@ pending question again, so the citizen reads the answer and the same question in
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 from rasa_sdk import Action, Tracker
@@ -21,7 +20,7 @@ from bot.actions.general import replay_as, taken_offer
 from bot.actions.runtime import say, textos
 from bot.actions.tramites import current_tramite
 from bot.directory import Directory, load_directory
-from bot.language import fold, is_question, is_request, overlap
+from bot.language import fold, is_question, is_request, overlap, says_paid
 from bot.settings import load_settings
 from bot.tramites import registry
 from bot.tramites.declaration import Pregunta, Tramite
@@ -39,8 +38,6 @@ TOPIC = {
 NEEDS_TRAMITE = frozenset({"costo", "requisitos", "tiempo", "vigencia"})
 MATCH = 0.5  # share of an example's meaningful words a question must say to get its answer
 GOB_EC = "https://www.gob.ec"
-# «ya pagué», «ya está pagado», «ya cancelé»: a question after paying is about receiving what was paid.
-_PAID = re.compile(r"\b(ya (lo |la )?(pague|pagamos|cancele)|(ya )?esta pagad[oa]|ya (lo |la )?tengo pagad[oa])\b")
 
 
 @lru_cache(maxsize=1)
@@ -100,20 +97,19 @@ class ActionResponderPregunta(Action):
         if taken is not None:
             return taken
         text = latest_text(tracker)
-        if _PAID.search(fold(text)):
+        if says_paid(text):
             # «ya está pagado, ¿por dónde me llega?»: what was paid is delivered, not how delivery works.
             return replay_as(tracker, "confirmar_pago")
         named = mentioned_tramites(text)
         given = {str(e.get("entity")) for e in (tracker.latest_message or {}).get("entities") or ()}
         intent, _ = latest_intent(tracker)
         bare_name = intent not in TOPIC and not is_question(text)  # «entonces el certificado del RUC»
-        if (
-            named
-            and not in_form(tracker)
-            and (given & {"cedula", "codigo_dactilar", "placa"} or is_request(text) or bare_name)
+        if named and (
+            bare_name or (not in_form(tracker) and (given & {"cedula", "codigo_dactilar", "placa"} or is_request(text)))
         ):
             # «¿me puede dar el certificado de votación? mi cédula …», «necesito ver mis multas y los puntos»:
-            # a request (with its data), not a question.
+            # a request (with its data), not a question. A bare name counts inside a form too (the form rejected
+            # it: «entonces el certificado del RUC» while choosing a document to resend is a change of mind).
             return replay_as(tracker, named[0].intent)
         self.answer(dispatcher, tracker)
         no_buttons_in_form(dispatcher, tracker)

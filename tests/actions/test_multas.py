@@ -398,3 +398,10 @@ async def test_a_new_choice_at_the_summary_replaces_the_old_one(carlos: Servicio
         user("primero tengo que pagar todo?", "preguntar_formas_pago"), slots=slots, active_loop="multas_form"
     )
     assert await form.run(CollectingDispatcher(), question, DOMAIN) == []  # a question: a rule answers it
+
+
+async def test_a_payment_already_made_is_about_that_payment_not_a_new_search() -> None:
+    t = tracker(user("ya pague, ya se borro la multa?", "consultar_multas"))
+    events = await ActionIniciarMultas().run(CollectingDispatcher(), t, {})
+    [user_event] = [e for e in events if e.get("event") == "user"]
+    assert user_event["parse_data"]["intent"]["name"] == "confirmar_pago"

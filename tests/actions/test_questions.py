@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.delivery import ActionConfirmarPago
 from bot.actions.directory import ActionOtraEntidad
+from bot.actions.fallback import ActionNoEntendido
 from bot.actions.questions import ActionResponderPregunta, best_answer, directory
 from bot.documents.service import Holder
 from bot.documents.templates import DocumentKind
@@ -162,6 +163,22 @@ async def test_what_is_not_a_question_goes_where_it_belongs(text: str, intent: s
     events = await ActionResponderPregunta().run(dispatcher, tracker(user(text, intent)), {})
     [user_event] = [e for e in events if e.get("event") == "user"]
     assert user_event["parse_data"]["intent"]["name"] == replayed and dispatcher.messages == []
+
+
+async def test_a_bare_trámite_name_inside_a_form_is_a_change_of_mind() -> None:
+    dispatcher = CollectingDispatcher()
+    t = tracker(user("entonces el certificado del ruc", "preguntar_tramite"), active_loop="mis_documentos_form")
+    events = await ActionResponderPregunta().run(dispatcher, t, {})
+    [user_event] = [e for e in events if e.get("event") == "user"]
+    assert user_event["parse_data"]["intent"]["name"] == "consultar_ruc" and dispatcher.messages == []
+
+
+@pytest.mark.parametrize("text", ["ya esta pagado, por donde me llega?", "ya pague, y ahora que?"])
+async def test_a_payment_already_made_is_not_answered_by_the_faq_from_the_fallback(text: str) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionNoEntendido().run(dispatcher, tracker(user(text, "nlu_fallback")), {})
+    [user_event] = [e for e in events if e.get("event") == "user"]
+    assert user_event["parse_data"]["intent"]["name"] == "confirmar_pago" and dispatcher.messages == []
 
 
 async def test_a_question_about_another_institutions_service_is_answered_as_such() -> None:

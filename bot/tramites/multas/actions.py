@@ -15,10 +15,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.forms import LIST_PICK, SlotKind, SlotSpec, TramiteForm, latest_text
+from bot.actions.general import replay_as
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import SubmitApplication, begin, confirmation, said_no_to_confirmation
 from bot.identity.service import Identidad
-from bot.language import fold, sentence
+from bot.language import fold, says_paid, sentence
 from bot.services import Servicios
 from bot.tramites.licencia.service import puntos_texto
 from bot.tramites.matricula.actions import boton_vehiculo, vehiculos_de
@@ -108,6 +109,8 @@ class ActionIniciarMultas(Action):
         return "action_iniciar_multas"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
+        if says_paid(latest_text(tracker)):  # «ya pagué, ¿ya se borró la multa?»: about that payment
+            return replay_as(tracker, "confirmar_pago")
         # A plate or cédula in the request fills the form's first slot (validated when the form starts).
         fresh = [SlotSet("multas_criterio", criterio_del_mensaje(tracker)), *(SlotSet(s, None) for s in SLOTS[1:])]
         return [*(await begin(dispatcher, tracker, TRAMITE)), *fresh]
