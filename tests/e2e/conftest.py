@@ -46,8 +46,7 @@ class Chasqui:
             assert first[-1]["text"].startswith("Sobre sus datos: usamos sus mensajes solo para atender"), first
             answers = citizen.texts("/consentimiento_acepto")
             assert answers == [
-                "Gracias, quedó registrado. Si un día cambia de idea, solo tiene que escribir "
-                "«retirar consentimiento»."
+                "Gracias, quedó registrado. Si un día cambia de idea, solo tiene que escribir «retirar consentimiento»."
             ], answers
         return citizen
 
