@@ -36,6 +36,9 @@ from integrations.registros.registro_civil import RegistroCivilClient
 log = structlog.get_logger(__name__)
 
 PURPOSE = "recordatorios"  # the consent ledger's purpose for reminders
+# A chat whose latest answer to this purpose is «no» (its channel's provider keeps messages abroad: the gateway's
+# consent gate asks) gets no reminder: the message would carry the citizen's data abroad without consent.
+TRANSFER = "transferencia_internacional"
 
 
 @dataclass(frozen=True)
@@ -171,6 +174,11 @@ class RemindersService:
             row = await repo.subscription(session=session, conversation_id=conversation_id)
             if row is None or (row.revisada_el is not None and row.revisada_el >= today):
                 return 0  # withdrawn meanwhile, or another worker went through it
+            transfer = (await privacy_repo.consents_in_force(session=session, conversation_id=conversation_id)).get(
+                TRANSFER
+            )
+            if transfer is not None and not transfer.otorgado:
+                return 0  # until the citizen accepts again; the day is not marked, so it is checked again
             cedula = self._protector.decrypt(row.cedula_cifrada)
             kinds, subscribed_on = list(row.tipos), row.created_at.astimezone(self._zone).date()
             sent = await repo.sent_keys(session=session, conversation_id=conversation_id)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, text
 
+from bot.storage import privacy as privacy_repo
 from bot.storage.models_reminders import ReminderSent, ReminderSubscription
 from bot.storage.models_tramites import Notification
 from tests.reminders.conftest import Reminders, demo
@@ -72,3 +73,24 @@ async def test_reminders_not_yet_sent_go_with_no_más_avisos(reminders: Reminder
     assert await r.outbox(CHAT) == []
     async with r.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Notification)) == 0
+
+
+async def test_no_reminder_carries_data_abroad_once_that_consent_is_withdrawn(reminders: Reminders) -> None:
+    r = reminders
+    await r.open_chat(OTHER)
+    await r.subscribe(OTHER, "multas_de_transito", "multas")
+
+    async def transfer(granted: bool) -> None:
+        async with r.sessions() as session:
+            await privacy_repo.record_consent(
+                session=session, conversation_id=OTHER, proposito="transferencia_internacional",
+                otorgado=granted, version_aviso="2026-11-27", canal="wa",
+            )  # fmt: skip
+            await session.commit()
+
+    await transfer(False)  # «retirar consentimiento» on WhatsApp
+    assert (await r.service.run()).recorded == 0
+    assert await r.notifications() == []
+    await transfer(True)  # accepted again: what is due goes, once
+    assert (await r.service.run()).recorded == 1
+    assert (await r.service.run()).recorded == 0
