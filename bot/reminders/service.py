@@ -159,6 +159,8 @@ class RemindersService:
             ]
         chats = recorded = failed = 0
         for conversation_id in pending:
+            if schedule.in_quiet_hours(self._clock().astimezone(self._zone)):
+                break  # a long round that reaches 20:00 stops; the rest waits for the morning
             try:
                 recorded += await self._one(conversation_id, today)
                 chats += 1
@@ -243,7 +245,10 @@ class RemindersService:
                 citations = ()
         if Kind.DOCUMENTOS in kinds:
             documents = await self._documents(cedula)
-            cedula_expires = (await self._registro_civil.consultar_ciudadano(cedula)).fecha_expiracion
+            try:
+                cedula_expires = (await self._registro_civil.consultar_ciudadano(cedula)).fecha_expiracion
+            except NotFound:
+                cedula_expires = None
         return Holdings(
             licence_expires=licence,
             vehicles=tuple(vehicles),

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from integrations.registros.sandbox.model import CitacionRegistrada
+from tests.actions.conftest import sandbox_fallas
 from tests.reminders import test_year
 from tests.reminders.conftest import Reminders
 from tests.reminders.test_year import START, SUBSCRIBERS, Subscriber
@@ -44,6 +46,24 @@ class CrashingSessions:
             await commit()
 
         session.commit = dying_commit
+        return session
+
+
+class LateCommits:
+    """The real session factory, whose commits take the clock to 20:01 (a round running late)."""
+
+    def __init__(self, r: Reminders) -> None:
+        self._r = r
+
+    def __call__(self) -> Any:
+        session = self._r.sessions()
+        commit = session.commit
+
+        async def late_commit() -> None:
+            await commit()
+            self._r.clock.set(START, 20, 1)
+
+        session.commit = late_commit
         return session
 
 
@@ -100,3 +120,28 @@ async def test_two_workers_racing_record_each_reminder_once(reminders: Reminders
     expected = await expected_today(r)
     assert await recorded(r) == expected
     assert sum(round.recorded for round in rounds) == sum(expected.values())
+
+
+async def test_a_registry_down_leaves_the_chat_for_the_next_round(reminders: Reminders) -> None:
+    r = reminders
+    await subscribed(r)
+    await sandbox_fallas(r.world, institucion="ant", caida=True)
+    down = await r.service.run()
+    assert (down.failed, down.recorded) == (3, 0)  # each of the three chats asks the ANT
+    assert await r.notifications() == []
+    await sandbox_fallas(r.world, institucion="ant", caida=False)
+    r.clock.set(START, 9, 15)  # the worker's next round, a quarter of an hour later
+    back = await r.service.run()
+    assert back.failed == 0
+    assert await recorded(r) == await expected_today(r)
+
+
+async def test_a_round_that_reaches_20_00_stops(reminders: Reminders) -> None:
+    r = reminders
+    await subscribed(r)
+    r.clock.set(START, 19, 59)
+    late = r.build_service(LateCommits(r))
+    result = await late.run()
+    assert result.chats == 1  # the first chat's registry calls took the clock past 20:00
+    r.clock.set(START + timedelta(days=1), 8, 0)
+    assert (await r.service.run()).chats == 3  # the next morning: every chat, the first one for the new day too
