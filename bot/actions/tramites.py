@@ -17,6 +17,7 @@ from bot.actions.general import replay_as
 from bot.actions.identity import VIGENTE, register_resume, require_identity
 from bot.actions.runtime import say, services
 from bot.identity.service import Identidad
+from bot.language import mentions
 from bot.services import Servicios
 from bot.tramites import registry
 from bot.tramites.declaration import Tramite
@@ -52,6 +53,9 @@ async def begin(dispatcher: CollectingDispatcher, tracker: Tracker, tramite: Tra
     if named and named[0] != tramite and tramite in named:
         # Two requests in one message: the first named is handled first, this one offered at the end.
         return [*replay_as(tracker, named[0].intent), SlotSet(SIGUIENTE, tramite.clave)]
+    if named and tramite not in named and any(mentions(text, palabra) for palabra in tramite.palabras):
+        # This trámite's word only inside another's longer name («la multa por no votar» is the CNE's): that one.
+        return replay_as(tracker, named[0].intent)
     others = [t for t in named if t != tramite]
     if others:
         events.append(SlotSet(SIGUIENTE, others[0].clave))

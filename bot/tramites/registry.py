@@ -111,8 +111,10 @@ def mentioned_tramites(text: str) -> list[Tramite]:
                 break
     found.sort(key=lambda f: (f[0], f[1]))
     result: list[Tramite] = []
-    for index, (position, _, tramite) in enumerate(found):
-        if tramite in result:
+    taken: list[tuple[int, int]] = []  # word spans of the names kept: a shorter name inside one is not a request
+    for index, (position, length, tramite) in enumerate(found):
+        span = (position, position - length)
+        if tramite in result or any(a < span[1] and span[0] < b for a, b in taken):
             continue
         # Part of an earlier trámite's name («los puntos de mi licencia»): a few words after it, no «y» between.
         if any(
@@ -123,6 +125,7 @@ def mentioned_tramites(text: str) -> list[Tramite]:
         ):
             continue
         result.append(tramite)
+        taken.append(span)
     return result
 
 

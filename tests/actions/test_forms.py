@@ -140,6 +140,8 @@ def test_trámites_are_found_in_a_sentence_despite_typos() -> None:
         ("quiero ver los puntos de mi licencia de manejar", ["puntos_licencia"]),
         ("la licencia y los puntos", ["licencia", "puntos_licencia"]),
         ("los puntos y tambien la licencia", ["puntos_licencia", "licencia"]),
+        ("cuanto debo de multa por no ir a votar?", ["certificado_votacion"]),
+        ("tengo multas de transito y la multa del cne", ["multas", "certificado_votacion"]),
     ],
 )
 def test_a_name_inside_another_trámites_name_is_not_a_second_request(text: str, claves: list[str]) -> None:
@@ -274,3 +276,12 @@ async def test_data_that_opens_with_ya_does_not_take_the_offer() -> None:
     )
     events = await ActionNoEntendido().run(CollectingDispatcher(), t, {})
     assert not [e for e in events if e.get("event") == "user"]  # not replayed as «/hablar_con_agente»
+
+
+async def test_a_trámite_named_only_inside_another_ones_name_hands_over_to_it(world: World) -> None:
+    multas = registry.by_clave("multas")
+    assert multas is not None
+    request = user("cuanto debo de multa por no votar?", "consultar_multas")
+    events = await begin(CollectingDispatcher(), tracker(request), multas)
+    [replayed] = [e for e in events if e.get("event") == "user"]
+    assert replayed["parse_data"]["intent"]["name"] == "solicitar_certificado_votacion"
