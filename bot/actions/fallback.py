@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.forms import in_form, latest_text, no_buttons_in_form
 from bot.actions.general import handoff_payload, replay_as, taken_offer
 from bot.actions.questions import GOB_EC, best_answer, candidates, directory, facts
-from bot.actions.runtime import say
+from bot.actions.runtime import say, textos
 from bot.actions.tramites import current_tramite
 from bot.language import is_question, says_paid
 from bot.privacy.vault import REFERENCE
@@ -62,6 +62,8 @@ class ActionNoEntendido(Action):
             named = mentioned_tramites(text)
             if named and not is_question(text) and not in_form(tracker):
                 return replay_as(tracker, named[0].intent)  # «record policial y la papeleta»: the first, then the other
+            if not in_form(tracker) and self.explain_relative(dispatcher, tracker):
+                return []
             servicio = directory().find(text)
             if servicio is not None:
                 dispatcher.utter_message(
@@ -84,6 +86,21 @@ class ActionNoEntendido(Action):
         else:
             say(dispatcher, "no_entendido")
         return []
+
+    @staticmethod
+    def explain_relative(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+        """«es que la moto está a nombre de mi papá» after the trámite found nothing: why it is only one's own,
+        and what the relative can do (the trámite's own wording if it has one)."""
+        familiar = next(tracker.get_latest_entity_values("parentesco"), None)
+        tramite = current_tramite(tracker)
+        if familiar is None or tramite is None or familiar in tramite.familiares:
+            return False
+        own, known = f"{tramite.clave}_de_un_familiar", textos().keys()
+        if own in known:
+            say(dispatcher, own)
+        else:
+            say(dispatcher, "tramite_solo_del_titular", familiar=familiar)
+        return True
 
     @staticmethod
     def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> None:

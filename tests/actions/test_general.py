@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -141,3 +145,26 @@ async def test_another_institutions_service_read_by_the_fallback_is_remembered_f
     assert dispatcher.messages[0]["plantilla"].startswith("otra_entidad:")
     assert SlotSet("tramite_actual", None) in events
     assert any(e.get("name") == "entidad_actual" and e.get("value") for e in events)
+
+
+def _with_relative(text: str, familiar: str, **kwargs: Any) -> Tracker:
+    event = user(text, "nlu_fallback", 0.3)
+    event["parse_data"]["entities"] = [{"entity": "parentesco", "value": familiar}]
+    return tracker(event, **kwargs)
+
+
+@pytest.mark.parametrize(
+    ("actual", "plantilla"), [("matricula", "matricula_de_un_familiar"), ("licencia", "tramite_solo_del_titular")]
+)
+async def test_a_relatives_vehicle_or_licence_after_the_trámite_is_explained(actual: str, plantilla: str) -> None:
+    dispatcher = CollectingDispatcher()
+    t = _with_relative("es que esta a nombre de mi papa", "padre", slots={"tramite_actual": actual})
+    assert await ActionNoEntendido().run(dispatcher, t, {}) == []
+    assert [m.get("plantilla") for m in dispatcher.messages] == [plantilla]
+
+
+async def test_a_relative_the_trámite_allows_is_not_refused() -> None:
+    dispatcher = CollectingDispatcher()
+    t = _with_relative("es de mi hijo", "hijo", slots={"tramite_actual": "certificado_nacimiento"})
+    await ActionNoEntendido().run(dispatcher, t, {})
+    assert "tramite_solo_del_titular" not in [m.get("plantilla") for m in dispatcher.messages]
