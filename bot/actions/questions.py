@@ -103,6 +103,11 @@ class ActionResponderPregunta(Action):
         named = mentioned_tramites(text)
         given = {str(e.get("entity")) for e in (tracker.latest_message or {}).get("entities") or ()}
         intent, _ = latest_intent(tracker)
+        about = current_tramite(tracker)
+        if intent == "preguntar_costo" and about is not None and about.valores_propios and not in_form(tracker):
+            # «¿cuánto pago de matrícula?»: the amount is the citizen's own; the look-up answers it.
+            say(dispatcher, "costo_segun_registro")
+            return replay_as(tracker, about.intent)
         bare_name = intent not in TOPIC and not is_question(text)  # «entonces el certificado del RUC»
         if named and (
             bare_name or (not in_form(tracker) and (given & {"cedula", "codigo_dactilar", "placa"} or is_request(text)))

@@ -82,6 +82,9 @@ class Tramite:
     # request for the licence): named right after it, with no «y» in between, they are not counted apart.
     incluye: frozenset[str] = frozenset()
     se_paga: bool = False  # something is paid through it: «cancelar la multa» means paying it
+    # What the citizen pays depends on their own record (their vehicle, their fines): «¿cuánto pago?» is answered
+    # by the look-up itself, not by a general answer.
+    valores_propios: bool = False
     preguntas: tuple[Pregunta, ...] = field(default=())
 
     @property
@@ -141,6 +144,7 @@ def parse(raw: dict[str, Any], *, clave: str, package: str, faq: dict[str, Any] 
         familiares=frozenset(str(f) for f in raw.get("familiares") or ()),
         incluye=frozenset(str(f) for f in raw.get("incluye") or ()),
         se_paga=bool(raw.get("se_paga", False)),
+        valores_propios=bool(raw.get("valores_propios", False)),
         preguntas=tuple(preguntas),
     )
 

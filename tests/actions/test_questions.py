@@ -184,3 +184,23 @@ async def test_a_payment_already_made_is_not_answered_by_the_faq_from_the_fallba
 async def test_a_question_about_another_institutions_service_is_answered_as_such() -> None:
     [answer] = await ask("que necesito para renovar la cedula?", "preguntar_requisitos")
     assert answer["plantilla"].startswith("otra_entidad:"), answer
+
+
+@pytest.mark.parametrize(
+    ("text", "replayed"),
+    [
+        ("necesito saber cuanto pago de matricula", "consultar_matricula"),
+        ("cuanto debo de multas?", "consultar_multas"),
+    ],
+)
+async def test_how_much_one_owes_is_answered_by_the_look_up(text: str, replayed: str) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionResponderPregunta().run(dispatcher, tracker(user(text, "preguntar_costo")), {})
+    [user_event] = [e for e in events if e.get("event") == "user"]
+    assert user_event["parse_data"]["intent"]["name"] == replayed
+    assert [m.get("plantilla") for m in dispatcher.messages] == ["costo_segun_registro"]
+
+
+async def test_a_fixed_fee_is_still_answered_from_the_declaration() -> None:
+    [answer] = await ask("cuanto cuesta la partida de nacimiento?", "preguntar_costo")
+    assert "5" in answer["text"]
