@@ -141,6 +141,7 @@ def test_trámites_are_found_in_a_sentence_despite_typos() -> None:
         ("la licencia y los puntos", ["licencia", "puntos_licencia"]),
         ("los puntos y tambien la licencia", ["puntos_licencia", "licencia"]),
         ("cuanto debo de multa por no ir a votar?", ["certificado_votacion"]),
+        ("deme pasando el papel de la policia para la chamba", ["antecedentes_penales"]),
         ("tengo multas de transito y la multa del cne", ["multas", "certificado_votacion"]),
     ],
 )
