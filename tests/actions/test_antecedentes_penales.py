@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.actions.forms import Verdict, read_answer
 from bot.tramites.antecedentes_penales.actions import (
     ActionIniciarAntecedentesPenales,
     ActionSolicitarAntecedentesPenales,
@@ -95,3 +97,16 @@ async def test_the_ministry_down_keeps_the_application_pending_for_a_retry(world
     assert "quedó registrada y la procesaremos apenas responda" in dispatcher.messages[0]["text"]
     [solicitud] = await world.services.solicitudes.de_ciudadano("1712345675")
     assert solicitud.estado == "en_proceso"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("ya, dice que es para el tramite de la residencia en chile", "estado_tramite"),
+        ("pa la chamba, es para un trabajo de bodeguero", "fuera_de_alcance"),
+    ],
+)
+def test_a_reason_told_at_length_is_data_whatever_the_nlu_reads(text: str, intent: str) -> None:
+    spec = ValidateAntecedentesPenalesForm.slots["motivo_consulta"]
+    assert read_answer(tracker(user(text, intent)), spec) is Verdict.DATA
+    assert read_answer(tracker(user("y eso para que es?", "preguntar_tramite")), spec) is not Verdict.DATA

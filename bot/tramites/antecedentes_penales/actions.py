@@ -30,7 +30,7 @@ from bot.tramites.antecedentes_penales import service as tramite
 FORM = "antecedentes_penales_form"
 SLOTS = ("motivo_consulta", "confirmar_antecedentes")
 # A reason as citizens give it: «para un trabajo», «es para la visa», «me lo piden en la empresa».
-MOTIVO = re.compile(r"^([a-z]+[ ,.]+){0,3}?(para|porque|por que)\b")
+MOTIVO = re.compile(r"^([a-z]+[ ,.]+){0,5}?(para|porque|por que)\b")
 _EN_PEDIDO = re.compile(r"\b(para|porque)\b\s+(?!mi$|mi\s*$)(.{6,})$")
 
 
