@@ -221,6 +221,16 @@ def is_unsure(text: str) -> bool:
     return bool(_UNSURE.match(fold(text)))
 
 
+_STOP_WORDS = re.compile(
+    r"\b(no|nada|cancel\w*|anul\w*|dej\w*|olvid\w*|basta|salir|terminar|despues|luego|otro dia|mejor)\b"
+)
+
+
+def says_stop(text: str) -> bool:
+    """Whether ``text`` carries a word of stopping or refusing («cancele», «déjelo», «mejor no», «otro día»)."""
+    return _STOP_WORDS.search(fold(text)) is not None
+
+
 def says_yes(text: str) -> bool:
     """A yes to the question pending: a sentence that opens with one («sí, quiero pagar ahora») or confirms
     inside («ah bueno, mi esposo me presta la tarjeta, confirmo»). A question is never a yes («¿y si no pago?»)."""

@@ -29,7 +29,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.runtime import say
-from bot.language import adds_a_request, fold, is_question, is_unsure, says_yes
+from bot.language import adds_a_request, fold, is_question, is_unsure, says_stop, says_yes
 from bot.tramites import registry
 
 DATA_INTENTS = frozenset({"informar", "nlu_fallback"})
@@ -151,6 +151,8 @@ def read_answer(tracker: Tracker, spec: SlotSpec) -> Verdict:
         # A reply answers the question that is pending: «sí, quiero pagar ahora» is a yes whatever else it says.
         if intent in (YES, NO) or (intent not in CANCEL_OR_PERSON and says_yes(text)):
             return Verdict.DATA
+        if intent == "cancelar" and says_yes(text) and not says_stop(text):
+            return Verdict.DATA  # «ya mijo, mándemelo nomás» read as a cancel: nothing in it stops anything
         if (
             intent not in CANCEL_OR_PERSON
             and not is_question(text)

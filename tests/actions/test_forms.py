@@ -286,3 +286,18 @@ async def test_a_trámite_named_only_inside_another_ones_name_hands_over_to_it(w
     events = await begin(CollectingDispatcher(), tracker(request), multas)
     [replayed] = [e for e in events if e.get("event") == "user"]
     assert replayed["parse_data"]["intent"]["name"] == "solicitar_certificado_votacion"
+
+
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("ya mijo, mandemelo nomas", Verdict.DATA),
+        ("dale nomas", Verdict.DATA),
+        ("ya, cancele nomas", Verdict.INTERRUPTION),
+        ("ya no, dejelo asi", Verdict.INTERRUPTION),
+        ("mejor otro dia", Verdict.INTERRUPTION),
+    ],
+)
+def test_a_yes_the_nlu_read_as_cancel_confirms_unless_it_says_stop(text: str, verdict: Verdict) -> None:
+    spec = SlotSpec(SlotKind.CONFIRM)
+    assert read_answer(tracker(user(text, "cancelar")), spec) is verdict
