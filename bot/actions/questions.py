@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -116,11 +116,12 @@ class ActionResponderPregunta(Action):
             # a request (with its data), not a question. A bare name counts inside a form too (the form rejected
             # it: «entonces el certificado del RUC» while choosing a document to resend is a change of mind).
             return replay_as(tracker, named[0].intent)
-        self.answer(dispatcher, tracker)
+        events = self.answer(dispatcher, tracker)
         no_buttons_in_form(dispatcher, tracker)
-        return []
+        return events
 
-    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    def answer(self, dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+        """Say the answer; the events remember another institution's service the answer was about."""
         intent, _ = latest_intent(tracker)
         text = latest_text(tracker)
         tramite = current_tramite(tracker)
@@ -130,7 +131,7 @@ class ActionResponderPregunta(Action):
             # A follow-up about another institution's service («¿y cuánto se demora eso?»): theirs to answer.
             institucion = external.institucion
             say(dispatcher, "otra_entidad_seguimiento", nombre=institucion.nombre, sitio=institucion.sitio or GOB_EC)
-            return
+            return []
         if topic is None:  # any other question: the closest declared answer of this trámite or one it names
             found = best_answer(text, candidates(tramite, text))
             if found is not None:
@@ -141,7 +142,7 @@ class ActionResponderPregunta(Action):
                 say(dispatcher, "pregunta_sin_respuesta", **facts(tramite))
             else:
                 say(dispatcher, "pregunta_sin_respuesta_general", sitio=GOB_EC)
-            return
+            return []
         declared = tramite.pregunta(topic) if tramite else None
         if tramite is not None and declared is not None:
             dispatcher.utter_message(text=declared.respuesta, plantilla=f"pregunta:{tramite.clave}:{topic}")
@@ -159,10 +160,13 @@ class ActionResponderPregunta(Action):
             dispatcher.utter_message(
                 text=directory().answer_for(servicio, text), plantilla=f"otra_entidad:{servicio.clave}"
             )
+            if not in_form(tracker):  # follow-ups («¿y eso no lo hacen ustedes?») are about that service
+                return [SlotSet("entidad_actual", servicio.clave), SlotSet("tramite_actual", None)]
         elif topic in NEEDS_TRAMITE:
             say(dispatcher, "pregunta_sin_tramite")
         else:
             say(dispatcher, f"pregunta_{topic}", **{**{k: "" for k in facts(registry.TRAMITES[0])}, "sitio": GOB_EC})
+        return []
 
     @staticmethod
     def template(topic: str, tramite: Tramite) -> str:

@@ -24,7 +24,8 @@ from tests.documents.builders import FIELDS
 
 async def ask(text: str, intent: str, **kwargs: Any) -> list[dict[str, Any]]:
     dispatcher = CollectingDispatcher()
-    assert await ActionResponderPregunta().run(dispatcher, tracker(user(text, intent), **kwargs), {}) == []
+    events = await ActionResponderPregunta().run(dispatcher, tracker(user(text, intent), **kwargs), {})
+    assert all(e.get("event") == "slot" for e in events), events  # an answer, never a replay
     return dispatcher.messages
 
 
@@ -204,3 +205,16 @@ async def test_how_much_one_owes_is_answered_by_the_look_up(text: str, replayed:
 async def test_a_fixed_fee_is_still_answered_from_the_declaration() -> None:
     [answer] = await ask("cuanto cuesta la partida de nacimiento?", "preguntar_costo")
     assert "5" in answer["text"]
+
+
+async def test_a_follow_up_after_another_institutions_answer_stays_with_that_service() -> None:
+    first = tracker(user("como hago para sacar el pasaporte por primera vez?", "preguntar_requisitos"))
+    events = await ActionResponderPregunta().run(CollectingDispatcher(), first, {})
+    [entidad] = [e["value"] for e in events if e.get("name") == "entidad_actual"]
+    assert entidad
+    dispatcher = CollectingDispatcher()
+    follow = tracker(
+        user("y eso no lo pueden hacer ustedes por aqui?", "preguntar_tramite"), slots={"entidad_actual": entidad}
+    )
+    await ActionResponderPregunta().run(dispatcher, follow, {})
+    assert [m.get("plantilla") for m in dispatcher.messages] == ["otra_entidad_seguimiento"]
