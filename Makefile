@@ -23,7 +23,7 @@ export CHASQUI_CACHE_DIR := $(CACHE_DIR)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 
-.PHONY: run test install system-deps bench lint typecheck validate pytest nlu-report train chat lock-app lock-rasa clean conversaciones fuzz
+.PHONY: run test install system-deps bench bench-conversacion lint typecheck validate pytest nlu-report train chat lock-app lock-rasa clean conversaciones fuzz
 
 run: install
 	$(BIN)/chasqui run
@@ -107,6 +107,10 @@ conversaciones: install
 
 bench: install
 	$(BIN)/chasqui bench-documentos
+
+# Gateway vs Rasa direct on a throw-away instance; e.g. `make bench-conversacion ARGS="--postgres --modelo M.tar.gz"`.
+bench-conversacion: install
+	$(BIN)/chasqui bench-conversacion $(ARGS)
 
 # The long fuzzing of the public routes (Hypothesis and Schemathesis, marker `fuzz`); `make test` runs short versions.
 fuzz: install

@@ -25,6 +25,19 @@ def main(argv: list[str] | None = None) -> int:
     bench = commands.add_parser("bench-documentos", help="medir emisión y verificación de documentos")
     bench.add_argument("--n", type=int, default=21, help="documentos por medición")
     commands.add_parser("bench-memoria", help="medir la memoria del supervisor de `chasqui run`")
+    conversation = commands.add_parser(
+        "bench-conversacion", help="medir turnos por la pasarela frente a Rasa directo (concurrencia 1, 4 y 16)"
+    )
+    conversation.add_argument("--modelo", default=None, help="modelo de Rasa (por defecto el de la caché al día)")
+    conversation.add_argument("--postgres", action="store_true", help="en PostgreSQL en vez de SQLite")
+    conversation.add_argument(
+        "--postgres-url",
+        default="postgresql://postgres@127.0.0.1:5432",
+        help="servidor PostgreSQL donde crear las bases temporales (con --postgres)",
+    )
+    conversation.add_argument(
+        "--conversaciones", type=int, default=48, help="conversaciones por lado y nivel de concurrencia"
+    )
     admin = commands.add_parser("crear-admin", help="crear la primera cuenta de administrador de la consola")
     admin.add_argument("--usuario", required=True, help="usuario para entrar (minúsculas, números, . _ -)")
     admin.add_argument("--nombre", required=True, help="nombre de la persona")
@@ -119,6 +132,15 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli.bench_memory import main_bench_memoria
 
         return main_bench_memoria()
+    if args.command == "bench-conversacion":
+        from bot.cli.bench_conversation import main_bench_conversacion
+
+        return main_bench_conversacion(
+            settings,
+            model=args.modelo,
+            postgres_url=args.postgres_url if args.postgres else None,
+            conversations=max(1, args.conversaciones),
+        )
     if args.command == "bench-documentos":
         from bot.cli.bench_documents import main_bench_documentos
 
