@@ -56,8 +56,9 @@ GATEWAY, RASA = "pasarela", "Rasa directo"
 RASA_WEBHOOK = "/webhooks/firmado/webhook"  # the channel the gateway's RasaClient uses
 TURN_FAMILY, STAGE_FAMILY = "chasqui_turn_seconds", "chasqui_turn_stage_seconds"
 TURN_KEY = "turno completo"
+LABEL_WIDTH = 46
 STAGE_NOTES = {
-    "store": "guardar el mensaje (incluye la bóveda)",
+    "store": "guardar el mensaje, con la bóveda",
     "consent": "consentimiento",
     "rasa": "llamada a Rasa",
     "answer": "guardar las respuestas",
@@ -232,6 +233,7 @@ class Figures:
     concurrency: int
     latencies: list[float] = field(default_factory=list)  # seconds, answered turns only
     errors: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)  # why turns failed: "HTTP 503", "ReadTimeout"…
     empty: int = 0  # answered with no message at all
     failed_openings: int = 0
     wall: float = 0.0  # seconds inside the measured windows
@@ -259,8 +261,9 @@ async def _converse(side: Side, sender: str, script: Sequence[str], figures: Fig
         started = time.perf_counter()
         try:
             answer = await side.send(sender, text)
-        except TurnFailed:
+        except TurnFailed as exc:
             figures.errors += 1
+            figures.reasons[str(exc)] = figures.reasons.get(str(exc), 0) + 1
             continue
         figures.latencies.append(time.perf_counter() - started)
         figures.empty += not answer
@@ -297,7 +300,12 @@ class BenchResult:
 
 
 async def run_benchmark(
-    sides: Sequence[Side], *, levels: Sequence[int] = LEVELS, conversations: int = 48, warm_up: int = 2
+    sides: Sequence[Side],
+    *,
+    levels: Sequence[int] = LEVELS,
+    conversations: int = 48,
+    warm_up: int = 2,
+    progress: TextIO | None = None,
 ) -> BenchResult:
     """Talk ``conversations`` conversations per side at each concurrency level, in alternating rounds.
 
@@ -310,6 +318,8 @@ async def run_benchmark(
             await run_round(side, CONVERSATIONS[:1] * warm_up, Figures(side.name, 0))
     all_figures: list[Figures] = []
     for concurrency in levels:
+        if progress is not None:
+            print(f"  concurrencia {concurrency}…", file=progress, flush=True)
         figures = {side.name: Figures(side.name, concurrency) for side in sides}
         all_figures += figures.values()
         for number in range(max(1, math.ceil(conversations / concurrency))):
@@ -390,6 +400,10 @@ def report(result: BenchResult, *, header: Sequence[str] = (), out: TextIO) -> N
         file=out,
     )
     print(f"  errores (turnos y aperturas): {errors}, meta 0: {verdict(errors == 0)}", file=out)
+    for f in result.figures:
+        if f.reasons:
+            why = ", ".join(f"{reason} ×{count}" for reason, count in sorted(f.reasons.items()))
+            print(f"    {f.side} a c={f.concurrency}: {why}", file=out)
     _report_stages(result, out=out)
 
 
@@ -401,7 +415,7 @@ def _report_stages(result: BenchResult, *, out: TextIO) -> None:
     print(
         "\nTiempo de la pasarela por etapa (de su /metrics, solo las ventanas medidas), ms por turno medido:", file=out
     )
-    print(f"{'etapa':52} " + " ".join(f"{'c=' + str(f.concurrency):>8}" for f in gateway), file=out)
+    print(f"{'etapa':{LABEL_WIDTH}} " + " ".join(f"{'c=' + str(f.concurrency):>8}" for f in gateway), file=out)
     stage_names = sorted({k for f in gateway for k in f.stages if k != TURN_KEY})
 
     def per_turn(f: Figures, key: str) -> float:
@@ -410,9 +424,7 @@ def _report_stages(result: BenchResult, *, out: TextIO) -> None:
     rows = [
         (f"{name} ({STAGE_NOTES.get(name, 'etapa')})", [per_turn(f, name) for f in gateway]) for name in stage_names
     ]
-    rows.append(
-        (f"{TURN_KEY} (chasqui_turn_seconds, espera del candado incl.)", [per_turn(f, TURN_KEY) for f in gateway])
-    )
+    rows.append((f"{TURN_KEY} (con la espera del candado)", [per_turn(f, TURN_KEY) for f in gateway]))
     rows.append(
         ("pasarela sin Rasa (turno completo − rasa)", [per_turn(f, TURN_KEY) - per_turn(f, "rasa") for f in gateway])
     )
@@ -420,7 +432,7 @@ def _report_stages(result: BenchResult, *, out: TextIO) -> None:
         ("medido por el cliente (media)", [statistics.fmean(f.latencies) if f.latencies else math.nan for f in gateway])
     )
     for label, values in rows:
-        print(f"{label:52} " + " ".join(f"{_ms_fraction(v):>8}" for v in values), file=out)
+        print(f"{label:{LABEL_WIDTH}} " + " ".join(f"{_ms_fraction(v):>8}" for v in values), file=out)
     print(
         "  Etapas que se superponen: «consent» puede llamar a Rasa para leer una respuesta; el resto del turno"
         " completo es el enrutamiento (dueño, opciones, señales) sin medidor propio.",
@@ -482,7 +494,7 @@ async def _drop_postgres_databases(settings: Settings) -> None:
             await connection.close()
 
 
-async def _measure(stack: Stack, *, conversations: int) -> BenchResult:
+async def _measure(stack: Stack, *, conversations: int, progress: TextIO) -> BenchResult:
     s = stack.settings
     timeout = httpx.Timeout(120.0)
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
@@ -494,7 +506,7 @@ async def _measure(stack: Stack, *, conversations: int) -> BenchResult:
             GatewaySide(gateway, metrics_token=s.metrics_token),
             RasaSide(rasa, channel_secret=s.rasa_channel_secret or stack.channel_secret),
         ]
-        return await run_benchmark(sides, conversations=conversations)
+        return await run_benchmark(sides, conversations=conversations, progress=progress)
 
 
 def main_bench_conversacion(
@@ -539,7 +551,7 @@ def main_bench_conversacion(
             stack.start_worker()
             stack.wait_ready(timeout=600)
             print("Midiendo…", file=out, flush=True)
-            result = asyncio.run(_measure(stack, conversations=conversations))
+            result = asyncio.run(_measure(stack, conversations=conversations, progress=out))
         except StackError as exc:
             print(f"La instancia temporal no pudo iniciar: {exc}", file=sys.stderr)
             return 1

@@ -162,6 +162,7 @@ async def test_failures_and_empty_answers_are_counted_not_timed(log: list[tuple[
     # «gracias» is the second turn of two of the three conversations; «chao» the last turn of one.
     assert (g.turns, g.errors, g.empty, len(g.latencies)) == (18, 0, 2, 18)
     assert (r.turns, r.errors, r.empty, len(r.latencies)) == (18, 1, 0, 17)
+    assert r.reasons == {"HTTP 500": 1}
 
 
 async def test_a_wrong_signature_makes_every_rasa_turn_an_error(log: list[tuple[str, str, str]]) -> None:
@@ -215,6 +216,7 @@ def test_report_prints_the_table_the_ratios_and_the_stages() -> None:
     gateway_1 = _figures(GATEWAY, 1, [0.06, 0.08, 0.10], wall=0.24)
     gateway_1.stages = {"store": Observed(3, 0.03), "rasa": Observed(3, 0.15), TURN_KEY: Observed(3, 0.21)}
     gateway_16 = _figures(GATEWAY, 16, [0.5, 0.6, 0.7, 2.0], wall=1.0, errors=1)
+    gateway_16.reasons = {"ReadTimeout": 1}
     result = BenchResult(
         conversations=2,
         figures=(
@@ -238,10 +240,13 @@ def test_report_prints_the_table_the_ratios_and_the_stages() -> None:
     assert "  turnos/s a c=16: 0.80×, meta ≥ 0.90×: NO cumple" in lines
     assert "  p95 a c=16: pasarela 2000 ms, Rasa directo 1000 ms, meta no peor: NO cumple" in lines
     assert "  errores (turnos y aperturas): 1, meta 0: NO cumple" in lines
+    assert "    pasarela a c=16: ReadTimeout ×1" in lines
     stage_lines = {
-        line[:52].strip(): line[52:].split() for line in lines if line.startswith(("store", "rasa", "pasarela sin"))
+        line[: bench.LABEL_WIDTH].strip(): line[bench.LABEL_WIDTH :].split()
+        for line in lines
+        if line.startswith(("store", "rasa", "pasarela sin"))
     }
-    assert stage_lines["store (guardar el mensaje (incluye la bóveda))"] == ["10.0", "0.0"]
+    assert stage_lines["store (guardar el mensaje, con la bóveda)"] == ["10.0", "0.0"]
     assert stage_lines["rasa (llamada a Rasa)"] == ["50.0", "0.0"]
     assert stage_lines["pasarela sin Rasa (turno completo − rasa)"] == ["20.0", "0.0"]
 
