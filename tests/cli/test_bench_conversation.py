@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -312,3 +313,37 @@ def test_the_cli_passes_its_options(monkeypatch: pytest.MonkeyPatch) -> None:
         {"model": "m.tar.gz", "postgres_url": "postgresql://postgres@127.0.0.1:5432", "conversations": 8},
         {"model": None, "postgres_url": None, "conversations": 48},
     ]
+
+
+def test_the_whole_command_against_the_stack_and_a_fake_rasa(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stack as `chasqui run` starts it (gateway, actions, registries, worker) with Rasa replaced."""
+    rasa_bin = tmp_path / "rasa"
+    rasa_bin.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{Path(__file__).parent / "fake_rasa.py"}" "$@"\n')
+    rasa_bin.chmod(0o700)
+    model = tmp_path / "modelo.tar.gz"
+    model.write_bytes(b"")
+    received = tmp_path / "rasa.jsonl"
+    monkeypatch.setenv("FAKE_RASA_LOG", str(received))
+    settings = Settings(var_dir=tmp_path / "real", rasa_bin=str(rasa_bin))
+    out = io.StringIO()
+
+    code = bench.main_bench_conversacion(settings, model=str(model), conversations=1, out=out)
+
+    lines = out.getvalue().splitlines()
+    assert code == 0, out.getvalue()
+    for concurrency in (1, 4, 16):
+        for side in (GATEWAY, RASA):
+            row = next(line.split() for line in lines if line.startswith(f"{concurrency:>5} {side}"))
+            assert row[-6:-3] == [str(6 * concurrency), "0", "0"], row  # turns, errors, empty answers
+    assert "  errores (turnos y aperturas): 0, meta 0: cumple" in lines
+    assert any(line.startswith("rasa (llamada a Rasa)") for line in lines)  # read from the gateway's /metrics
+    # Rasa got the same conversations from both sides: the greeting that opens it, then the six turns; the
+    # answer to the privacy notice stayed in the gateway.
+    conversations: dict[str, list[str]] = {}
+    for line in received.read_text().splitlines():
+        sender, text = json.loads(line)
+        conversations.setdefault(sender, []).append(text)
+    measured = [c for c in conversations.values() if len(c) == 1 + len(CONVERSATIONS[0])]
+    assert len(measured) == 2 * (2 + 1 + 4 + 16)  # per side: two warm-up conversations, then c = 1, 4, 16
+    assert all(c[0] == "hola" and tuple(c[1:]) in CONVERSATIONS for c in measured)
+    assert all(CONSENT_PAYLOAD not in c for c in conversations.values())
