@@ -19,7 +19,7 @@ from bot.actions.general import handoff_payload, replay_as, taken_offer
 from bot.actions.questions import GOB_EC, best_answer, candidates, directory, facts
 from bot.actions.runtime import say, textos
 from bot.actions.tramites import current_tramite
-from bot.language import is_question, says_paid
+from bot.language import is_question, is_request, says_paid, says_yes
 from bot.privacy.vault import REFERENCE
 from bot.tramites.registry import mentioned_tramites
 
@@ -43,6 +43,17 @@ def unclear_streak(tracker: Tracker) -> int:
 _ONLY_REFERENCES = re.compile(rf"(?:{REFERENCE.pattern}[\s,.;y]*)+")
 
 
+_PAYMENT_LINK = "/pagos/"
+
+
+def latest_bot_text(tracker: Tracker) -> str:
+    """What the bot said last (its last message with text)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot" and event.get("text"):
+            return str(event["text"])
+    return ""
+
+
 class ActionNoEntendido(Action):
     """Ask to rephrase; on the second unclear message in a row, ask for a person."""
 
@@ -60,8 +71,9 @@ class ActionNoEntendido(Action):
             return replay_as(tracker, "informar")
         if not text.startswith("/"):
             named = mentioned_tramites(text)
-            if named and not is_question(text) and not in_form(tracker):
-                return replay_as(tracker, named[0].intent)  # «record policial y la papeleta»: the first, then the other
+            if named and (not is_question(text) or is_request(text)) and not in_form(tracker):
+                # «record policial y la papeleta», «¿y el récord sí me pueden dar aquí?»: a request, not a question
+                return replay_as(tracker, named[0].intent)
             if not in_form(tracker) and self.explain_relative(dispatcher, tracker):
                 return []
             servicio = directory().find(text)
@@ -74,6 +86,9 @@ class ActionNoEntendido(Action):
                     return []
                 # Follow-ups («¿y eso no lo pueden hacer ustedes?») are about that institution's service.
                 return [SlotSet("entidad_actual", servicio.clave), SlotSet("tramite_actual", None)]
+            if says_yes(text) and not in_form(tracker) and _PAYMENT_LINK in latest_bot_text(tracker):
+                say(dispatcher, "pago_le_espero")  # «de ley, ahorita pago» after the payment link
+                return []
             if says_paid(text) and not in_form(tracker):
                 return replay_as(tracker, "confirmar_pago")  # «ya está pagado, ¿por dónde me llega?»
             if is_question(text):

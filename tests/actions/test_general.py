@@ -168,3 +168,20 @@ async def test_a_relative_the_trámite_allows_is_not_refused() -> None:
     t = _with_relative("es de mi hijo", "hijo", slots={"tramite_actual": "certificado_nacimiento"})
     await ActionNoEntendido().run(dispatcher, t, {})
     assert "tramite_solo_del_titular" not in [m.get("plantilla") for m in dispatcher.messages]
+
+
+async def test_a_request_put_as_a_question_the_nlu_missed_starts_the_trámite() -> None:
+    t = tracker(user("y el record policial si me pueden dar aqui?", "nlu_fallback", 0.3))
+    events = await ActionNoEntendido().run(CollectingDispatcher(), t, {})
+    [replayed] = [e for e in events if e.get("event") == "user"]
+    assert replayed["parse_data"]["intent"]["name"] == "solicitar_antecedentes_penales"
+
+
+async def test_a_yes_after_the_payment_link_is_acknowledged() -> None:
+    dispatcher = CollectingDispatcher()
+    link = bot("Pague USD 5.00 con tarjeta en este enlace seguro: http://x/pagos/ab12?t=cd")
+    assert (
+        await ActionNoEntendido().run(dispatcher, tracker(link, user("de ley ahorita pago", "nlu_fallback", 0.3)), {})
+        == []
+    )
+    assert [m.get("plantilla") for m in dispatcher.messages] == ["pago_le_espero"]
