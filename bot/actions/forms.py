@@ -172,6 +172,9 @@ def read_answer(tracker: Tracker, spec: SlotSpec) -> Verdict:
     shaped_as_data = spec.accepts is not None and bool(spec.accepts.search(fold(text)))
     if shaped_as_data and (spec.kind is not SlotKind.TEXT or not is_question(text)):  # a question is never printed
         return Verdict.DATA
+    one_word_reason = spec.kind is SlotKind.TEXT and len(text.split()) <= 2 and not is_question(text)
+    if one_word_reason and intent == "preguntar_tramite":
+        return Verdict.DATA  # «trabajo» as the reason: a word, not a question (its length is checked as data)
     if is_interruption(intent):
         return Verdict.INTERRUPTION
     if is_question(text):

@@ -301,3 +301,9 @@ async def test_a_trámite_named_only_inside_another_ones_name_hands_over_to_it(w
 def test_a_yes_the_nlu_read_as_cancel_confirms_unless_it_says_stop(text: str, verdict: Verdict) -> None:
     spec = SlotSpec(SlotKind.CONFIRM)
     assert read_answer(tracker(user(text, "cancelar")), spec) is verdict
+
+
+@pytest.mark.parametrize(("text", "verdict"), [("trabajo", Verdict.DATA), ("para que sirve?", Verdict.INTERRUPTION)])
+def test_a_one_word_reason_the_nlu_read_as_a_question_is_data(text: str, verdict: Verdict) -> None:
+    spec = SlotSpec(SlotKind.TEXT)
+    assert read_answer(tracker(user(text, "preguntar_tramite")), spec) is verdict
