@@ -173,7 +173,7 @@ def read_answer(tracker: Tracker, spec: SlotSpec) -> Verdict:
     if shaped_as_data and (spec.kind is not SlotKind.TEXT or not is_question(text)):  # a question is never printed
         return Verdict.DATA
     one_word_reason = spec.kind is SlotKind.TEXT and len(text.split()) <= 2 and not is_question(text)
-    if one_word_reason and intent == "preguntar_tramite":
+    if one_word_reason and intent in ("preguntar_tramite", "consultar_otra_entidad", "fuera_de_alcance"):
         return Verdict.DATA  # «trabajo» as the reason: a word, not a question (its length is checked as data)
     if is_interruption(intent):
         return Verdict.INTERRUPTION
