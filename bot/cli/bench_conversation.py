@@ -36,6 +36,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bot.channels.registry import WEB
 from bot.settings import Settings
 from integrations.rasa.signing import HEADER, sign
 
@@ -105,7 +106,7 @@ class Observed:
         return Observed(self.count + other.count, self.total + other.total)
 
 
-def parse_stages(exposition: str, *, channel: str = "web") -> dict[str, Observed]:
+def parse_stages(exposition: str, *, channel: str = WEB.code) -> dict[str, Observed]:
     """Count and sum of each turn stage, and of whole turns of ``channel`` (key `TURN_KEY`), from ``/metrics``."""
     from prometheus_client.parser import text_string_to_metric_families
 
@@ -207,7 +208,7 @@ class RasaSide:
     name: str = RASA
 
     def new_sender(self) -> str:
-        return f"web:bench-{uuid.uuid4().hex[:16]}"
+        return f"{WEB.code}:bench-{uuid.uuid4().hex[:16]}"
 
     async def send(self, sender: str, text: str) -> list[dict[str, Any]]:
         content = json.dumps({"sender": sender, "message": text}, ensure_ascii=False).encode("utf-8")
