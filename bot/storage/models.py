@@ -155,6 +155,7 @@ class OutboxMessage(Base):
 
 
 # The other model modules register their tables on the same metadata (Alembic compares against it).
+from bot.storage import models_campaigns as _campaigns  # noqa: E402,F401  (registers the campaign tables on Base)
 from bot.storage import models_console as _console  # noqa: E402,F401  (registers the console tables on Base)
 from bot.storage import models_documents as _documents  # noqa: E402,F401  (registers the documents tables on Base)
 from bot.storage import models_identity as _identidad  # noqa: E402,F401  (registers the identity tables on Base)

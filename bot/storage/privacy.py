@@ -20,6 +20,7 @@ from bot.storage.models import (
     OwnerEvent,
     utcnow,
 )
+from bot.storage.models_campaigns import CampaignRecipient
 from bot.storage.models_documents import Document
 from bot.storage.models_identity import IdentityAttempts, IdentityLink
 from bot.storage.models_privacy import ConsentRecord, ContactAddress, PurgeLog
@@ -63,10 +64,11 @@ async def consent_history(*, session: AsyncSession, conversation_id: str) -> Seq
 
 
 async def delete_conversation(*, session: AsyncSession, conversation_id: str) -> dict[str, int]:
-    """Remove a conversation, its messages, deliveries, notifications, handoffs, identity link, consents and
-    reminders."""
+    """Remove a conversation, its messages, deliveries, notifications, handoffs, identity link, consents,
+    reminders and campaign deliveries."""
     counts: dict[str, int] = {}
     for name, statement in (
+        ("campanas", delete(CampaignRecipient).where(CampaignRecipient.conversation_id == conversation_id)),
         ("salidas", delete(OutboxMessage).where(OutboxMessage.conversation_id == conversation_id)),
         ("notificaciones", delete(Notification).where(Notification.conversation_id == conversation_id)),
         ("mensajes", delete(Message).where(Message.conversation_id == conversation_id)),
