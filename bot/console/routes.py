@@ -11,6 +11,7 @@
 | ``GET /consola/tablero`` | supervisors: queue, waits, first-response SLA, agents online, CSAT per team |
 | ``GET /consola/analitica``, ``/analitica/{tabla}.csv`` | supervisors: funnels, times, handoffs, CSAT, fallbacks |
 | ``/consola/personal``, ``/consola/respuestas``, ``/consola/auditoria`` | admins: staff, canned replies, audit |
+| ``/consola/campanas…`` | admins and comunicaciones: campaigns (`bot.console.campaign_routes`) |
 
 Every POST checks the session's CSRF token; every page and action is written to the audit log.
 """
@@ -32,6 +33,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from bot.audit.chain import verify
 from bot.console.analytics import charts, period_of
 from bot.console.auth import SESSION_HOURS, InvalidCredentials, InvalidStaff, StaffSessionInfo, TooManyAttempts
+from bot.console.campaign_routes import add_campaign_routes
 from bot.console.service import Consola, Outcome, canned_text_ok
 from bot.console.views import VIEWS, Pages, audit_rows, conversation_view, dashboard, queue_rows, transcript
 from bot.handoff.events import CaseEvent
@@ -470,4 +472,15 @@ def create_console_router() -> APIRouter:
         )
         return page(request, info, "auditoria.html", filas=rows, usuario=usuario, atencion=atencion, cadena=chain)
 
+    add_campaign_routes(
+        router,
+        prefix=PREFIX,
+        consola_of=_consola,
+        ip_of=_ip,
+        who=who,
+        posted=posted,
+        page=page,
+        back=back,
+        forbidden=forbidden,
+    )
     return router

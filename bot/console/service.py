@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.analytics.service import Analytics
 from bot.audit.chain import DigestKey
 from bot.console.auth import StaffAuth
+from bot.console.campaigns import Campaigns
 from bot.conversations.messages import BotMessage
 from bot.conversations.rasa_client import RasaClient
 from bot.conversations.router import ConversationRouter, from_texto
@@ -78,6 +79,7 @@ class Consola:
         audit_key: the documents' signing key, which checks the audit chain's daily digests; None hides
             the chain's state.
         analytics: the service analytics of the supervisors' page; None hides it.
+        campaigns: campaigns to subscribed citizens (admins and the comunicaciones role); None hides them.
     """
 
     sessions: async_sessionmaker[AsyncSession]
@@ -92,6 +94,7 @@ class Consola:
     secure_cookies: bool = False
     audit_key: DigestKey | None = None
     analytics: Analytics | None = None
+    campaigns: Campaigns | None = None
     clock: Callable[[], datetime] = field(default=utcnow)
 
     # --------------------------------------------------------------------------------- reads

@@ -22,6 +22,7 @@ from bot.analytics.service import Analytics
 from bot.channels.base import ChannelAdapter, ChannelRegistry, InvalidPayload
 from bot.channels.registry import abroad_codes, build_channels, routers, start_channels
 from bot.console.auth import StaffAuth
+from bot.console.campaigns import CampaignConfig, Campaigns, CampaignSender
 from bot.console.routes import create_console_router
 from bot.console.service import Consola, seed_canned_replies
 from bot.conversations.addresses import AddressBook
@@ -207,6 +208,14 @@ def create_app(
                     vault=vault,
                 ),
             )
+            campaigns = Campaigns(  # campaigns from the console, paced into the outbox by `CampaignSender`
+                sessions=sessions,
+                channels=channels,
+                config=await asyncio.to_thread(CampaignConfig.load, data_dir / "consola" / "campanas.yml"),
+                protector=await asyncio.to_thread(protector_from, settings),
+                zone=settings.zona_horaria,
+                outbox_notify=outbox.notify,
+            )
             app.state.consola = Consola(
                 sessions=sessions,
                 auth=StaffAuth(sessions=sessions),
@@ -220,6 +229,7 @@ def create_app(
                 secure_cookies=settings.effective_public_base_url.startswith("https://"),
                 audit_key=documents.signer,
                 analytics=await analytics_for(settings, sessions, stack),
+                campaigns=campaigns,
             )
             await seed_canned_replies(sessions, equipos)
             gateway = Gateway(
@@ -248,6 +258,7 @@ def create_app(
             if start_background:
                 gateway.tasks.append(asyncio.create_task(outbox.run(), name="outbox"))
                 gateway.tasks.append(asyncio.create_task(notifications.run(), name="notificaciones"))
+                gateway.tasks.append(asyncio.create_task(CampaignSender(campaigns).run(), name="campanas"))
                 await gateway.processor.recover([c for c in channels.codes() if channels.get(c).asynchronous])
                 gateway.tasks.extend(await start_channels(channels, GatewayHost(gateway)))
             log.info("gateway.started", rasa=settings.effective_rasa_url, channels=channels.codes())

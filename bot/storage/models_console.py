@@ -16,6 +16,7 @@ class Rol(enum.StrEnum):
     AGENTE = "agente"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    COMUNICACIONES = "comunicaciones"  # writes and sends campaigns; sees no conversation
 
 
 class StaffMember(Base):
