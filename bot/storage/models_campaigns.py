@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models import Base, utcnow
@@ -54,7 +54,7 @@ class Campaign(Base):
     estado: Mapped[str] = mapped_column(String(16), default=CampaignState.BORRADOR)
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"), default=None)
     usuario: Mapped[str] = mapped_column(String(60))  # who wrote it (kept if the account goes)
-    cupo: Mapped[float] = mapped_column(default=0.0)
+    cupo: Mapped[float] = mapped_column(Float, default=0.0)
     cupo_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(default=None)
