@@ -22,11 +22,22 @@ from bot.analytics.service import Analytics
 from bot.audit.chain import DigestKey
 from bot.console.auth import StaffAuth
 from bot.console.campaigns import Campaigns
+from bot.conversations.delivery import deliver
 from bot.conversations.messages import BotMessage
 from bot.conversations.rasa_client import RasaClient
 from bot.conversations.router import ConversationRouter, from_texto
+from bot.conversations.state import ConversationState
 from bot.handoff.events import CaseEvent, EventBus
-from bot.handoff.service import Agent, CaseNotFound, ClaimRefused, Conflict, HandoffService, NotAllowed
+from bot.handoff.service import (
+    Agent,
+    CaseNotFound,
+    Change,
+    ClaimRefused,
+    Conflict,
+    HandoffService,
+    NotAllowed,
+    RatingAsked,
+)
 from bot.handoff.state import InvalidTransition
 from bot.handoff.teams import Equipos
 from bot.privacy.encryption import Protector
@@ -145,7 +156,7 @@ class Consola:
             change = await self.handoff.claim(session=session, case_id=case_id, agent=agent)
             if change is None:
                 return Outcome("ya_es_suya", ok=True)
-            await self._deliver(session, case.conversation_id, [from_texto(t) for t in change.notices], "system")
+            await self._deliver_change(session, change)
             events.append(change.event)
             return Outcome("tomada", ok=True)
 
@@ -231,7 +242,7 @@ class Consola:
                 to_agent_id=to_agent,
                 to_team=to_team,
             )
-            await self._deliver(session, case.conversation_id, [from_texto(t) for t in change.notices], "system")
+            await self._deliver_change(session, change)
             events.append(change.event)
             return Outcome("transferida", ok=True)
 
@@ -243,7 +254,7 @@ class Consola:
 
         async def run(session: AsyncSession, case: HandoffCase, events: list[CaseEvent]) -> Outcome:
             change = await self.handoff.hand_back(session=session, case_id=case_id, agent=agent, interrupted_form=form)
-            await self._deliver(session, case.conversation_id, [from_texto(t) for t in change.notices], "system")
+            await self._deliver_change(session, change)
             events.append(change.event)
             return Outcome("devuelta", ok=True)
 
@@ -252,7 +263,7 @@ class Consola:
     async def close(self, agent: Agent, case_id: int, reason: str, *, ip: str) -> Outcome:
         async def run(session: AsyncSession, case: HandoffCase, events: list[CaseEvent]) -> Outcome:
             change = await self.handoff.close(session=session, case_id=case_id, agent=agent, reason=reason)
-            await self._deliver(session, case.conversation_id, [from_texto(t) for t in change.notices], "system")
+            await self._deliver_change(session, change)
             events.append(change.event)
             return Outcome("cerrada", ok=True)
 
@@ -303,14 +314,38 @@ class Consola:
         return await self._act(agent, case_id, action, run, ip=ip, detail={**(detail or {}), "mensajes": len(messages)})
 
     async def _deliver(
-        self, session: AsyncSession, conversation_id: str, messages: Sequence[BotMessage], author: str
+        self,
+        session: AsyncSession,
+        conversation_id: str,
+        messages: Sequence[BotMessage],
+        author: str,
+        *,
+        rating: RatingAsked | None = None,
     ) -> list[int]:
-        conversation = await session.get(Conversation, conversation_id)
-        if conversation is None or not messages:
+        """Store and queue ``messages`` for the citizen (bot.conversations.delivery); their buttons, and the
+        rating question if ``rating`` says it was asked, are what the citizen's next message may answer."""
+        conversation = await session.get(Conversation, conversation_id)  # loaded by the handoff service already
+        if conversation is None:
             return []
-        return await self.router.stage_outbound(
-            session=session, conversation=conversation, messages=messages, author=author
+        state = ConversationState.load(conversation.options)
+        if rating is not None:
+            state = state.rating_asked(rating)
+        delivered = await deliver(
+            session,
+            conversation=conversation,
+            channel=self.router.channels.find(conversation.channel),
+            messages=messages,
+            author=author,
         )
+        dumped = state.offering(messages).dump()
+        if dumped != conversation.options:
+            conversation.options = dumped
+        return list(delivered.ids)
+
+    async def _deliver_change(self, session: AsyncSession, change: Change) -> None:
+        """A handoff change's notices for the citizen, and the rating it asked for."""
+        notices = [from_texto(t) for t in change.notices]
+        await self._deliver(session, change.conversation_id, notices, "system", rating=change.rating)
 
     async def _act(
         self,

@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import metrics
+from bot.conversations.state import ConsentState, ConversationState
 from bot.storage import privacy as repo
 from bot.storage.models import Conversation
 
@@ -133,25 +134,28 @@ class ConsentGate:
         return read_answer(text, strict=False)
 
     @staticmethod
-    def notice_shown(conversation: Conversation) -> None:
+    def notice_shown(state: ConversationState) -> ConversationState:
         """Remember that the web notice was shown (it waits while a form asks something: one question at a time)."""
-        conversation.options = {**(conversation.options or {}), "consentimiento": {"preguntado": True, "abierto": True}}
+        return replace(state, consent=ConsentState(asked=True, open=True))
 
     def purposes(self, channel: str) -> tuple[str, ...]:
         return (TRANSFER, ANALYTICS) if channel in self._abroad else (ANALYTICS,)
 
     @metrics.timed("consent")
     async def decide(
-        self, *, session: AsyncSession, conversation: Conversation, message_id: int, text: str
-    ) -> Decision:
-        """Apply the consent rules to one inbound message (records answers; the caller commits)."""
+        self, *, session: AsyncSession, conversation: Conversation, state: ConversationState, message_id: int, text: str
+    ) -> tuple[Decision, ConversationState]:
+        """Apply the consent rules to one inbound message (records answers; the caller commits).
+
+        Returns:
+            The decision, and the conversation's state with the consent question where it now stands.
+        """
         in_force = await repo.consents_in_force(session=session, conversation_id=conversation.id)
-        state = dict(conversation.options or {})
         required = TRANSFER in self.purposes(conversation.channel)
-        asked = state.get("consentimiento")
+        asked = state.consent
         # On the web the notice's question is answered in plain words («dale», «no») only right after it was
         # asked (the pending question); later, only the buttons or «acepto» / «no acepto» count.
-        pending = isinstance(asked, dict) and bool(asked.get("abierto"))
+        pending = asked is not None and asked.open
         answer = await self.answer(text, strict=not (required or pending))
 
         async def record(purpose: str, granted: bool) -> None:
@@ -167,7 +171,7 @@ class ConsentGate:
         if answer is Respuesta.RETIRA and in_force:
             for purpose in self.purposes(conversation.channel):
                 await record(purpose, False)
-            return Decision(forward=False, valores=self._values, texto="consentimiento_retirado")
+            return Decision(forward=False, valores=self._values, texto="consentimiento_retirado"), state
         if answer is Respuesta.RETIRA:  # «ya no acepto» before ever answering: a refusal, said plainly
             answer = Respuesta.RECHAZA
 
@@ -175,50 +179,46 @@ class ConsentGate:
             # The web chat: the service rests on the public mission, so it goes on; only analytics waits
             # for consent, asked once with the notice and recorded when the citizen answers.
             if asked is None and not in_force:  # the router shows it when no question is pending
-                return Decision(forward=True, aviso="aviso_privacidad_web", valores=self._values)
+                return Decision(forward=True, aviso="aviso_privacidad_web", valores=self._values), state
             if answer in (Respuesta.ACEPTA, Respuesta.RECHAZA):
                 granted = answer is Respuesta.ACEPTA
                 await record(ANALYTICS, granted)
-                state.pop("consentimiento", None)
-                conversation.options = state or None
                 texto = "consentimiento_aceptado" if granted else "consentimiento_rechazado_web"
-                return Decision(forward=False, texto=texto, valores=self._values)
+                return Decision(forward=False, texto=texto, valores=self._values), replace(state, consent=None)
             if pending:  # answered with something else: the question is no longer the pending one
-                state["consentimiento"] = {"preguntado": True}
-                conversation.options = state
-            return Decision(forward=True)
+                state = replace(state, consent=ConsentState(asked=True))
+            return Decision(forward=True), state
         if asked is None and not in_force:
             # First contact: keep this message, show the notice and ask.
-            state["consentimiento"] = {"pendiente": message_id}
-            conversation.options = state
-            return Decision(
+            decision = Decision(
                 forward=False,
                 valores=self._values,
                 texto="aviso_privacidad_mensajeria" if required else "aviso_privacidad_web",
             )
+            return decision, replace(state, consent=ConsentState(pending_message=message_id))
         if asked is not None:
             if answer is Respuesta.OTRA:
-                return Decision(forward=False, valores=self._values, texto="consentimiento_responda")
+                return Decision(forward=False, valores=self._values, texto="consentimiento_responda"), state
             granted = answer is Respuesta.ACEPTA
             for purpose in self.purposes(conversation.channel):
                 await record(purpose, granted)
-            state.pop("consentimiento", None)
-            conversation.options = state or None
-            kept = asked.get("pendiente") if isinstance(asked, dict) else None
+            state = replace(state, consent=None)
+            kept = asked.pending_message
             if required and not granted:
-                return Decision(forward=False, valores=self._values, texto="consentimiento_rechazado_mensajeria")
-            return Decision(
+                return Decision(forward=False, valores=self._values, texto="consentimiento_rechazado_mensajeria"), state
+            decision = Decision(
                 forward=False,
                 valores=self._values,
                 texto="consentimiento_aceptado" if granted else "consentimiento_rechazado_web",
                 process_pending=kept if kept != message_id else None,
             )
+            return decision, state
         # Answered before: a refused transfer keeps the channel closed until the citizen accepts.
         transfer = in_force.get(TRANSFER)
         if required and (transfer is None or not transfer.otorgado):
             if answer is Respuesta.ACEPTA:
                 for purpose in self.purposes(conversation.channel):
                     await record(purpose, True)
-                return Decision(forward=False, valores=self._values, texto="consentimiento_aceptado")
-            return Decision(forward=False, valores=self._values, texto="consentimiento_rechazado_mensajeria")
-        return Decision(forward=True)
+                return Decision(forward=False, valores=self._values, texto="consentimiento_aceptado"), state
+            return Decision(forward=False, valores=self._values, texto="consentimiento_rechazado_mensajeria"), state
+        return Decision(forward=True), state

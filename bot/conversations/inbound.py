@@ -75,7 +75,7 @@ class InboundProcessor:
                     lag = (utcnow() - stored_at).total_seconds()
                     metrics.INBOUND_LAG.labels(channel=conversation_id.split(":", 1)[0]).observe(max(0.0, lag))
                 try:
-                    result = await self._router.process(message_id)
+                    result = await self._router.process(message_id, conversation_id=conversation_id)
                 except Exception:
                     log.exception("inbound.processing_failed", conversation=conversation_id, message=message_id)
                     result = None

@@ -14,9 +14,9 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.base import ChannelAdapter, ChannelRegistry
+from bot.conversations.delivery import deliver
 from bot.conversations.messages import BotMessage, Button
 from bot.documents.runtime import Documents
-from bot.storage import conversations as conversations_repo
 from bot.storage import tramites as repo
 from bot.storage.models import Conversation, utcnow
 from bot.texts import Textos
@@ -51,28 +51,24 @@ class NotificationDispatcher:
                     continue
                 texto = self._textos.render(notification.plantilla, **notification.valores)
                 message = BotMessage(text=texto.text, buttons=tuple(Button(t, p) for t, p in texto.buttons))
-                await conversations_repo.add_outbound(
-                    session=session,
-                    conversation_id=conversation.id,
-                    reply_to=None,
-                    author="system",
-                    text=message.text,
-                    payload=message.as_payload(),
-                )
                 adapter = self._channels.find(conversation.channel)
-                if adapter is not None and adapter.asynchronous:
-                    outgoing = self._for_window(
-                        adapter, conversation, notification.plantilla, notification.valores, message
-                    )
-                    if outgoing is None:
-                        log.warning("notificacion.fuera_de_ventana_sin_plantilla", plantilla=notification.plantilla)
-                        continue
-                    await conversations_repo.enqueue_outbox(
-                        session=session,
-                        conversation_id=conversation.id,
-                        channel=conversation.channel,
-                        messages=[outgoing],
-                    )
+                outgoing = (
+                    self._for_window(adapter, conversation, notification.plantilla, notification.valores, message)
+                    if adapter is not None and adapter.asynchronous
+                    else message
+                )
+                # Stored for the web chat and the console either way; sent only where the channel allows it.
+                await deliver(
+                    session,
+                    conversation=conversation,
+                    channel=adapter,
+                    messages=[message],
+                    author="system",
+                    outbox=[outgoing] if outgoing is not None else [],
+                )
+                if outgoing is None:
+                    log.warning("notificacion.fuera_de_ventana_sin_plantilla", plantilla=notification.plantilla)
+                    continue
                 delivered += 1
             await session.commit()
         if delivered:

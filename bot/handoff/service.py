@@ -1,8 +1,9 @@
 """The handoff service: every change of who attends a conversation, over the owner state machine.
 
 Each method takes the caller's session and does not commit, so a change, the messages it produces and
-its audit row are stored in one transaction. After the commit the caller delivers ``Change.notices``
-(templates for the citizen) and calls `HandoffService.announce` to tell the consoles.
+its audit row are stored in one transaction: the caller delivers ``Change.notices`` (templates for the
+citizen) and remembers ``Change.rating`` in the conversation's state in that transaction (this service never
+writes the conversation's state), and after the commit calls `HandoffService.announce` to tell the consoles.
 
 Exceptions::
 
@@ -105,6 +106,15 @@ class Agent:
 
 
 @dataclass(frozen=True)
+class RatingAsked:
+    """The citizen was asked to rate the attention of case ``case_id``; ``resume`` is the form the handoff
+    interrupted, offered again after the rating. The conversation remembers it (`bot.conversations.state`)."""
+
+    case_id: int
+    resume: str | None = None
+
+
+@dataclass(frozen=True)
 class Change:
     """The result of a transition: what to tell the citizen and the consoles once committed."""
 
@@ -115,6 +125,7 @@ class Change:
     to_owner: str
     event: CaseEvent
     notices: tuple[Texto, ...] = ()
+    rating: RatingAsked | None = None  # the notices ask for a rating: the next message may answer it
 
 
 @dataclass(frozen=True)
@@ -193,21 +204,20 @@ class HandoffService:
         log.info("handoff.requested", conversation=conversation.id, team=code, ticket=case.ticket)
         return self._change(case, conversation, from_owner, EventKind.NUEVA, notice)
 
-    async def answer_csat(self, *, session: AsyncSession, conversation: Conversation, text: str) -> tuple[Texto, ...]:
+    async def answer_csat(self, *, session: AsyncSession, rating: RatingAsked, text: str) -> tuple[Texto, ...]:
         """Record the reply to the rating question asked when a person's attention ended.
 
         Returns:
-            What to answer, or nothing when no rating was asked or ``text`` is not one (it goes to the bot).
+            What to answer, or nothing when ``text`` is not a rating (it goes to the bot). The caller
+            forgets the question once it is answered.
         """
-        state = (conversation.options or {}).get("csat")
         score = csat_score(text)
-        if not isinstance(state, dict) or score is None:
+        if score is None:
             return ()
-        case = await repo.get_case(session=session, case_id=int(state.get("caso", 0)))
+        case = await repo.get_case(session=session, case_id=rating.case_id)
         if case is not None:
             await repo.add_rating(session=session, case_id=case.id, team=case.team, agent_id=case.agent_id, score=score)
-        conversation.options = None
-        resumable = self.equipos.resumable(str(state.get("retomar") or ""))
+        resumable = self.equipos.resumable(rating.resume or "")
         if resumable is None:
             return (self._textos.render("csat_gracias"),)
         return (self._textos.render("csat_gracias_breve"), self._resume_offer(resumable))
@@ -371,11 +381,14 @@ class HandoffService:
         )
         notices = [self._textos.render("handoff_devuelto")]
         resumable = self.equipos.resumable(interrupted_form or "")
+        rating = None
         if from_owner == Owner.AGENT:
-            notices.append(self._ask_rating(conversation, case, interrupted_form if resumable else None))
+            rating = RatingAsked(case.id, interrupted_form if resumable else None)
+            notices.append(self._textos.render("csat_pregunta"))
         elif resumable is not None:
             notices.append(self._resume_offer(resumable))
-        return self._change(case, conversation, from_owner, EventKind.DEVUELTA, *notices)
+        change = self._change(case, conversation, from_owner, EventKind.DEVUELTA, *notices)
+        return dataclasses.replace(change, rating=rating)
 
     async def close(self, *, session: AsyncSession, case_id: int, agent: Agent, reason: str) -> Change:
         """Close the conversation with one of the configured reasons (agent or queue → closed).
@@ -393,10 +406,11 @@ class HandoffService:
         await conversations_repo.record_owner_change(
             session=session, conversation=conversation, to_owner=Owner.CLOSED, actor=agent.actor, reason=reason
         )
-        notices: list[Texto] = []
-        if from_owner == Owner.AGENT:  # a conversation closed from the queue (spam, duplicate) says nothing
-            notices = [self._textos.render("handoff_cerrado"), self._ask_rating(conversation, case, None)]
-        return self._change(case, conversation, from_owner, EventKind.CERRADA, *notices)
+        if from_owner != Owner.AGENT:  # a conversation closed from the queue (spam, duplicate) says nothing
+            return self._change(case, conversation, from_owner, EventKind.CERRADA)
+        notices = (self._textos.render("handoff_cerrado"), self._textos.render("csat_pregunta"))
+        change = self._change(case, conversation, from_owner, EventKind.CERRADA, *notices)
+        return dataclasses.replace(change, rating=RatingAsked(case.id))
 
     async def ensure_can_write(self, *, session: AsyncSession, case_id: int, agent: Agent) -> HandoffCase:
         """The case, when ``agent`` holds it and may write to the citizen.
@@ -463,14 +477,6 @@ class HandoffService:
         return self._textos.render(
             "handoff_asesor_conectado", nombre_agente=first_name, equipo=self.equipos.team(team).nombre
         )
-
-    def _ask_rating(self, conversation: Conversation, case: HandoffCase, form: str | None) -> Texto:
-        """The rating question; the conversation remembers it so the next message can answer it."""
-        state: dict[str, Any] = {"caso": case.id}
-        if form:
-            state["retomar"] = form
-        conversation.options = {"csat": state}
-        return self._textos.render("csat_pregunta")
 
     def _resume_offer(self, resumable: Resumable) -> Texto:
         texto = self._textos.render("handoff_retomar", tramite=resumable.nombre)

@@ -89,6 +89,33 @@ async def add_outbound(
     return message
 
 
+async def add_outbound_many(
+    *,
+    session: AsyncSession,
+    conversation_id: str,
+    reply_to: Message | None,
+    author: str,
+    messages: Sequence[tuple[str | None, dict[str, Any] | None]],
+) -> list[Message]:
+    """Store several outbound messages (text, payload) with one flush, in order."""
+    stored = [
+        Message(
+            conversation_id=conversation_id,
+            direction=Direction.OUT,
+            author=author,
+            text=text,
+            payload=payload,
+            status=MessageStatus.SENT,
+            reply_to_id=reply_to.id if reply_to else None,
+        )
+        for text, payload in messages
+    ]
+    session.add_all(stored)  # the unit of work inserts them in this order
+    if stored:
+        await session.flush()
+    return stored
+
+
 async def latest_outbound(*, session: AsyncSession, conversation_id: str) -> Message | None:
     """The conversation's latest message to the citizen (from the bot, a person or the system)."""
     result = await session.scalars(

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.channels.registry import abroad_codes
 from bot.conversations.consent import ConsentGate, Respuesta, read_answer
+from bot.conversations.state import ConversationState
 from bot.gateway.app import create_app
 from bot.settings import Settings
 from bot.storage import conversations as repo
@@ -133,7 +134,14 @@ async def test_on_messaging_channels_a_refused_transfer_closes_the_channel_until
     async def turn(message_id: int, text: str) -> tuple[bool, str | None, int | None]:
         async with sessions() as session:
             conversation = await repo.get_or_create_conversation(session=session, conversation_id="wa:x1", channel="wa")
-            decision = await gate.decide(session=session, conversation=conversation, message_id=message_id, text=text)
+            decision, state = await gate.decide(
+                session=session,
+                conversation=conversation,
+                state=ConversationState.load(conversation.options),
+                message_id=message_id,
+                text=text,
+            )
+            conversation.options = state.dump()
             await session.commit()
         return decision.forward, decision.texto, decision.process_pending
 

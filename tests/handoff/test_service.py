@@ -17,6 +17,7 @@ from bot.handoff.service import (
     Conflict,
     HandoffService,
     NotAllowed,
+    RatingAsked,
     csat_score,
 )
 from bot.handoff.state import InvalidTransition
@@ -327,11 +328,10 @@ async def test_hand_back_asks_for_a_rating_and_then_offers_the_interrupted_form(
     case = await case_of(sessions, case_id)
     assert (case.end_owner, case.end_reason, case.ended_at is not None) == ("bot", "devuelta", True)
 
+    assert change.rating == RatingAsked(case_id, "certificado_nacimiento_form")  # the router remembers it
     async with sessions() as session:
-        conv = await session.get(Conversation, conversation_id)
-        assert conv is not None
-        assert await service.answer_csat(session=session, conversation=conv, text="hola") == ()
-        answer = await service.answer_csat(session=session, conversation=conv, text="4")
+        assert await service.answer_csat(session=session, rating=change.rating, text="hola") == ()
+        answer = await service.answer_csat(session=session, rating=change.rating, text="4")
         await session.commit()
         ratings = (await session.execute(CsatRating.__table__.select())).all()
     assert [t.key for t in answer] == ["csat_gracias_breve", "handoff_retomar"]
@@ -346,8 +346,7 @@ async def test_hand_back_asks_for_a_rating_and_then_offers_the_interrupted_form(
     assert [(r.case_id, r.team, r.agent_id, r.score) for r in ratings] == [(case_id, "general", ana.id, 4)]
     async with sessions() as session:
         conv = await session.get(Conversation, conversation_id)
-        assert conv is not None and conv.options is None  # asked once: a later "5" is a normal message
-        assert await service.answer_csat(session=session, conversation=conv, text="5") == ()
+        assert conv is not None and conv.options is None  # the service never writes the conversation's state
 
 
 async def test_hand_back_from_the_queue_asks_no_rating(sessions: Sessions, service: HandoffService) -> None:
@@ -357,6 +356,7 @@ async def test_hand_back_from_the_queue_asks_no_rating(sessions: Sessions, servi
         change = await service.hand_back(session=session, case_id=case_id, agent=ana)
         await session.commit()
     assert [t.key for t in change.notices] == ["handoff_devuelto"]
+    assert change.rating is None
     async with sessions() as session:
         with pytest.raises(CaseNotFound):  # it has ended
             await service.hand_back(session=session, case_id=case_id, agent=ana)
@@ -375,6 +375,7 @@ async def test_close_needs_a_known_reason_and_asks_for_a_rating(sessions: Sessio
         change = await service.close(session=session, case_id=case_id, agent=ana, reason="resuelto")
         await session.commit()
     assert [t.key for t in change.notices] == ["handoff_cerrado", "csat_pregunta"]
+    assert change.rating == RatingAsked(case_id)
     owner, history = await owner_and_history(sessions, conversation_id)
     assert (owner, history[-1]) == (Owner.CLOSED, ("agent", "closed", "agente:ana", "resuelto"))
 
