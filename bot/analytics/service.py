@@ -32,6 +32,7 @@ class Analytics:
     tramites: the declared trámites.
     zone: the days' time zone (Ecuador's).
     protector: decrypts a cédula for its province (None: provinces unknown).
+    intents: the training data's intents, those a reviewer may file a message not understood under.
     """
 
     sessions: async_sessionmaker[AsyncSession]
@@ -39,6 +40,7 @@ class Analytics:
     tramites: Sequence[Tramite]
     zone: tzinfo
     protector: Protector | None = None
+    intents: tuple[str, ...] = ()
     clock: Callable[[], datetime] = field(default=utcnow)
 
     async def sources(self, since: datetime, until: datetime) -> Sources:

@@ -57,6 +57,13 @@ def main(argv: list[str] | None = None) -> int:
         choices=["verificar", "sellar"],
         help="verificar: informa la primera fila cambiada, insertada o eliminada; sellar: firma los días cerrados",
     )
+    revision = commands.add_parser(
+        "revision-nlu", help="la lista de mensajes no entendidos que el personal marcó para revisar"
+    )
+    revision.add_argument(
+        "accion", choices=["exportar"], help="exportar: escribe los ejemplos propuestos en YAML de Rasa NLU"
+    )
+    revision.add_argument("--salida", default=None, help="archivo a escribir (por defecto var/revision_nlu.yml)")
     legibilidad = commands.add_parser("legibilidad", help="legibilidad (Fernández-Huerta, INFLESZ) de cada texto")
     legibilidad.add_argument("--peores", type=int, default=20, help="cuántos de los más difíciles listar")
     args = parser.parse_args(argv)
@@ -124,6 +131,12 @@ def main(argv: list[str] | None = None) -> int:
         from bot.cli.audit import main_auditoria
 
         return main_auditoria(settings, args.accion)
+    if args.command == "revision-nlu":
+        from pathlib import Path
+
+        from bot.cli.nlu_review import main_revision_nlu
+
+        return main_revision_nlu(settings, args.accion, salida=Path(args.salida) if args.salida else None)
     if args.command == "legibilidad":
         from bot.cli.readability import main_legibilidad
 

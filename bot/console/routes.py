@@ -10,6 +10,8 @@
 | ``POST /consola/latido`` | the page's heartbeat (agents online) |
 | ``GET /consola/tablero`` | supervisors: queue, waits, first-response SLA, agents online, CSAT per team |
 | ``GET /consola/analitica``, ``/analitica/{tabla}.csv`` | supervisors: funnels, times, handoffs, CSAT, fallbacks |
+| ``POST /consola/analitica/revision`` | supervisors: a message not understood onto the NLU review list |
+| ``GET /consola/revision-nlu``, ``POST …/{id}/intencion|quitar`` | supervisors: the NLU review list |
 | ``/consola/personal``, ``/consola/respuestas``, ``/consola/auditoria`` | admins: staff, canned replies, audit |
 | ``/consola/campanas…`` | admins and comunicaciones: campaigns (`bot.console.campaign_routes`) |
 
@@ -40,6 +42,7 @@ from bot.handoff.events import CaseEvent
 from bot.handoff.service import Agent
 from bot.security_headers import HTML_HEADERS
 from bot.storage import console as repo
+from bot.storage import nlu_review
 from bot.storage.models_console import HandoffCase, Rol
 
 PREFIX = "/consola"
@@ -302,13 +305,15 @@ def create_console_router() -> APIRouter:
         return page(request, info, "tablero.html", equipos=stats)
 
     @router.get("/analitica")
-    async def analytics_page(request: Request, desde: str = "", hasta: str = "") -> Response:
+    async def analytics_page(request: Request, desde: str = "", hasta: str = "", aviso: str = "") -> Response:
         info = await who(request)
         consola = _consola(request)
         if not info.agent.supervises or consola.analytics is None:
             return forbidden(request, info)
         period = period_of(desde, hasta, today=consola.clock().astimezone(consola.analytics.zone).date())
         report = await consola.analytics.report(*period.bounds(consola.analytics.zone))
+        async with consola.sessions() as session:
+            listed = await nlu_review.listed_texts(session=session)
         await consola.audit(
             info.agent, "ver_analitica", ip=_ip(request), detail={"desde": str(period.first), "hasta": str(period.last)}
         )
@@ -320,7 +325,94 @@ def create_console_router() -> APIRouter:
             graficos=charts(report),
             desde=period.first.isoformat(),
             hasta=period.last.isoformat(),
+            en_revision=listed,
+            aviso=aviso,
         )
+
+    @router.post("/analitica/revision")
+    async def add_to_review(request: Request) -> Response:
+        """Put one of the period's most frequent messages not understood on the NLU review list. The text is
+        taken from the report, never from the form, so only a masked text is ever stored."""
+        info = await who(request)
+        consola = _consola(request)
+        if not info.agent.supervises or consola.analytics is None:
+            return forbidden(request, info)
+        fields = await posted(request, info)
+        period = period_of(
+            fields.get("desde", ""),
+            fields.get("hasta", ""),
+            today=consola.clock().astimezone(consola.analytics.zone).date(),
+        )
+        report = await consola.analytics.report(*period.bounds(consola.analytics.zone))
+        frequent = report["no_entendidos_frecuentes"]
+        shown = dict(zip(frequent.column("mensaje"), frequent.column("veces"), strict=True))
+        wanted = fields.get("mensaje", "")
+        aviso = "revision_no_encontrado"
+        if wanted in shown:
+            async with consola.sessions() as session:
+                item = await nlu_review.add_item(
+                    session=session, text=str(wanted), times_seen=int(shown[wanted] or 0), added_by_id=info.agent.id
+                )
+                if item is not None:
+                    await repo.add_audit(
+                        session=session,
+                        staff_id=info.agent.id,
+                        usuario=info.agent.usuario,
+                        action="agregar_revision_nlu",
+                        detail={"id": item.id, "veces": item.times_seen},
+                        ip=_ip(request),
+                    )
+                await session.commit()
+            aviso = "revision_agregada" if item is not None else "revision_repetida"
+        query = urlencode({"desde": period.first.isoformat(), "hasta": period.last.isoformat(), "aviso": aviso})
+        return RedirectResponse(f"{PREFIX}/analitica?{query}#h-no-entendidos", status_code=303)
+
+    @router.get("/revision-nlu")
+    async def review_list(request: Request, aviso: str = "") -> Response:
+        info = await who(request)
+        consola = _consola(request)
+        if not info.agent.supervises or consola.analytics is None:
+            return forbidden(request, info)
+        async with consola.sessions() as session:
+            rows = await nlu_review.items(session=session)
+        await consola.audit(info.agent, "ver_revision_nlu", ip=_ip(request), detail={"filas": len(rows)})
+        return page(request, info, "revision_nlu.html", filas=rows, intenciones=consola.analytics.intents, aviso=aviso)
+
+    @router.post("/revision-nlu/{item_id}/{accion}")
+    async def review_action(request: Request, item_id: int, accion: str) -> Response:
+        info = await who(request)
+        consola = _consola(request)
+        if not info.agent.supervises or consola.analytics is None:
+            return forbidden(request, info)
+        fields = await posted(request, info)
+        if accion not in ("intencion", "quitar"):
+            return page(request, info, "error.html", codigo="no_encontrada", status_code=404)
+        intent = fields.get("intencion", "").strip() or None
+        if accion == "intencion" and intent is not None and intent not in consola.analytics.intents:
+            return back(f"{PREFIX}/revision-nlu", Outcome("intencion_desconocida", ok=False))
+        async with consola.sessions() as session:
+            if accion == "intencion":
+                done = await nlu_review.set_intent(session=session, item_id=item_id, intent=intent)
+                action, detail, aviso = (
+                    "clasificar_revision_nlu",
+                    {"id": item_id, "intencion": intent},
+                    "revision_clasificada",
+                )
+            else:
+                done = await nlu_review.remove_item(session=session, item_id=item_id)
+                action, aviso, detail = "quitar_revision_nlu", "revision_quitada", {"id": item_id}
+            if not done:
+                return back(f"{PREFIX}/revision-nlu", Outcome("revision_no_encontrado", ok=False))
+            await repo.add_audit(
+                session=session,
+                staff_id=info.agent.id,
+                usuario=info.agent.usuario,
+                action=action,
+                detail=detail,
+                ip=_ip(request),
+            )
+            await session.commit()
+        return back(f"{PREFIX}/revision-nlu", Outcome(aviso, ok=True))
 
     @router.get("/analitica/{tabla}.csv")
     async def analytics_csv(request: Request, tabla: str, desde: str = "", hasta: str = "") -> Response:

@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.analytics.nlu_review import known_intents
 from bot.analytics.service import Analytics
 from bot.channels.base import ChannelAdapter, ChannelRegistry, InvalidPayload
 from bot.channels.registry import abroad_codes, build_channels, routers, start_channels
@@ -119,6 +120,7 @@ async def analytics_for(
         tramites=registry.TRAMITES,
         zone=settings.zona_horaria,
         protector=await asyncio.to_thread(protector_from, settings),
+        intents=await asyncio.to_thread(known_intents, settings.project_dir / "intents"),
     )
 
 

@@ -184,3 +184,22 @@ class AuditDigest(Base):
     key_id: Mapped[str] = mapped_column(String(16))
     signature: Mapped[str] = mapped_column(String(128))
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NluReviewItem(Base):
+    """A message the NLU did not understand, put on the training data review list from the analytics page.
+
+    Only its masked text (`bot.analytics.events.mask_utterance`: identifiers replaced by placeholders), never
+    the conversation it came from; a reviewer picks the intent it belongs to, `chasqui revision-nlu exportar`
+    writes the list as Rasa NLU candidates and a person moves them into ``intents/``.
+    """
+
+    __tablename__ = "nlu_review_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    text_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the text: added once
+    text: Mapped[str] = mapped_column(Text)
+    times_seen: Mapped[int] = mapped_column()  # how often it was not understood in the period it was added from
+    intent: Mapped[str | None] = mapped_column(String(80), default=None)  # the reviewer's choice; None: unclassified
+    added_by_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)

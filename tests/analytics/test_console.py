@@ -29,13 +29,14 @@ def fill(gateway: Gateway) -> Analytics:
 
 
 def html_table(page: str, name: str) -> list[list[str]]:
+    """A table's header and cells as shown, without an action column (``class="accion"``: not data)."""
     found = re.search(rf'<table data-tabla="{name}">(.*?)</table>', page, re.S)
     assert found is not None, name
     header = [unescape(h) for h in re.findall(r'<th scope="col">(.*?)</th>', found.group(1))]
     body = re.search(r"<tbody>(.*?)</tbody>", found.group(1), re.S)
     assert body is not None
     rows = [
-        [unescape(c.strip()) for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
+        [unescape(c.strip()) for c in re.findall(r'<t[hd](?! class="accion")[^>]*>(.*?)</t[hd]>', row, re.S)]
         for row in re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
     ]
     return [header, *rows]
