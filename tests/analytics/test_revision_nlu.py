@@ -12,11 +12,13 @@ from typing import Any
 
 import yaml
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.analytics.nlu_review import export_yaml, known_intents
 from bot.cli.nlu_review import main_revision_nlu
 from bot.privacy.redaction import find_identifiers
-from bot.storage.models_console import AuditEntry, NluReviewItem
+from bot.storage import nlu_review
+from bot.storage.models_console import AuditEntry, NluReviewItem, StaffMember
 from bot.storage.nlu_review import ReviewRow
 from tests.analytics.test_console import PERIOD, fill
 from tests.console.conftest import Gateway, Staff, query
@@ -159,3 +161,27 @@ def test_known_intents_come_from_the_training_data() -> None:
     intents = known_intents(PROJECT / "intents")
     assert INTENT in intents and "nlu_fallback" not in intents
     assert list(intents) == sorted(set(intents))
+
+
+async def test_the_list_on_sqlite_and_postgresql(sessions: async_sessionmaker[AsyncSession]) -> None:
+    async with sessions() as session:
+        member = StaffMember(usuario="sofia", nombre="Sofía", password_hash="x", rol="supervisor")
+        session.add(member)
+        await session.flush()
+        first = await nlu_review.add_item(session=session, text=CEDULA, times_seen=4, added_by_id=member.id)
+        second = await nlu_review.add_item(session=session, text=NAME, times_seen=9, added_by_id=member.id)
+        assert first is not None and second is not None
+        assert await nlu_review.add_item(session=session, text=CEDULA, times_seen=5, added_by_id=member.id) is None
+        assert await nlu_review.set_intent(session=session, item_id=first.id, intent=INTENT)
+        await session.commit()
+    async with sessions() as session:
+        rows = await nlu_review.items(session=session)
+        assert [(r.text, r.times_seen, r.intent, r.added_by) for r in rows] == [
+            (NAME, 9, None, "sofia"),
+            (CEDULA, 4, INTENT, "sofia"),
+        ]
+        assert await nlu_review.remove_item(session=session, item_id=second.id)
+        assert not await nlu_review.remove_item(session=session, item_id=second.id)
+        assert not await nlu_review.set_intent(session=session, item_id=second.id, intent=None)
+        await session.commit()
+        assert await nlu_review.listed_texts(session=session) == {CEDULA}
