@@ -13,6 +13,8 @@ from bot.channels.web.setup import CHANNEL as WEB
 from bot.channels.whatsapp.setup import CHANNEL as WHATSAPP
 from bot.settings import Settings
 
+__all__ = ["CHANNELS", "TELEGRAM", "WEB", "WHATSAPP"]
+
 CHANNELS: tuple[ChannelType, ...] = (WEB, TELEGRAM, WHATSAPP)
 
 

@@ -35,3 +35,12 @@ async def test_downgrade_to_base_and_upgrade_again(database_url: str) -> None:
         diff = await connection.run_sync(_diff)
     await engine.dispose()
     assert diff == []
+
+
+def test_the_history_has_one_head() -> None:
+    """Two revisions on the same parent (two branches merged without a merge revision) leave two heads:
+    `alembic upgrade head` then refuses, and a fresh deployment cannot start."""
+    from alembic.script import ScriptDirectory
+
+    heads = ScriptDirectory.from_config(alembic_config("sqlite+aiosqlite://")).get_heads()
+    assert len(heads) == 1, heads
