@@ -14,7 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.forms import in_form, latest_text, no_buttons_in_form
+from bot.actions.forms import in_form, latest_text, no_buttons_in_form, payment_link_sent
 from bot.actions.general import handoff_payload, replay_as, taken_offer
 from bot.actions.questions import GOB_EC, best_answer, candidates, directory, facts
 from bot.actions.runtime import say, textos
@@ -41,17 +41,6 @@ def unclear_streak(tracker: Tracker) -> int:
 
 
 _ONLY_REFERENCES = re.compile(rf"(?:{REFERENCE.pattern}[\s,.;y]*)+")
-
-
-_PAYMENT_LINK = "/pagos/"
-
-
-def latest_bot_text(tracker: Tracker) -> str:
-    """What the bot said last (its last message with text)."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "bot" and event.get("text"):
-            return str(event["text"])
-    return ""
 
 
 class ActionNoEntendido(Action):
@@ -86,7 +75,7 @@ class ActionNoEntendido(Action):
                     return []
                 # Follow-ups («¿y eso no lo pueden hacer ustedes?») are about that institution's service.
                 return [SlotSet("entidad_actual", servicio.clave), SlotSet("tramite_actual", None)]
-            if says_yes(text) and not in_form(tracker) and _PAYMENT_LINK in latest_bot_text(tracker):
+            if says_yes(text) and not in_form(tracker) and payment_link_sent(tracker):
                 say(dispatcher, "pago_le_espero")  # «de ley, ahorita pago» after the payment link
                 return []
             if says_paid(text) and not in_form(tracker):

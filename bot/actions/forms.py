@@ -277,6 +277,37 @@ class TramiteForm(FormValidationAction, ABC):
         return events
 
 
+PAYMENT_LINK = "/pagos/"  # the path of the payment page's links (bot/gateway/payments.py)
+
+
+def latest_bot_text(tracker: Tracker) -> str:
+    """What the bot said last (its last message with text)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot" and event.get("text"):
+            return str(event["text"])
+    return ""
+
+
+def payment_link_sent(tracker: Tracker) -> bool:
+    """Whether the bot's last message gave a payment link (the citizen is about to pay)."""
+    return PAYMENT_LINK in latest_bot_text(tracker)
+
+
+def previous_user_text(tracker: Tracker) -> str:
+    """What the citizen wrote before the latest message ("" when nothing); a message replayed under another
+    intent (`replay_as`) is the latest one, not an earlier one."""
+    latest = latest_text(tracker)
+    seen_latest = False
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        text = str(event.get("text") or "").strip()
+        if seen_latest and text != latest:
+            return text
+        seen_latest = True
+    return ""
+
+
 def in_form(tracker: Tracker) -> bool:
     return bool((tracker.active_loop or {}).get("name"))
 

@@ -8,6 +8,7 @@ pending question again, so the citizen reads the answer and the same question in
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from rasa_sdk import Action, Tracker
@@ -15,12 +16,13 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.forms import in_form, latest_intent, latest_text, no_buttons_in_form
+from bot.actions.forms import in_form, latest_intent, latest_text, no_buttons_in_form, payment_link_sent
 from bot.actions.general import replay_as, taken_offer
 from bot.actions.runtime import say, textos
 from bot.actions.tramites import current_tramite
 from bot.directory import Directory, load_directory
 from bot.language import fold, is_question, is_request, overlap, says_paid
+from bot.phishing.links import find_links
 from bot.settings import load_settings
 from bot.tramites import registry
 from bot.tramites.declaration import Pregunta, Tramite
@@ -67,6 +69,22 @@ def facts(tramite: Tramite) -> dict[str, str]:
     }
 
 
+# «me llegó», «me mandaron», «recibí»: the citizen speaks of something someone else sent them.
+_RECEIVED = re.compile(
+    r"\bme (?:llego|llegaron|mandaron|enviaron|escribieron|llamaron|reenviaron|pasaron|dijeron)\b|\brecibi\b"
+)
+
+
+def about_a_received_message(text: str, tracker: Tracker) -> bool:
+    """Whether a safety question is about a message, link or call the citizen received (checked by
+    `action_verificar_mensaje`) rather than about Chasqui: it carries a link, or, outside a form and a payment,
+    it says it was received. (The check sends a question without anything to check back here in a form or at a
+    payment, so the two never hand a message back and forth.)"""
+    if find_links(text):
+        return True
+    return _RECEIVED.search(fold(text)) is not None and not in_form(tracker) and not payment_link_sent(tracker)
+
+
 def best_answer(text: str, tramites: tuple[Tramite, ...]) -> tuple[Tramite, Pregunta] | None:
     """The declared question ``text`` is closest to, among ``tramites`` (the first wins a tie); None when no
     example has at least `MATCH` of its meaningful words in ``text``."""
@@ -100,9 +118,12 @@ class ActionResponderPregunta(Action):
         if says_paid(text):
             # «ya está pagado, ¿por dónde me llega?»: what was paid is delivered, not how delivery works.
             return replay_as(tracker, "confirmar_pago")
+        intent, _ = latest_intent(tracker)
+        if intent == "preguntar_seguridad" and about_a_received_message(text, tracker):
+            # «me llegó este link https://… ¿es seguro?»: a message to check, not a question about Chasqui.
+            return replay_as(tracker, "verificar_mensaje")
         named = mentioned_tramites(text)
         given = {str(e.get("entity")) for e in (tracker.latest_message or {}).get("entities") or ()}
-        intent, _ = latest_intent(tracker)
         about = current_tramite(tracker)
         if intent == "preguntar_costo" and about is not None and about.valores_propios and not in_form(tracker):
             # «¿cuánto pago de matrícula?»: the amount is the citizen's own; the look-up answers it.

@@ -60,6 +60,27 @@ async def test_safety_and_payment_without_a_trámite() -> None:
     assert "Si no tiene tarjeta" in payment["text"]
 
 
+@pytest.mark.parametrize(
+    ("text", "kwargs"),
+    [
+        ("es seguro este link? https://sri-devoluciones.com/pago", {"active_loop": "certificado_nacimiento_form"}),
+        ("me llego un mensaje del registro civil pidiendo mi codigo, es seguro?", {}),
+    ],
+    ids=["a link, even in a form", "a message received, outside a form"],
+)
+async def test_safety_of_something_received_is_a_message_to_check(text: str, kwargs: dict[str, Any]) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionResponderPregunta().run(dispatcher, tracker(user(text, "preguntar_seguridad"), **kwargs), {})
+    assert dispatcher.messages == []
+    assert events[-1]["parse_data"]["intent"]["name"] == "verificar_mensaje"
+
+
+async def test_safety_of_something_received_in_a_form_without_a_link_is_answered_here() -> None:
+    # The check would send it back (nothing to check, a form under way): answered here, never back and forth.
+    [message] = await ask("me llego un mensaje, es seguro?", "preguntar_seguridad", active_loop="licencia_form")
+    assert "Chasqui es el asistente oficial" in message["text"]
+
+
 async def test_a_particular_question_gets_the_declared_answer() -> None:
     [message] = await ask("como hago para recuperar mis puntos", "preguntar_tramite", active_loop="identidad_form",
                           slots={"tramite_pendiente": "puntos_licencia"})  # fmt: skip

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.message_check import ActionVerificarMensaje
 from bot.actions.runtime import use_services
 from bot.identity.vault_client import VaultClient
-from tests.actions.builders import tracker, user
+from tests.actions.builders import bot, tracker, user
 from tests.actions.conftest import World
 
 SENDER = "wa:prueba"
@@ -104,7 +104,38 @@ async def test_another_conversations_reference_is_no_number(own_senders: World) 
 async def test_the_question_alone_asks_for_the_message(world: World) -> None:
     events, message = await _check("esto es oficial?")
     assert (events, message["plantilla"]) == ([], "verificar_mensaje_nada")
-    assert message["text"].startswith("Para saber si un mensaje es oficial, péguelo aquí completo o reenvíemelo")
+    assert message["text"].startswith("Este chat sí es oficial: Chasqui es el asistente del Gobierno del Ecuador.")
+    assert "péguelo aquí completo o reenvíemelo" in message["text"]
+
+
+async def test_the_question_alone_is_about_the_message_pasted_just_before(world: World) -> None:
+    pasted = user("ANT: tiene una multa pendiente, pague hoy con descuento en ant-pagos.com", "fuera_de_alcance")
+    dispatcher = CollectingDispatcher()
+    events = await ActionVerificarMensaje().run(
+        dispatcher, tracker(pasted, bot("No le entendí."), user("esto es oficial?", "verificar_mensaje")), {}
+    )
+    [message] = dispatcher.messages
+    assert (events, message["plantilla"]) == ([], "verificar_mensaje_peligro")
+    assert "ant-pagos.com: NO es oficial" in message["text"]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "last_bot"),
+    [
+        ({"active_loop": "certificado_nacimiento_form"}, "¿Para qué necesita el certificado?"),
+        ({}, "Pague aquí: https://chasqui.gob.ec/pagos/abc123"),
+    ],
+    ids=["in a form", "at the payment link"],
+)
+async def test_the_question_alone_in_a_form_or_at_a_payment_is_about_chasqui(
+    world: World, kwargs: dict[str, Any], last_bot: str
+) -> None:
+    dispatcher = CollectingDispatcher()
+    events = await ActionVerificarMensaje().run(
+        dispatcher, tracker(bot(last_bot), user("es oficial?", "verificar_mensaje"), **kwargs), {}
+    )
+    assert dispatcher.messages == []
+    assert events[-1]["parse_data"]["intent"]["name"] == "preguntar_seguridad"  # the safety answer, then the form
 
 
 async def test_the_vault_down_still_checks_the_rest(world: World) -> None:
