@@ -116,12 +116,18 @@ def world(channels_fixture: Channels) -> Iterator[tuple[Channels, Campaigns, Clo
     """Four subscribed citizens (two WhatsApp chats in their 24 hours, one outside, one Telegram chat) and one
     web chat subscribed too (the web chat has no outbox: campaigns never reach it)."""
     channels = channels_fixture
+
+    async def whatsapp_chats(session: Any) -> set[str]:
+        return set((await session.scalars(select(Conversation.id).where(Conversation.channel == "wa"))).all())
+
+    ids: list[str] = []  # in the order of the numbers: a chat's id does not sort like its number
     for n in range(3):
         whatsapp_says(channels, f"+59399000000{n}", "hola", f"SM{n:032d}")
-    wait_until(lambda: len(channels.twilio.sent) == 3)  # the echoes went out
+        wait_until(lambda n=n: len(channels.twilio.sent) == n + 1)  # the echo went out
+        (new,) = query(channels, whatsapp_chats) - set(ids)
+        ids.append(new)
 
     async def subscribe(session: Any) -> list[str]:
-        ids = sorted((await session.scalars(select(Conversation.id).where(Conversation.channel == "wa"))).all())
         session.add(Conversation(id="tg:555", channel="tg", last_inbound_at=utcnow()))
         session.add(Conversation(id="web:abc", channel="web", last_inbound_at=utcnow()))
         for n, conversation_id in enumerate([*ids, "tg:555", "web:abc"]):
