@@ -67,6 +67,34 @@ def asked_kinds(tracker: Tracker) -> list[str]:
     return [kind.value] if kind is not None else [k.value for k in Kind]
 
 
+# The answers that lead to a reminder (a licence's expiry, the plate's month), by the kind they offer.
+OFFERED_AFTER = {
+    "licencia_datos": Kind.LICENCIA,
+    "licencia_caducada": Kind.LICENCIA,
+    "matricula_al_dia": Kind.MATRICULA,
+    "matricula_pendiente": Kind.MATRICULA,
+    "matricula_vencida": Kind.MATRICULA,
+    "matricula_vencida_sin_registro": Kind.MATRICULA,
+}
+PAYLOAD = "/suscribir_recordatorios"
+
+
+async def offer_reminder(dispatcher: CollectingDispatcher, tracker: Tracker) -> None:
+    """The State speaks first, when asked to: an answer with a date to remember gets one more button,
+    «Avíseme antes de que venza», unless this chat has that reminder already. A button and not a second question,
+    so a «sí» or a «1» never means two things; tapping it subscribes to the current trámite's kind."""
+    for message in dispatcher.messages:
+        kind = OFFERED_AFTER.get(str(message.get("plantilla")))
+        if kind is None:
+            continue
+        service = (await services()).recordatorios
+        if service is None or kind.value in await service.kinds(tracker.sender_id):
+            return
+        title = textos().render(f"recordatorio_boton_{kind.value}").text
+        message["buttons"] = [*(message.get("buttons") or []), {"title": title, "payload": PAYLOAD}]
+        return
+
+
 def bullets(kinds: Iterable[str]) -> str:
     return "\n".join(f"• {textos().render(f'recordatorio_tipo_{kind}').text}" for kind in kinds)
 

@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.general import replay_as
 from bot.actions.identity import VIGENTE, register_resume, require_identity
+from bot.actions.reminders import offer_reminder
 from bot.actions.runtime import say, services
 from bot.identity.service import Identidad
 from bot.language import mentions
@@ -118,10 +119,9 @@ class IdentifiedLookup(Action, ABC):
         return [*events, *(await self.resume(dispatcher, tracker, domain))]
 
     async def resume(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        return [
-            *(await self.show(dispatcher, tracker, domain)),
-            *offer_next(dispatcher, tracker, done=self.tramite.clave),
-        ]
+        shown = await self.show(dispatcher, tracker, domain)
+        await offer_reminder(dispatcher, tracker)
+        return [*shown, *offer_next(dispatcher, tracker, done=self.tramite.clave)]
 
     @abstractmethod
     async def show(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:

@@ -137,3 +137,32 @@ async def test_the_kinds_are_read_from_the_words_when_the_model_gives_no_entity(
         CollectingDispatcher(), said("/suscribir_recordatorios", "suscribir_recordatorios", sender=SENDER), {}
     )
     assert await r.service.kinds(SENDER) == ["licencia", "matricula", "multas", "documentos"]
+
+
+async def test_a_licence_answer_offers_its_reminder_as_a_button_until_the_chat_has_it(reminders: Reminders) -> None:
+    from bot.tramites.licencia.actions import ActionConsultarLicencia
+
+    r = reminders
+    cedula, dactilar = demo("licencia_por_vencer")
+    await r.world.services.identidad.verify(SENDER, cedula, dactilar)
+    offer = {"title": "Avíseme antes de que venza", "payload": "/suscribir_recordatorios"}
+
+    async def look_up() -> list[dict[str, object]]:
+        dispatcher = CollectingDispatcher()
+        await ActionConsultarLicencia().run(dispatcher, said("mi licencia", "consultar_licencia", sender=SENDER), {})
+        return [m for m in dispatcher.messages if m.get("plantilla") == "licencia_datos"]
+
+    [datos] = await look_up()
+    # One more button on the answer that carries the date, not a second question after it.
+    assert datos["buttons"][-1] == offer and len(datos["buttons"]) == 3
+    assert await r.service.kinds(SENDER) == []  # offered, not subscribed
+
+    # Tapping it: the button's payload has no words, so the kind is the trámite's.
+    tapped = said(
+        "/suscribir_recordatorios", "suscribir_recordatorios", sender=SENDER, slots={"tramite_actual": "licencia"}
+    )
+    await ActionSuscribirRecordatorios().run(CollectingDispatcher(), tapped, {})
+    assert await r.service.kinds(SENDER) == ["licencia"]
+
+    [datos] = await look_up()
+    assert offer not in datos["buttons"]  # the chat has it: not offered again

@@ -14,6 +14,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.forms import SlotKind, SlotSpec, TramiteForm
 from bot.actions.identity import require_identity
+from bot.actions.reminders import offer_reminder
 from bot.actions.runtime import say, services, textos
 from bot.actions.tramites import begin, deliver_documents, offer_next
 from bot.documents.service import Holder, document_payloads
@@ -249,4 +250,5 @@ class ActionConsultarMatricula(Action):
             say(dispatcher, "matricula_pendiente", **values, **_plazo(calendario), valores=_valores(matricula))
         else:
             say(dispatcher, "matricula_vencida", **values, **_plazo(calendario), valores=_valores(matricula))
+        await offer_reminder(dispatcher, tracker)
         return [*reset, *offer_next(dispatcher, tracker, done=TRAMITE.clave)]
