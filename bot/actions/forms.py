@@ -175,6 +175,8 @@ def read_answer(tracker: Tracker, spec: SlotSpec) -> Verdict:
     one_word_reason = spec.kind is SlotKind.TEXT and len(text.split()) <= 2 and not is_question(text)
     if one_word_reason and intent in ("preguntar_tramite", "consultar_otra_entidad", "fuera_de_alcance"):
         return Verdict.DATA  # «trabajo» as the reason: a word, not a question (its length is checked as data)
+    if one_word_reason and intent in (YES, NO) and not says_yes(text) and not says_stop(text):
+        return Verdict.DATA  # «viaje» read as a yes: no word of it says yes or no, so it is the reason itself
     if is_interruption(intent):
         return Verdict.INTERRUPTION
     if is_question(text):

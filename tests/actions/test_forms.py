@@ -51,6 +51,9 @@ def asking(slot: str, *events: dict[str, Any], sender_id: str = "web:prueba") ->
         ("es para sacar la licencia en españa", "consultar_licencia", TEXT, Verdict.DATA),  # a reason, whatever intent
         ("me piden en la empresa de seguridad", "nlu_fallback", TEXT, Verdict.DATA),
         ("no se", "negar", TEXT, Verdict.NOT_DATA),
+        ("viaje", "afirmar", TEXT, Verdict.DATA),  # the NLU's yes, but no word of it says yes
+        ("ok", "afirmar", TEXT, Verdict.NOT_DATA),  # a yes is not a reason
+        ("ya no", "negar", TEXT, Verdict.NOT_DATA),
         ("¿para qué es eso?", "nlu_fallback", TEXT, Verdict.INTERRUPTION),  # a question is never printed
         ("simón", "afirmar", CONFIRM, Verdict.DATA),
         ("no, es para un viaje", "negar", CONFIRM, Verdict.DATA),
