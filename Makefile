@@ -23,14 +23,22 @@ export CHASQUI_CACHE_DIR := $(CACHE_DIR)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 
-.PHONY: run test install system-deps bench bench-conversacion lint typecheck validate pytest nlu-report train chat lock-app lock-rasa clean conversaciones fuzz
+.PHONY: run test install install-run environments system-deps system-deps-run bench bench-conversacion lint typecheck validate pytest nlu-report train chat lock-app lock-rasa clean conversaciones fuzz
 
-run: install
+run: install-run
 	$(BIN)/chasqui run
 
 test: install lint typecheck validate pytest
 
-install: system-deps $(VENV)/.installed-$(APP_HASH) $(RASA_VENV)/.installed $(AXE)
+# What running needs: the fonts of the documents and the two environments, built side by side (two pip
+# processes: most of their time is unpacking and compiling, one per core). `install` adds what only the
+# tests use (Chromium, poppler, NSS tools, Node.js and axe-core).
+install-run: system-deps-run
+	@$(MAKE) --no-print-directory -j2 environments
+
+environments: $(VENV)/.installed-$(APP_HASH) $(RASA_VENV)/.installed
+
+install: install-run system-deps $(AXE)
 
 # Debian packages the product and its tests use: poppler's pdfsig and NSS certutil (an independent check
 # of the PAdES signatures), DejaVu fonts for the documents, Chromium for the console's browser tests,
@@ -39,6 +47,10 @@ install: system-deps $(VENV)/.installed-$(APP_HASH) $(RASA_VENV)/.installed $(AX
 # Node.js from NodeSource (which bundles npm and conflicts with Debian's npm) is left alone.
 SYSTEM_PACKAGES := pdfsig:poppler-utils pdftotext:poppler-utils certutil:libnss3-tools chromium:chromium \
 	node:nodejs npm:npm
+RUN_PACKAGES :=
+system-deps-run:
+	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(RUN_PACKAGES)"
+
 system-deps:
 	@pkgs=""; for pair in $(SYSTEM_PACKAGES); do c=$${pair%%:*}; p=$${pair#*:}; \
 	  command -v $$c >/dev/null || case " $$pkgs " in *" $$p "*) ;; *) pkgs="$$pkgs $$p";; esac; done; \
