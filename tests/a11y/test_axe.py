@@ -1,5 +1,5 @@
 """axe-core (npm, `tests/a11y/package-lock.json`) in Debian's Chromium on every public and console page, at
-phone and desktop widths: no serious or critical WCAG 2.1 AA violation. Results: ``var/a11y/axe.json``."""
+phone and desktop widths (the console's pages as an agent and as an admin, and the open data page): no serious or critical WCAG 2.1 AA violation. Results: ``var/a11y/axe.json``."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ ARTIFACTS = HERE.parents[1] / "var" / "a11y"
 WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 BLOCKING = {"serious", "critical"}
 MENU = "menú"
+# The console's other pages, as an admin (who sees them all) finds them.
+ADMIN_PAGES = ("tablero", "analitica", "revision-nlu", "auditoria", "personal", "respuestas", "campanas")
 
 
 class MenuRasa(FakeRasa):
@@ -92,6 +94,7 @@ def test_every_page_has_no_serious_or_critical_wcag_violation(
     url, _, settings = served
     expect.set_options(timeout=15_000)
     create_staff(settings, "ana", "Ana Pérez")
+    create_staff(settings, "eva", "Eva Ríos", rol="admin")
     pago = payment_path(settings)
     results: dict[str, dict[str, Any]] = {}
     for width, viewport in (("telefono", PHONE), ("escritorio", DESKTOP)):
@@ -116,6 +119,18 @@ def test_every_page_has_no_serious_or_critical_wcag_violation(
         agent.locator("#filas .caso").first.get_by_role("link").click()
         expect(agent.get_by_role("button", name="Tomar", exact=True)).to_be_visible()
         results[f"consola-conversacion/{width}"] = axe(agent)
+        agent.context.close()
+
+        admin = browser.new_context(viewport=viewport, bypass_csp=True).new_page()
+        log_in(admin, url, "eva")
+        for name in ADMIN_PAGES:
+            admin.goto(f"{url}/consola/{name}")
+            expect(admin.locator("main")).to_be_visible()
+            results[f"consola-{name}/{width}"] = axe(admin)
+        admin.context.close()
+        citizen.goto(url + "/datos-abiertos")
+        results[f"datos-abiertos/{width}"] = axe(citizen)
+        citizen.context.close()
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / "axe.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
