@@ -1,5 +1,6 @@
-"""axe-core (npm, `tests/a11y/package-lock.json`) in Debian's Chromium on every public and console page, at
-phone and desktop widths (the console's pages as an agent and as an admin, and the open data page): no serious or critical WCAG 2.1 AA violation. Results: ``var/a11y/axe.json``."""
+"""axe-core (npm, `tests/a11y/package-lock.json`) in Debian's Chromium on every public and console page (the
+console's pages as an agent and as an admin, and the open data page), at phone and desktop widths: no serious or
+critical WCAG 2.1 AA violation. Results: ``var/a11y/axe.json``."""
 
 from __future__ import annotations
 
