@@ -11,11 +11,13 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.forms import latest_intent
+from bot.actions.forms import in_form, latest_intent, latest_text
+from bot.actions.general import replay_as
 from bot.actions.runtime import say, services
 from bot.actions.tramites import deliver_documents
 from bot.documents.errors import TemplateError
 from bot.documents.service import as_utc
+from bot.language import is_question, says_paid
 from bot.services import Servicios
 from bot.storage.models_tramites import EstadoSolicitud
 from bot.tramites import registry
@@ -40,8 +42,13 @@ class ActionConfirmarPago(Action):
         return "action_confirmar_pago"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[EventType]:
-        s = await services()
         intent, _ = latest_intent(tracker)
+        text = latest_text(tracker)
+        if intent == "problema_entrega" and in_form(tracker) and is_question(text) and not says_paid(text):
+            # «¿y me llega al correo o por aquí?» while a document is being asked for: how this one will arrive,
+            # a side question the trámite answers (then its form asks again), not a complaint about an earlier one.
+            return replay_as(tracker, "preguntar_tramite")
+        s = await services()
         applications = await _applications(s, tracker)
         if not applications and await s.identidad.current(tracker.sender_id) is None:
             say(dispatcher, "pago_sin_identidad" if intent == "confirmar_pago" else "entrega_sin_identidad")

@@ -32,7 +32,8 @@ from bot.actions.runtime import say
 from bot.language import adds_a_request, fold, is_question, is_unsure, says_stop, says_yes
 from bot.tramites import registry
 
-DATA_INTENTS = frozenset({"informar", "nlu_fallback"})
+FALLBACK = "nlu_fallback"  # the intent the NLU gives when it is too unsure to name one
+DATA_INTENTS = frozenset({"informar", FALLBACK})
 CANCEL_OR_PERSON = frozenset({"cancelar", "hablar_con_agente", "insultar"})  # never read as a yes
 YES, NO = "afirmar", "negar"
 # Intents that are never data for a slot: a rule answers them and the form resumes (or stops, for
@@ -124,6 +125,18 @@ def latest_text(tracker: Tracker) -> str:
     return str((tracker.latest_message or {}).get("text") or "").strip()
 
 
+def unsure_no(tracker: Tracker) -> bool:
+    """The NLU was too unsure to name an intent (``nlu_fallback``) and its best reading is a no or a cancel
+    («no, ya no pago nada hoy»: cancelar 0.55, negar 0.21): at a yes/no question, that is a no."""
+    intent, _ = latest_intent(tracker)
+    text = latest_text(tracker)
+    if intent != FALLBACK or is_question(text) or says_yes(text):  # «sí, mándelo nomás» read as unsure: a yes
+        return False
+    ranking = (tracker.latest_message or {}).get("intent_ranking") or ()
+    best = next((str(r.get("name")) for r in ranking if r.get("name") != FALLBACK), "")
+    return best in (NO, "cancelar")
+
+
 def read_yes_no(tracker: Tracker) -> bool | None:
     """True for a yes («sí», «bueno», «dale»), False for a no, None for anything else."""
     intent, _ = latest_intent(tracker)
@@ -149,7 +162,7 @@ def read_answer(tracker: Tracker, spec: SlotSpec) -> Verdict:
         return Verdict.NOT_DATA  # «no sé» is neither a «no» nor data
     if spec.kind is SlotKind.CONFIRM:
         # A reply answers the question that is pending: «sí, quiero pagar ahora» is a yes whatever else it says.
-        if intent in (YES, NO) or (intent not in CANCEL_OR_PERSON and says_yes(text)):
+        if intent in (YES, NO) or (intent not in CANCEL_OR_PERSON and says_yes(text)) or unsure_no(tracker):
             return Verdict.DATA
         if intent == "cancelar" and says_yes(text) and not says_stop(text):
             return Verdict.DATA  # «ya mijo, mándemelo nomás» read as a cancel: nothing in it stops anything
@@ -255,9 +268,10 @@ class TramiteForm(FormValidationAction, ABC):
         spec = self.slots.get(str(requested))
         if spec is not None and spec.kind is SlotKind.CONFIRM and requested in self.domain_slots(domain):
             intent, _ = latest_intent(tracker)
-            confirmed = read_answer(tracker, spec) is Verdict.DATA and intent not in (YES, NO)
-            if confirmed and not any(e.get("name") == requested for e in events):
-                events.append(SlotSet(str(requested), True))  # the NLU found no yes, but the sentence says it
+            answered = read_answer(tracker, spec) is Verdict.DATA and intent not in (YES, NO)
+            if answered and not any(e.get("name") == requested for e in events):
+                # The NLU found no yes or no, but the sentence says yes, or its unsure reading is a no.
+                events.append(SlotSet(str(requested), not unsure_no(tracker)))
             return events
         if (
             spec is None

@@ -310,3 +310,35 @@ def test_a_yes_the_nlu_read_as_cancel_confirms_unless_it_says_stop(text: str, ve
 def test_a_one_word_reason_the_nlu_read_as_a_question_is_data(text: str, verdict: Verdict) -> None:
     spec = SlotSpec(SlotKind.TEXT)
     assert read_answer(tracker(user(text, "preguntar_tramite")), spec) is verdict
+
+
+def unsure(text: str, *ranking: tuple[str, float]) -> dict[str, Any]:
+    """A message the NLU was too unsure to name (``nlu_fallback``), with its ranking of real intents."""
+    event = user(text, "nlu_fallback", 0.55)
+    event["parse_data"]["intent_ranking"] = [{"name": "nlu_fallback", "confidence": 0.55}] + [
+        {"name": name, "confidence": confidence} for name, confidence in ranking
+    ]
+    return event
+
+
+async def test_an_unsure_no_or_cancel_at_a_summary_is_a_no_and_nothing_else_is() -> None:
+    refused = asking("confirmar_antecedentes", unsure("no, ya no pago nada hoy", ("cancelar", 0.548), ("negar", 0.21)))
+    assert read_answer(refused, CONFIRM) is Verdict.DATA
+    form = ValidateAntecedentesPenalesForm()
+    events = await form.get_extraction_events(CollectingDispatcher(), refused, DOMAIN)
+    assert SlotSet("confirmar_antecedentes", False) in events
+
+    for message in (
+        unsure("no tengo plata ahorita, el otro mes le pago", ("preguntar_costo", 0.54), ("confirmar_pago", 0.07)),
+        unsure("¿no será mejor cancelar?", ("cancelar", 0.5)),  # a question is never an answer
+    ):
+        t = asking("confirmar_antecedentes", message)
+        assert read_answer(t, CONFIRM) is Verdict.NOT_DATA
+        extracted = await form.get_extraction_events(CollectingDispatcher(), t, DOMAIN)
+        assert not [e for e in extracted if e.get("name") == "confirmar_antecedentes"]
+
+    # A yes the NLU was unsure of, with cancel as its best guess («ya mijo, mándemelo nomás»): still a yes.
+    agreed = asking("confirmar_antecedentes", unsure("si mandelo nomas", ("cancelar", 0.5), ("afirmar", 0.3)))
+    assert read_answer(agreed, CONFIRM) is Verdict.DATA
+    extracted = await form.get_extraction_events(CollectingDispatcher(), agreed, DOMAIN)
+    assert SlotSet("confirmar_antecedentes", True) in extracted

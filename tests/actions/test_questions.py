@@ -142,6 +142,23 @@ async def test_a_document_from_a_look_up_is_resent_when_it_does_not_open(world: 
     assert dispatcher.messages[1]["custom"]["document"]["id"] == issued.id
 
 
+async def test_how_the_document_of_the_form_in_progress_arrives_is_a_question_not_a_complaint() -> None:
+    # «¿me llega al correo?» read as a delivery problem while the récord is being asked for: nothing of this
+    # trámite was issued yet, so it is the side question (answered, then the form asks again), never a resend.
+    t = tracker(
+        user("y ese certificado me llega al correo o por aqui mismo?", "problema_entrega"),
+        slots={"requested_slot": "motivo_consulta"},
+        active_loop="antecedentes_penales_form",
+    )
+    dispatcher = CollectingDispatcher()
+    events = await ActionConfirmarPago().run(dispatcher, t, {})
+    [user_event] = [e for e in events if e.get("event") == "user"]
+    assert user_event["parse_data"]["intent"]["name"] == "preguntar_tramite" and dispatcher.messages == []
+    answered = CollectingDispatcher()
+    await ActionResponderPregunta().run(answered, tracker(user(user_event["text"], "preguntar_tramite")), {})
+    assert answered.messages[0]["text"].startswith("Le llega por este mismo chat")
+
+
 async def partida_para(world: World, text: str, intent: str = "informar", **entities: str) -> tuple[Any, list[str]]:
     await world.services.identidad.verify("web:andrea", "1733333338", "V3322I4411")
     event = user(text, intent)
