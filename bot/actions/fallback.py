@@ -24,6 +24,7 @@ from bot.privacy.vault import REFERENCE
 from bot.tramites.registry import mentioned_tramites
 
 FALLBACK_INTENT = "nlu_fallback"
+IDENTIFIERS = frozenset({"cedula", "codigo_dactilar", "placa", "ruc"})  # entities that are one's own data
 UNCLEAR_IN_A_ROW_FOR_PERSON = 2
 
 
@@ -60,8 +61,11 @@ class ActionNoEntendido(Action):
             return replay_as(tracker, "informar")
         if not text.startswith("/"):
             named = mentioned_tramites(text)
-            if named and (not is_question(text) or is_request(text)) and not in_form(tracker):
-                # «record policial y la papeleta», «¿y el récord sí me pueden dar aquí?»: a request, not a question
+            given = {str(e.get("entity")) for e in (tracker.latest_message or {}).get("entities") or ()}
+            own_data = bool(given & IDENTIFIERS)
+            if named and (not is_question(text) or is_request(text) or own_data) and not in_form(tracker):
+                # «record policial y la papeleta», «¿y el récord sí me pueden dar aquí?»: a request, not a question;
+                # «¿se me venció el brevete? cédula … código …»: a question about one's own, with the data to look.
                 return replay_as(tracker, named[0].intent)
             if not in_form(tracker) and self.explain_relative(dispatcher, tracker):
                 return []
@@ -135,5 +139,7 @@ class ActionDatoSinTramite(Action):
         named = [] if text.startswith("/") else mentioned_tramites(text)
         if named and not in_form(tracker):
             return replay_as(tracker, named[0].intent)
+        if not in_form(tracker) and ActionNoEntendido.explain_relative(dispatcher, tracker):
+            return []  # «es que la moto está a nombre de mi papá» after the look-up: the rule, and what to do
         say(dispatcher, "dato_sin_tramite")
         return []

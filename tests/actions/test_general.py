@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.fallback import ActionNoEntendido, unclear_streak
+from bot.actions.fallback import ActionDatoSinTramite, ActionNoEntendido, unclear_streak
 from bot.actions.general import ActionCancelar, ActionMalestar, ActionPedirAgente
 from tests.actions.builders import action, bot, tracker, user
 
@@ -185,3 +185,34 @@ async def test_a_yes_after_the_payment_link_is_acknowledged() -> None:
         == []
     )
     assert [m.get("plantilla") for m in dispatcher.messages] == ["pago_le_espero"]
+
+
+async def test_a_question_about_ones_own_with_the_identifiers_starts_the_trámite() -> None:
+    # «¿se me venció el brevete? cédula … código …»: the NLU torn between a question and the licence; the data
+    # given is the citizen's own, so the licence is looked up (the identity form reads the data given).
+    event = user("se me vencio el brevete? cedula ced_0123456789 cod dac_0123456789", "nlu_fallback", 0.4)
+    event["parse_data"]["entities"] = [
+        {"entity": "cedula", "value": "ced_0123456789"},
+        {"entity": "codigo_dactilar", "value": "dac_0123456789"},
+    ]
+    events = await ActionNoEntendido().run(CollectingDispatcher(), tracker(event), {})
+    [replayed] = [e for e in events if e.get("event") == "user"]
+    assert replayed["parse_data"]["intent"]["name"] == "consultar_licencia"
+    assert [e["entity"] for e in replayed["parse_data"]["entities"]] == ["cedula", "codigo_dactilar"]
+
+    # The same question without any data stays a question.
+    dispatcher = CollectingDispatcher()
+    t = tracker(user("se me vencio el brevete?", "nlu_fallback", 0.4))
+    assert not [e for e in await ActionNoEntendido().run(dispatcher, t, {}) if e.get("event") == "user"]
+
+
+async def test_a_relative_read_as_data_after_the_trámite_is_explained_too() -> None:
+    event = user("es que la moto esta a nombre de mi papa", "informar", 0.99)
+    event["parse_data"]["entities"] = [{"entity": "parentesco", "value": "padre"}]
+    dispatcher = CollectingDispatcher()
+    assert await ActionDatoSinTramite().run(dispatcher, tracker(event, slots={"tramite_actual": "matricula"}), {}) == []
+    assert [m.get("plantilla") for m in dispatcher.messages] == ["matricula_de_un_familiar"]
+
+    plain = CollectingDispatcher()
+    await ActionDatoSinTramite().run(plain, tracker(user("0998877665", "informar")), {})
+    assert [m.get("plantilla") for m in plain.messages] == ["dato_sin_tramite"]
