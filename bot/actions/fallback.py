@@ -14,7 +14,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.forms import in_form, latest_text, no_buttons_in_form, payment_link_sent
+from bot.actions.forms import FALLBACK, in_form, latest_text, no_buttons_in_form, payment_link_sent
 from bot.actions.general import handoff_payload, replay_as, taken_offer
 from bot.actions.questions import GOB_EC, best_answer, candidates, directory, facts
 from bot.actions.runtime import say, textos
@@ -23,7 +23,6 @@ from bot.language import is_question, is_request, says_paid, says_yes
 from bot.privacy.vault import REFERENCE
 from bot.tramites.registry import mentioned_tramites
 
-FALLBACK_INTENT = "nlu_fallback"
 IDENTIFIERS = frozenset({"cedula", "codigo_dactilar", "placa", "ruc"})  # entities that are one's own data
 UNCLEAR_IN_A_ROW_FOR_PERSON = 2
 
@@ -35,7 +34,7 @@ def unclear_streak(tracker: Tracker) -> int:
         if event.get("event") != "user":
             continue
         intent = (event.get("parse_data") or {}).get("intent") or {}
-        if intent.get("name") != FALLBACK_INTENT:
+        if intent.get("name") != FALLBACK:
             break
         streak += 1
     return streak

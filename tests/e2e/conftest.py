@@ -200,7 +200,7 @@ def chasqui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chasqui]:
             "CHASQUI_TELEGRAM_SECRET_TOKEN": TELEGRAM_SECRET,
         }
         saved = {name: os.environ.get(name) for name in telegram_env}
-        os.environ.update(telegram_env)
+        os.environ.update(telegram_env)  # only while the processes start
         cleanup.callback(restore_environment, saved)
         stack = Stack(settings)
         cleanup.callback(stack.stop)
@@ -210,4 +210,5 @@ def chasqui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chasqui]:
         stack.start_gateway()
         stack.start_worker()
         stack.wait_ready(timeout=300)
+        restore_environment(saved)  # the processes have their copy; the tests that follow read a clean one
         yield Chasqui(settings=settings, stack=stack, model=model, telegram=telegram)
