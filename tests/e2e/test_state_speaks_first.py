@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from bot.language import fold
 from tests.documents.test_pdf import flip_byte_in_signed_range
 from tests.e2e.conftest import Chasqui, Citizen
 
@@ -25,10 +26,6 @@ SUBSCRIBED = "Listo. Le avisaré por este chat de:\n"
 def prove_identity(citizen: Citizen) -> list[str]:
     assert any("codigo dactilar" in fold(t) for t in citizen.texts(CEDULA))
     return citizen.texts(DACTILAR)
-
-
-def fold(text: str) -> str:
-    return text.lower().translate(str.maketrans("áéíóúü", "aeiouu"))
 
 
 def test_avíseme_in_words_asks_identity_then_subscribes_and_no_más_avisos_stops(chasqui: Chasqui) -> None:

@@ -5,10 +5,10 @@ files, and the photo of a document verified in the chat."""
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import pytest
 
+from bot.language import fold
 from tests.documents.builders import photo_of
 from tests.e2e.conftest import Chasqui, TelegramCitizen
 
@@ -17,10 +17,6 @@ pytestmark = pytest.mark.conversation
 # data/sandbox/identidades_demo.yml
 LICENCIA_PRONTO = ("1811111119", "I3344E1122")  # a licence that expires within 90 days
 CEDULA_DIGITAL = ("1712345675", "V4443V4442")
-
-
-def fold(text: str) -> str:
-    return unicodedata.normalize("NFKD", text.lower()).encode("ascii", "ignore").decode()
 
 
 def consented(chasqui: Chasqui) -> TelegramCitizen:
