@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     rasa_timeout_seconds: float = 30.0
     rasa_bin: str = ""
     model_path: str = ""
+    # `chasqui run` with no full model trained for the current data: start on the quick model (a few minutes)
+    # and train the full one in the background, then load it into Rasa (bot/cli/model.py). False: wait for it.
+    quick_model_first: bool = True
 
     public_base_url: str = ""
     internal_token: str = ""  # the action server's credential for the gateway's internal API

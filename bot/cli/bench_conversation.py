@@ -57,6 +57,7 @@ GATEWAY, RASA = "pasarela", "Rasa directo"
 RASA_WEBHOOK = "/webhooks/firmado/webhook"  # the channel the gateway's RasaClient uses
 TURN_FAMILY, STAGE_FAMILY = "chasqui_turn_seconds", "chasqui_turn_stage_seconds"
 TURN_KEY = "turno completo"
+TARGET_PAIR_MB = 300  # issue 15: gateway + action server at rest
 LABEL_WIDTH = 46
 STAGE_NOTES = {
     "store": "guardar el mensaje, con la bóveda",
@@ -441,6 +442,39 @@ def _report_stages(result: BenchResult, *, out: TextIO) -> None:
     )
 
 
+def resident_mb(pid: int) -> float:
+    """Resident memory of one process in MB (``VmRSS``, Linux); NaN where it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return float("nan")
+
+
+@dataclass(frozen=True)
+class MemoryRow:
+    """One process's resident memory at rest (ready, before any measured turn) and after the benchmark."""
+
+    process: str
+    at_rest: float
+    after: float
+
+
+def report_memory(rows: Sequence[MemoryRow], *, gateway_turns: int, out: TextIO) -> None:
+    """Resident memory per process, and the target of issue 15 for the gateway and the action server."""
+    print(f"\nMemoria residente (VmRSS, MB): en reposo y después de {gateway_turns} turnos por la pasarela:", file=out)
+    print(f"{'proceso':14} {'reposo':>8} {'después':>8}", file=out)
+    for row in rows:
+        print(f"{row.process:14} {row.at_rest:>8.0f} {row.after:>8.0f}", file=out)
+    pair = [r for r in rows if r.process in ("gateway", "actions")]
+    if len(pair) == 2:
+        at_rest = sum(r.at_rest for r in pair)
+        verdict = "cumple" if at_rest <= TARGET_PAIR_MB else "NO cumple"
+        print(f"  pasarela + acciones en reposo: {at_rest:.0f} MB, meta ≤ {TARGET_PAIR_MB} MB: {verdict}", file=out)
+
+
 def _ms_fraction(seconds: float) -> str:
     return "—" if math.isnan(seconds) else f"{seconds * 1000:.1f}"
 
@@ -551,8 +585,10 @@ def main_bench_conversacion(
             stack.start_gateway()
             stack.start_worker()
             stack.wait_ready(timeout=600)
+            at_rest = {p.name: resident_mb(p.popen.pid) for p in stack.processes}
             print("Midiendo…", file=out, flush=True)
             result = asyncio.run(_measure(stack, conversations=conversations, progress=out))
+            memory = [MemoryRow(p.name, at_rest[p.name], resident_mb(p.popen.pid)) for p in stack.processes]
         except StackError as exc:
             print(f"La instancia temporal no pudo iniciar: {exc}", file=sys.stderr)
             return 1
@@ -573,4 +609,9 @@ def main_bench_conversacion(
         " de privacidad.",
     ]
     report(result, header=header, out=out)
+    # Every conversation of the gateway side: its opening (greeting, and the privacy notice's answer) and turns.
+    gateway_turns = sum(f.turns + f.errors for f in result.figures if f.side == GATEWAY) + 2 * sum(
+        math.ceil(result.conversations / c) * c for c in result.levels
+    )
+    report_memory(memory, gateway_turns=gateway_turns, out=out)
     return 0

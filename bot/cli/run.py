@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import signal
 import sys
+import threading
 import time
+from pathlib import Path
 from types import FrameType
 
-from bot.cli.model import TrainingFailed, ensure_model
+from bot.cli.model import FullModelTraining, TrainingFailed, ensure_model, load_into_rasa, model_path
 from bot.cli.stack import Stack, StackError
 from bot.settings import Settings
 
@@ -20,12 +22,21 @@ def main_run(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
+    # First start with these data: serve on the quick model in minutes, the full one follows in the background.
+    quick = settings.quick_model_first and not settings.model_path and not model_path(settings).exists()
     try:
-        model = ensure_model(settings)
+        if quick:
+            print(
+                "Aún no hay un modelo completo para estos datos: empiezo con el modelo rápido y entreno el completo"
+                " después, sin detener el servicio.",
+                flush=True,
+            )
+        model = ensure_model(settings, quick=quick)
     except TrainingFailed as exc:
         print(f"No se pudo entrenar el modelo: {exc}", file=sys.stderr)
         return 1
     stack = Stack(settings)
+    training: FullModelTraining | None = None
 
     def _stop(signum: int, _: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -54,8 +65,17 @@ def main_run(settings: Settings) -> int:
             + "Pulse Ctrl+C para detener.\n",
             flush=True,
         )
+        if quick:
+            training = FullModelTraining(settings, log_dir=stack.log_dir)
+            print(f"Entrenando el modelo completo en segundo plano (unos 16 minutos; {training.log_path}).", flush=True)
         while True:
             stack.check_alive()
+            if training is not None and (done := training.finished()) is not None:
+                if done:
+                    _upgrade(settings.effective_rasa_url, stack.rasa_token, training.target)
+                else:
+                    print(f"El modelo completo no se pudo entrenar; sigo con el rápido ({training.log_path}).")
+                training = None
             time.sleep(1)
     except KeyboardInterrupt:
         print("\nDeteniendo Chasqui…", flush=True)
@@ -64,4 +84,21 @@ def main_run(settings: Settings) -> int:
         print(f"Chasqui no pudo iniciar: {exc}", file=sys.stderr)
         return 1
     finally:
+        if training is not None:
+            training.stop()
         stack.stop()
+
+
+def _upgrade(rasa_url: str, token: str, model: Path) -> None:
+    """Rasa loads the full model in a thread of its own (about a minute; it answers with the quick one meanwhile)."""
+
+    def load() -> None:
+        try:
+            load_into_rasa(rasa_url, token, model)
+        except OSError as exc:
+            print(f"Rasa no cargó el modelo completo ({exc}); sigue con el rápido hasta el próximo inicio.", flush=True)
+            return
+        print(f"Rasa ya usa el modelo completo ({model.name}).", flush=True)
+
+    print("El modelo completo está entrenado; Rasa lo carga ahora…", flush=True)
+    threading.Thread(target=load, name="cargar-modelo", daemon=True).start()

@@ -347,3 +347,32 @@ def test_the_whole_command_against_the_stack_and_a_fake_rasa(tmp_path: Path, mon
     assert len(measured) == 2 * (2 + 1 + 4 + 16)  # per side: two warm-up conversations, then c = 1, 4, 16
     assert all(c[0] == "hola" and tuple(c[1:]) in CONVERSATIONS for c in measured)
     assert all(CONSENT_PAYLOAD not in c for c in conversations.values())
+
+
+def test_memory_report_prints_each_process_and_the_pair_target() -> None:
+    rows = [
+        bench.MemoryRow("gateway", 120.4, 131.0),
+        bench.MemoryRow("actions", 150.2, 152.9),
+        bench.MemoryRow("rasa", 700.0, 720.0),
+    ]
+    out = io.StringIO()
+
+    bench.report_memory(rows, gateway_turns=1152, out=out)
+
+    text = out.getvalue()
+    assert "después de 1152 turnos" in text
+    assert "gateway             120      131" in text
+    assert "pasarela + acciones en reposo: 271 MB, meta ≤ 300 MB: cumple" in text
+    out = io.StringIO()
+    bench.report_memory(
+        [bench.MemoryRow("gateway", 200, 210), bench.MemoryRow("actions", 150, 150)], gateway_turns=1, out=out
+    )
+    assert "350 MB, meta ≤ 300 MB: NO cumple" in out.getvalue()
+
+
+def test_resident_memory_of_this_process_is_read_from_proc() -> None:
+    import os
+
+    mb = bench.resident_mb(os.getpid())
+    assert mb > 10 or sys.platform != "linux"
+    assert bench.resident_mb(2**22 + 7) != bench.resident_mb(2**22 + 7)  # no such process: NaN
