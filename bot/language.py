@@ -172,6 +172,24 @@ def first_mentioned(text: str, phrases: Iterable[str]) -> str | None:
     return next((p for p in phrases if mentions(text, p)), None)
 
 
+def _one_typo(a: str, b: str) -> bool:
+    """``a`` is ``b`` with at most one slip (two in words of eight letters or more): stricter than `_similar`,
+    whose ratio lets two seven-letter words differ in two letters («oficial», «oficina»)."""
+    if not _similar(a, b):
+        return False
+    opcodes = difflib.SequenceMatcher(None, a, b).get_opcodes()
+    edits = sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in opcodes if tag != "equal")
+    return edits <= (1 if min(len(a), len(b)) < 8 else 2)
+
+
+def _same_stem(a: str, b: str) -> bool:
+    """Two forms of one word («matricular», «matrícula»; «certificado», «certificación»): a common beginning of
+    six letters, or of five that is all but the last letter of the shorter word. Five alone is not enough:
+    «oficial» is not «oficina»."""
+    common = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    return common >= 6 or (common == 5 and min(len(a), len(b)) <= 6)
+
+
 def overlap(text: str, example: str) -> tuple[float, float]:
     """How well ``text`` says ``example``, tolerating typos: the share of the example's meaningful words that
     ``text`` says, then the share of ``text``'s meaningful words that the example has (to break ties)."""
@@ -181,7 +199,7 @@ def overlap(text: str, example: str) -> tuple[float, float]:
         return 0.0, 0.0
 
     def close(a: str, b: str) -> bool:
-        return _similar(a, b) or (len(a) > 4 and len(b) > 4 and a[:5] == b[:5])
+        return _one_typo(a, b) or _same_stem(a, b)
 
     recall = sum(1 for w in wanted if any(close(s, w) for s in said)) / len(wanted)
     precision = sum(1 for s in said if any(close(s, w) for w in wanted)) / len(said)

@@ -256,3 +256,10 @@ async def test_a_follow_up_after_another_institutions_answer_stays_with_that_ser
     )
     await ActionResponderPregunta().run(dispatcher, follow, {})
     assert [m.get("plantilla") for m in dispatcher.messages] == ["otra_entidad_seguimiento"]
+
+
+def test_a_word_sharing_five_letters_is_not_the_same_word() -> None:
+    # «oficial» is not «oficina»: «¿y este chat sí es oficial?» is not «¿tengo que ir a alguna oficina?».
+    assert best_answer("y este chat si es oficial?", registry.TRAMITES) is None
+    found = best_answer("tengo que ir a alguna ofisina para matricular", registry.TRAMITES)
+    assert found is not None and found[1].tema == "lugar_horario", found
