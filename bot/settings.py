@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     replicas: int = Field(default=1, ge=1)
     web_concurrency: int = Field(default=1, ge=1, validation_alias=AliasChoices("WEB_CONCURRENCY"))
 
+    # How long a gateway process owns an outbox message it is sending: after that any process may send it
+    # (the owner died). Longer than a channel call's worst case (bot/conversations/outbox.py).
+    outbox_lease_seconds: float = Field(default=120.0, gt=0)
+
     host: str = "127.0.0.1"
     gateway_port: int = 8000
     rasa_port: int = 5005

@@ -1,8 +1,13 @@
 """The outbox dispatcher: sends queued messages through channel APIs, in order per chat, within limits.
 
 Retries use exponential backoff with jitter (or the channel's `retry_after`); permanent errors (bot
-blocked, invalid number, outside the 24-hour window) are recorded and not retried. A message caught
-"sending" by a crash is sent again at start: delivery is at least once, and only that instant can repeat.
+blocked, invalid number, outside the 24-hour window) are recorded and not retried.
+
+Several gateway processes may dispatch: a message is claimed by one conditional UPDATE, and a chat's next
+message waits until the one before it is sent. A message caught "sending" by a crash is taken over by any
+dispatcher when its lease runs out (`LEASE`, a setting), never reset at start (that would send again what
+another gateway process is sending): delivery is at least once, and only a send cut between the channel's
+answer and the database's can repeat.
 """
 
 from __future__ import annotations
@@ -26,6 +31,10 @@ from bot.storage.models import OutboxMessage, OutboxStatus, utcnow
 
 log = structlog.get_logger(__name__)
 
+# How long a claimed message belongs to its dispatcher (setting ``outbox_lease_seconds``): well over a send's
+# worst case (the limiter's wait is before the claim), so that only a dispatcher that died loses it.
+LEASE = timedelta(minutes=2)
+
 
 def backoff_seconds(attempts: int, *, base: float = 1.0, cap: float = 300.0) -> float:
     """Exponential backoff with full jitter: 1, 2, 4… seconds (at most ``cap``), randomised."""
@@ -44,7 +53,9 @@ class OutboxDispatcher:
         idle_seconds: float = 5.0,
         resolve: Callable[[str], Awaitable[str]] | None = None,
         limits: SendLimits = local_send_limits,
+        lease: timedelta = LEASE,
     ) -> None:
+        self._lease = lease
         self._limits = limits  # in this process, or shared by every gateway (Redis)
         self._resolve = resolve  # pseudonymous conversation id → the channel's real address
         self._sessions = sessions
@@ -66,16 +77,8 @@ class OutboxDispatcher:
             self._limiters[adapter.code] = limiter
         return limiter
 
-    async def recover(self) -> None:
-        async with self._sessions() as session:
-            count = await repo.reset_interrupted(session=session)
-            await session.commit()
-        if count:
-            log.warning("outbox.resending_interrupted", messages=count)
-
     async def run(self) -> None:
         """Dispatch forever (cancel the task to stop)."""
-        await self.recover()
         while True:
             try:
                 await self._dispatch_due()
@@ -118,13 +121,12 @@ class OutboxDispatcher:
         chat_id = await self._resolve(row.conversation_id) if self._resolve else row.conversation_id.split(":", 1)[1]
         await self._limiter(adapter).acquire(row.conversation_id)  # pseudonymous: limits may live in Redis
         async with self._sessions() as session:
-            current = await session.get(OutboxMessage, row.id)
-            if current is None or current.status != OutboxStatus.PENDING:
-                return
-            current.status = OutboxStatus.SENDING
-            current.attempts += 1
-            attempts = current.attempts
+            attempts = await repo.claim(session=session, outbox_id=row.id, now=utcnow(), lease=self._lease)
             await session.commit()
+        if attempts is None:  # another gateway process took it
+            return
+        if row.status == OutboxStatus.SENDING:
+            log.warning("outbox.lease_taken_over", outbox=row.id, channel=row.channel, attempts=attempts)
         try:
             with metrics.stage("outbox_send"):
                 delivery = await adapter.send(chat_id, BotMessage.from_payload(row.payload))

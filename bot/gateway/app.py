@@ -7,6 +7,7 @@ import hmac
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -169,7 +170,11 @@ def create_app(
             )
             shared = await build_shared_state(settings, stack)  # in memory, or on Redis with REDIS_URL
             outbox = OutboxDispatcher(
-                sessions=sessions, channels=channels, resolve=addresses.resolve, limits=shared.send_limits
+                sessions=sessions,
+                channels=channels,
+                resolve=addresses.resolve,
+                limits=shared.send_limits,
+                lease=timedelta(seconds=settings.outbox_lease_seconds),
             )
             vault = shared.vault
             # --- handoff and console: teams and hours from data/consola; events feed the console's SSE.

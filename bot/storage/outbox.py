@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +23,8 @@ OPEN_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENDING)
 
 
 async def next_per_conversation(*, session: AsyncSession, now: datetime, limit: int = 200) -> Sequence[OutboxMessage]:
-    """The first unsent message of each conversation, if it is due (order per chat is kept)."""
+    """The first unsent message of each conversation, if it is due (order per chat is kept): pending and due, or
+    claimed by a dispatcher whose lease ran out (it crashed, or lost its database, while sending)."""
     first_open = (
         select(func.min(OutboxMessage.id))
         .where(OutboxMessage.status.in_(OPEN_STATUSES))
@@ -34,7 +35,7 @@ async def next_per_conversation(*, session: AsyncSession, now: datetime, limit: 
         select(OutboxMessage)
         .where(
             OutboxMessage.id.in_(first_open),
-            OutboxMessage.status == OutboxStatus.PENDING,
+            OutboxMessage.status.in_(OPEN_STATUSES),
             OutboxMessage.next_attempt_at <= now,
         )
         .order_by(OutboxMessage.id)
@@ -44,17 +45,27 @@ async def next_per_conversation(*, session: AsyncSession, now: datetime, limit: 
 
 
 async def next_due_at(*, session: AsyncSession) -> datetime | None:
+    """When the next message is due: a pending one's attempt, or a claimed one's lease running out."""
     return await session.scalar(
-        select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status == OutboxStatus.PENDING)
+        select(func.min(OutboxMessage.next_attempt_at)).where(OutboxMessage.status.in_(OPEN_STATUSES))
     )
 
 
-async def reset_interrupted(*, session: AsyncSession) -> int:
-    """After a crash, messages caught while sending are sent again (at least once)."""
+async def claim(*, session: AsyncSession, outbox_id: int, now: datetime, lease: timedelta) -> int | None:
+    """Take a due message for sending, in one conditional UPDATE so that of several dispatchers (gateway
+    processes) exactly one wins: pending and due, or sending with its lease run out. While sending,
+    ``next_attempt_at`` is the lease's end. Returns the attempt number, or None when another one has it."""
     result = await session.execute(
-        update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENDING).values(status=OutboxStatus.PENDING)
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == outbox_id,
+            OutboxMessage.status.in_(OPEN_STATUSES),
+            OutboxMessage.next_attempt_at <= now,
+        )
+        .values(status=OutboxStatus.SENDING, attempts=OutboxMessage.attempts + 1, next_attempt_at=now + lease)
+        .returning(OutboxMessage.attempts)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return result.scalar_one_or_none()
 
 
 async def by_provider_id(*, session: AsyncSession, provider_message_id: str) -> OutboxMessage | None:

@@ -91,6 +91,7 @@ def test_killing_the_gateway_mid_flight_loses_nothing_and_repeats_nothing(tmp_pa
             "CHASQUI_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
             "CHASQUI_LOG_LEVEL": "WARNING",
             "CHASQUI_CONSENTIMIENTO_REQUERIDO": "false",  # every chat here has consented; consent is tested apart
+            "CHASQUI_OUTBOX_LEASE_SECONDS": "3",  # a reply the killed gateway was sending is taken over after this
         }
         gateway = start_gateway(env, port, tmp_path / "gateway.log")
 
