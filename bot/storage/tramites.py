@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import utcnow
@@ -102,15 +102,35 @@ async def documents_of(*, session: AsyncSession, application_id: int) -> Sequenc
     return result.all()
 
 
+IN_PROGRESS = (EstadoSolicitud.EN_PROCESO, EstadoSolicitud.APROBADA)
+
+
 async def due_retries(*, session: AsyncSession, now: datetime, limit: int = 50) -> Sequence[Application]:
-    """Applications kept pending after a registry error whose next attempt is due."""
+    """Applications in progress whose next attempt is due: kept pending after a registry error, or left half
+    done by a process that died (their lease, ``proximo_intento``, ran out)."""
     result = await session.scalars(
         select(Application)
-        .where(Application.estado == EstadoSolicitud.EN_PROCESO, Application.proximo_intento <= now)
+        .where(Application.estado.in_(IN_PROGRESS), Application.proximo_intento <= now)
         .order_by(Application.proximo_intento)
         .limit(limit)
     )
     return result.all()
+
+
+async def claim_retry(*, session: AsyncSession, application_id: int, now: datetime, until: datetime) -> bool:
+    """Take a due application for processing until ``until``, in one conditional UPDATE: of several workers
+    exactly one wins, and if it dies another takes the application over once ``until`` has passed."""
+    result = await session.execute(
+        update(Application)
+        .where(
+            Application.id == application_id,
+            Application.estado.in_(IN_PROGRESS),
+            Application.proximo_intento <= now,
+        )
+        .values(proximo_intento=until)
+        .returning(Application.id)
+    )
+    return result.scalar_one_or_none() is not None
 
 
 async def create_payment(

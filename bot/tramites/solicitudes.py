@@ -15,6 +15,11 @@ from bot.storage.models import utcnow
 from bot.storage.models_tramites import Application, EstadoSolicitud
 
 RETRY_MINUTES = (1, 5, 15, 60, 240)  # after a registry error; then every 4 hours
+# While an application is being processed (in process, approved), ``proximo_intento`` is a lease: a process that
+# dies half-way (a worker, the action server after a payment) leaves it to a worker once the lease runs out.
+# Far longer than processing takes (a few registry calls and one signature).
+PROCESSING_LEASE = timedelta(minutes=10)
+IN_PROGRESS = (EstadoSolicitud.EN_PROCESO, EstadoSolicitud.APROBADA)
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ class SolicitudesService:
                 raise LookupError(f"no application {solicitud_id}")
             if datos:
                 application.datos = {**application.datos, **datos}
-            application.proximo_intento = None
+            application.proximo_intento = self._clock() + PROCESSING_LEASE if estado in IN_PROGRESS else None
             await repo.set_estado(session=session, application=application, estado=estado, nota=nota)
             await session.commit()
             return _solicitud(application)
@@ -154,10 +159,21 @@ class SolicitudesService:
             return [Movimiento(e.estado, e.created_at, e.nota) for e in events]
 
     async def pendientes_de_reintento(self) -> list[tuple[Solicitud, str]]:
-        """Applications whose retry is due, with the applicant's cédula (for the background worker)."""
+        """Applications whose retry is due, each claimed for this worker (`repo.claim_retry`: another worker
+        running at the same time gets the others), with the applicant's cédula."""
+        now = self._clock()
+        claimed: list[tuple[Solicitud, str]] = []
         async with self._sessions() as session:
-            due = await repo.due_retries(session=session, now=self._clock())
-            return [(_solicitud(a), self._protector.decrypt(a.titular_cifrado)) for a in due]
+            due = [(a.id, _solicitud(a), a.titular_cifrado) for a in await repo.due_retries(session=session, now=now)]
+        for application_id, solicitud, cifrado in due:
+            async with self._sessions() as session:
+                mine = await repo.claim_retry(
+                    session=session, application_id=application_id, now=now, until=now + PROCESSING_LEASE
+                )
+                await session.commit()
+            if mine:
+                claimed.append((solicitud, self._protector.decrypt(cifrado)))
+        return claimed
 
     async def notificar(self, solicitud: Solicitud, *, plantilla: str, valores: dict[str, Any]) -> None:
         """Record a notification for the citizen (the gateway delivers it through their channel)."""

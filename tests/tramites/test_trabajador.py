@@ -3,6 +3,7 @@ citizen gets a notification through their channel."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from rasa_sdk.executor import CollectingDispatcher
@@ -10,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.storage import tramites as repo
 from bot.storage.models import utcnow
 from bot.tramites.antecedentes_penales.actions import ActionSolicitarAntecedentesPenales
+from bot.tramites.solicitudes import PROCESSING_LEASE
 from bot.tramites.worker import retry_due
 from tests.actions.builders import tracker
 from tests.actions.conftest import World, keys_dir, sandbox_fallas, world  # noqa: F401 - fixtures
@@ -43,3 +45,43 @@ async def test_a_pending_application_completes_in_the_background_and_is_notified
         "tramite_emitido_notificacion",
         {"numero": done.numero, "documentos": list(await s.solicitudes.documentos(done.id))},
     )
+
+
+async def pending_after_outage(world: World) -> None:  # noqa: F811
+    s = world.services
+    await s.identidad.verify("web:rosa", "1712345675", "V4443V4442")
+    await sandbox_fallas(world, institucion="ministerio_interior", caida=True)
+    t = tracker(
+        slots={"motivo_consulta": "para un trabajo nuevo", "confirmar_antecedentes": True}, sender_id="web:rosa"
+    )
+    await ActionSolicitarAntecedentesPenales().run(CollectingDispatcher(), t, {})
+    await sandbox_fallas(world, institucion="ministerio_interior", caida=False)
+
+
+async def test_two_workers_at_once_issue_one_certificate(world: World) -> None:  # noqa: F811
+    s = world.services
+    await pending_after_outage(world)
+    s.solicitudes._clock = lambda: utcnow() + timedelta(minutes=2)  # type: ignore[method-assign]
+
+    assert sorted(await asyncio.gather(retry_due(s), retry_due(s))) == [0, 1]
+
+    [done] = await s.solicitudes.de_ciudadano("1712345675")
+    assert done.estado == "emitida"
+    assert len(await s.solicitudes.documentos(done.id)) == 1
+    async with s.identidad._sessions() as session:
+        assert len(await repo.undelivered_notifications(session=session)) == 1
+
+
+async def test_an_application_a_dead_worker_held_is_taken_over_after_its_lease(world: World) -> None:  # noqa: F811
+    s = world.services
+    await pending_after_outage(world)
+    start = utcnow() + timedelta(minutes=2)
+    s.solicitudes._clock = lambda: start  # type: ignore[method-assign]
+    [(claimed, _)] = await s.solicitudes.pendientes_de_reintento()  # a worker took it, then was killed
+
+    assert await retry_due(s) == 0  # still its own
+    s.solicitudes._clock = lambda: start + PROCESSING_LEASE + timedelta(seconds=1)  # type: ignore[method-assign]
+    assert await retry_due(s) == 1
+    [done] = await s.solicitudes.de_ciudadano("1712345675")
+    assert (done.id, done.estado) == (claimed.id, "emitida")
+    assert len(await s.solicitudes.documentos(done.id)) == 1
