@@ -16,10 +16,8 @@ transaction in all.
 
 from __future__ import annotations
 
-import asyncio
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -59,6 +57,7 @@ from bot.conversations.stages import (
     split_signals,
 )
 from bot.conversations.state import ConversationState
+from bot.conversations.turn_locks import LocalTurnLocks, TurnLocks
 from bot.handoff.service import Change, HandoffService
 from bot.privacy.vault import Vault, pseudonymize
 from bot.storage import conversations as repo
@@ -119,6 +118,7 @@ class ConversationRouter:
         addresses: AddressBook | None = None,
         media: MediaVerifier | None = None,
         message_check: MessageCheck | None = None,
+        turn_locks: TurnLocks | None = None,
     ) -> None:
         self._addresses = addresses
         self._sessions = sessions
@@ -129,7 +129,8 @@ class ConversationRouter:
         self._textos = textos
         self._channels = channels
         self._outbox_notify = outbox_notify
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # One turn at a time per chat: in this process, or in every gateway process (Redis).
+        self._turn_locks: TurnLocks = turn_locks or LocalTurnLocks()
         # The stages, in order (bot.conversations.stages): the inbound transaction's, then those outside it.
         self._inbound: tuple[Stage, ...] = (
             dedupe,
@@ -151,14 +152,8 @@ class ConversationRouter:
     def channels(self) -> ChannelRegistry:
         return self._channels
 
-    @asynccontextmanager
-    async def conversation_lock(self, conversation_id: str) -> AsyncIterator[None]:
-        lock = self._locks.get(conversation_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[conversation_id] = lock
-        async with lock:
-            yield
+    def conversation_lock(self, conversation_id: str) -> AbstractAsyncContextManager[None]:
+        return self._turn_locks(conversation_id)
 
     async def handle(self, message: InboundMessage) -> RouteResult:
         """Synchronous channels: store and process now, returning what the citizen should see."""

@@ -214,6 +214,7 @@ def create_app(
                     textos=textos,
                     vault=vault,
                 ),
+                turn_locks=shared.turn_locks,
             )
             campaigns = Campaigns(  # campaigns from the console, paced into the outbox by `CampaignSender`
                 sessions=sessions,

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from bot.channels.registry import process_problems as channel_problems
 from bot.conversations.send_limits import RedisSendLimits, SendLimits, local_send_limits
+from bot.conversations.turn_locks import LocalTurnLocks, RedisTurnLocks, TurnLocks
 from bot.handoff.events import EventBus, RedisEventBus
 from bot.privacy.vault import MemoryVault, RedisVault, Vault
 from bot.settings import Settings
@@ -28,12 +29,15 @@ class SharedState:
     vault: Vault
     bus: EventBus
     send_limits: SendLimits
+    turn_locks: TurnLocks
 
 
 async def build_shared_state(settings: Settings, stack: AsyncExitStack) -> SharedState:
     """In this process's memory, or on Redis when ``REDIS_URL`` is set (closed with ``stack``)."""
     if not settings.redis_url:
-        return SharedState(vault=MemoryVault(), bus=EventBus(), send_limits=local_send_limits)
+        return SharedState(
+            vault=MemoryVault(), bus=EventBus(), send_limits=local_send_limits, turn_locks=LocalTurnLocks()
+        )
     import redis.asyncio
 
     client = redis.asyncio.from_url(settings.redis_url)
@@ -46,6 +50,7 @@ async def build_shared_state(settings: Settings, stack: AsyncExitStack) -> Share
         vault=RedisVault(client, prefix=f"{prefix}boveda:"),
         bus=bus,
         send_limits=RedisSendLimits(client, prefix=f"{prefix}envios:"),
+        turn_locks=RedisTurnLocks(client, prefix=f"{prefix}turno:"),
     )
 
 
