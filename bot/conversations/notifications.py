@@ -45,8 +45,9 @@ class NotificationDispatcher:
         delivered = 0
         async with self._sessions() as session:
             for notification in await repo.undelivered_notifications(session=session):
+                if not await repo.claim_notification(session=session, notification_id=notification.id, now=utcnow()):
+                    continue  # another gateway process delivered it
                 conversation = await session.get(Conversation, notification.conversation_id)
-                notification.delivered_at = utcnow()
                 if conversation is None:
                     continue
                 texto = self._textos.render(notification.plantilla, **notification.valores)

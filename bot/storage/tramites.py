@@ -195,3 +195,15 @@ async def undelivered_notifications(*, session: AsyncSession, limit: int = 100) 
         select(Notification).where(Notification.delivered_at.is_(None)).order_by(Notification.id).limit(limit)
     )
     return result.all()
+
+
+async def claim_notification(*, session: AsyncSession, notification_id: int, now: datetime) -> bool:
+    """Mark a notification delivered in one conditional UPDATE, within the transaction that delivers it: of
+    several gateway processes polling at once exactly one gets it (the others' UPDATE finds it taken)."""
+    result = await session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.delivered_at.is_(None))
+        .values(delivered_at=now)
+        .returning(Notification.id)
+    )
+    return result.scalar_one_or_none() is not None
