@@ -75,6 +75,20 @@ _RECEIVED = re.compile(
 )
 
 
+# «¿y este chat sí es oficial?», «¿ustedes son de verdad del gobierno?»: whether Chasqui itself is the State's.
+_THIS_CHAT = re.compile(
+    r"\b(este|esta|el) (chat|whatsapp|telegram|bot|asistente|servicio)\b|\b(chasqui|ustedes|eres)\b"
+)
+_GENUINE = re.compile(r"\b(oficial|oficiales|del gobierno|de verdad|real|legitimo|legitima|confiable|estafa|pirata)\b")
+
+
+def about_this_chat(text: str) -> bool:
+    """Whether a question asks if this chat (Chasqui) is official or genuine: the safety question, whatever
+    topic the words around it suggest («oficial» is not «oficina»)."""
+    folded = fold(text)
+    return _THIS_CHAT.search(folded) is not None and _GENUINE.search(folded) is not None and not find_links(text)
+
+
 def about_a_received_message(text: str, tracker: Tracker) -> bool:
     """Whether a safety question is about a message, link or call the citizen received (checked by
     `action_verificar_mensaje`) rather than about Chasqui: it carries a link, or, outside a form and a payment,
@@ -146,7 +160,7 @@ class ActionResponderPregunta(Action):
         intent, _ = latest_intent(tracker)
         text = latest_text(tracker)
         tramite = current_tramite(tracker)
-        topic = TOPIC.get(intent)
+        topic = "seguridad" if about_this_chat(text) else TOPIC.get(intent)
         external = next((e for e in directory().servicios if e.clave == tracker.get_slot("entidad_actual")), None)
         if tramite is None and external is not None and topic not in ("seguridad",):
             # A follow-up about another institution's service («¿y cuánto se demora eso?»): theirs to answer.

@@ -263,3 +263,16 @@ def test_a_word_sharing_five_letters_is_not_the_same_word() -> None:
     assert best_answer("y este chat si es oficial?", registry.TRAMITES) is None
     found = best_answer("tengo que ir a alguna ofisina para matricular", registry.TRAMITES)
     assert found is not None and found[1].tema == "lugar_horario", found
+
+
+async def test_whether_this_chat_is_official_is_the_safety_answer_whatever_the_intent() -> None:
+    for text, intent in (
+        ("y este chat si es oficial?", "preguntar_tramite"),
+        ("y este chat si es oficial?", "preguntar_lugar_horario"),
+        ("ustedes son de verdad del gobierno o es estafa", "preguntar_tramite"),
+    ):
+        [message] = await ask(text, intent)
+        assert message["plantilla"] == "pregunta_seguridad", (text, intent, message)
+        assert "asistente oficial del Gobierno" in message["text"]
+    [office] = await ask("donde queda la oficina para matricular", "preguntar_lugar_horario")
+    assert office["plantilla"] != "pregunta_seguridad"
