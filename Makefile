@@ -42,12 +42,13 @@ install: install-run system-deps $(AXE)
 
 # Debian packages the product and its tests use: poppler's pdfsig and NSS certutil (an independent check
 # of the PAdES signatures), DejaVu fonts for the documents, Chromium for the console's browser tests,
-# Node.js and npm for axe-core (the accessibility tests).
+# Node.js and npm for axe-core (the accessibility tests), HAProxy for the replicas profile (`CHASQUI_REPLICAS`
+# above 1 in `make run`; its test in `make test`).
 # Each command maps to the Debian package that provides it; only the missing ones are installed, so a
 # Node.js from NodeSource (which bundles npm and conflicts with Debian's npm) is left alone.
 SYSTEM_PACKAGES := pdfsig:poppler-utils pdftotext:poppler-utils certutil:libnss3-tools chromium:chromium \
-	node:nodejs npm:npm
-RUN_PACKAGES :=
+	node:nodejs npm:npm haproxy:haproxy
+RUN_PACKAGES := $(if $(filter-out 1,$(or $(CHASQUI_REPLICAS),1)),haproxy:haproxy)
 system-deps-run:
 	@$(MAKE) --no-print-directory system-deps SYSTEM_PACKAGES="$(RUN_PACKAGES)"
 

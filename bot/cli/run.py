@@ -43,6 +43,7 @@ def main_run(settings: Settings) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     try:
+        stack.check_replicas()
         print("Preparando la base de datos…", flush=True)
         stack.prepare()  # in a child: this process never imports the application (see `chasqui bench-memoria`)
         print("Iniciando los registros de prueba, el servidor de acciones, Rasa y el gateway…", flush=True)
@@ -51,6 +52,11 @@ def main_run(settings: Settings) -> int:
         stack.start_rasa(model)
         stack.start_gateway()
         stack.start_worker()
+        if stack.start_balancer() is not None:
+            print(
+                f"{settings.replicas} réplicas de cada proceso detrás de HAProxy ({settings.var_dir / 'haproxy.cfg'}).",
+                flush=True,
+            )
         print(f"Rasa carga su modelo (cerca de un minuto). Registros en {stack.log_dir}/", flush=True)
         stack.wait_ready()
         url = settings.effective_public_base_url
@@ -69,10 +75,12 @@ def main_run(settings: Settings) -> int:
             training = FullModelTraining(settings, log_dir=stack.log_dir)
             print(f"Entrenando el modelo completo en segundo plano (unos 16 minutos; {training.log_path}).", flush=True)
         while True:
-            stack.check_alive()
+            for name in stack.check_alive(restart_replicas=True):
+                print(f"La réplica {name} terminó; la inicio de nuevo.", flush=True)
             if training is not None and (done := training.finished()) is not None:
                 if done:
-                    _upgrade(settings.effective_rasa_url, stack.rasa_token, training.target)
+                    for rasa_url in stack.rasa_urls():
+                        _upgrade(rasa_url, stack.rasa_token, training.target)
                 else:
                     print(f"El modelo completo no se pudo entrenar; sigo con el rápido ({training.log_path}).")
                 training = None

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from bot.cli.balancer import Pool, haproxy_config
 from bot.cli.model import rasa_env
 from bot.settings import Settings
 
@@ -37,12 +38,17 @@ class StackError(Exception):
     """A process did not start or did not become ready in time."""
 
 
+STARTUP_REFUSED = 3  # a gateway refusing its settings (uvicorn's start-up failure): never restarted
+
+
 @dataclass
 class Process:
     name: str
     popen: subprocess.Popen[bytes]
     log_path: Path
     log_file: IO[bytes]
+    command: list[str]
+    env: dict[str, str]
 
 
 @dataclass
@@ -56,7 +62,30 @@ class Stack:
     channel_secret: str = field(default_factory=lambda: secrets.token_hex(32))  # gateway → Rasa signatures
     actions_token: str = field(default_factory=lambda: secrets.token_hex(24))  # Rasa → action server
     processes: list[Process] = field(default_factory=list)
+    # Ports of each kind's replicas when several run behind HAProxy (`balanced`); by default the ports after
+    # the usual one (8001, 8002…; 5006…; 5056…). Tests pass free ports.
+    replica_ports: dict[str, list[int]] = field(default_factory=dict)
     _metrics_dirs: set[Path] = field(default_factory=set)
+
+    @property
+    def balanced(self) -> bool:
+        """Several replicas of each process behind HAProxy (``CHASQUI_REPLICAS`` above 1)."""
+        return self.settings.replicas > 1
+
+    def ports(self, kind: str) -> list[int]:
+        """Where each replica of ``kind`` (``gateway``, ``rasa``, ``actions``) listens."""
+        s = self.settings
+        usual = {"gateway": s.gateway_port, "rasa": s.rasa_port, "actions": s.actions_port}[kind]
+        if not self.balanced:
+            return [usual]
+        return self.replica_ports.get(kind) or [usual + i for i in range(1, s.replicas + 1)]
+
+    def names(self, kind: str) -> list[str]:
+        count = self.settings.replicas if self.balanced else 1
+        return [kind] if count == 1 else [f"{kind}-{i}" for i in range(1, count + 1)]
+
+    def rasa_urls(self) -> list[str]:
+        return [f"http://{self.settings.host}:{port}" for port in self.ports("rasa")]
 
     @property
     def log_dir(self) -> Path:
@@ -89,9 +118,25 @@ class Stack:
             start_new_session=True,
             umask=0o077,  # logs, databases, keys and data copies readable by their owner only
         )
-        process = Process(name=name, popen=popen, log_path=log_path, log_file=log_file)
+        process = Process(name=name, popen=popen, log_path=log_path, log_file=log_file, command=command, env=env)
         self.processes.append(process)
         return process
+
+    def process(self, name: str) -> Process:
+        return next(p for p in self.processes if p.name == name)
+
+    def kill(self, name: str, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Stop one process the hard way (the chaos tests); `restart` brings it back."""
+        process = self.process(name)
+        os.killpg(process.popen.pid, sig)
+        process.popen.wait()
+
+    def restart(self, name: str) -> Process:
+        """Start a process that exited again, with the same command and environment."""
+        old = self.process(name)
+        old.log_file.close()
+        self.processes.remove(old)
+        return self._spawn(name, old.command, old.env)
 
     def app_env(self) -> dict[str, str]:
         """Environment shared by the app processes (gateway, actions): the settings, explicitly."""
@@ -113,6 +158,28 @@ class Stack:
             PYTHONUNBUFFERED="1",
         )
         return env
+
+    def check_replicas(self) -> None:
+        """Several replicas need what they share on servers: refuse at once, in Spanish, naming the settings.
+
+        Raises:
+            StackError: a setting several replicas need is missing.
+        """
+        if not self.balanced:
+            return
+        s = self.settings
+        missing = []
+        if not s.effective_database_url.startswith("postgresql"):
+            missing.append("DATABASE_URL en PostgreSQL (postgresql://usuario@servidor:5432/chasqui)")
+        if not s.effective_rasa_database_url.startswith("postgresql"):
+            missing.append("RASA_DATABASE_URL en PostgreSQL (…/chasqui_rasa): el historial que comparten las réplicas")
+        if not s.redis_url:
+            missing.append("REDIS_URL (redis://127.0.0.1:6379/1): bóveda, turnos, avisos en vivo y el bloqueo de Rasa")
+        if missing:
+            raise StackError(
+                f"CHASQUI_REPLICAS={s.replicas} necesita estado compartido en servidores. Configure:\n  - "
+                + "\n  - ".join(missing)
+            )
 
     def prepare(self) -> None:
         """`prepare_databases` in a child process (``chasqui migrate``) with this stack's settings.
@@ -165,11 +232,13 @@ class Stack:
             )
         return env
 
-    def start_actions(self) -> Process:
+    def start_actions(self) -> list[Process]:
         env = self.app_env() | self.metrics_env("acciones")
         env["SANIC_HOST"] = self.settings.host
-        command = [sys.executable, "-m", "bot.cli.actions_server", "--port", str(self.settings.actions_port)]
-        return self._spawn("actions", command, env)
+        return [
+            self._spawn(name, [sys.executable, "-m", "bot.cli.actions_server", "--port", str(port)], env)
+            for name, port in zip(self.names("actions"), self.ports("actions"), strict=True)
+        ]
 
     def start_registros(self) -> Process | None:
         """The sandbox registries (fictitious population), unless real registries are configured."""
@@ -186,54 +255,89 @@ class Stack:
         ]
         return self._spawn("registros", command, self.app_env())
 
-    def start_rasa(self, model: Path) -> Process:
+    def start_rasa(self, model: Path) -> list[Process]:
         s = self.settings
-        command = [
-            str(s.effective_rasa_bin),
-            "run",
-            "--model",
-            str(model),
-            "--endpoints",
-            "endpoints.yml",
-            "--credentials",
-            "credentials.yml",
-            "--interface",
-            s.host,
-            "--port",
-            str(s.rasa_port),
-            "--enable-api",
-            "--auth-token",
-            self.rasa_token,
-        ]
-        return self._spawn("rasa", command, self.rasa_process_env())
+        started = []
+        for name, port in zip(self.names("rasa"), self.ports("rasa"), strict=True):
+            command = [
+                str(s.effective_rasa_bin),
+                "run",
+                "--model",
+                str(model),
+                "--endpoints",
+                "endpoints.yml",
+                "--credentials",
+                "credentials.yml",
+                "--interface",
+                s.host,
+                "--port",
+                str(port),
+                "--enable-api",
+                "--auth-token",
+                self.rasa_token,
+            ]
+            started.append(self._spawn(name, command, self.rasa_process_env()))
+        return started
 
-    def start_worker(self) -> Process:
-        """Retries of applications kept pending after a registry error."""
+    def start_worker(self) -> list[Process]:
+        """Retries of applications kept pending after a registry error, and the periodic duties (one per
+        replica: they claim their work, see docs/background-work.md)."""
         command = [sys.executable, "-m", "bot.cli.main", "trabajador"]
-        return self._spawn("trabajador", command, self.app_env() | self.metrics_env("acciones"))
+        env = self.app_env() | self.metrics_env("acciones")
+        return [self._spawn(name, command, env) for name in self.names("trabajador")]
 
-    def start_gateway(self) -> Process:
+    def start_gateway(self) -> list[Process]:
         s = self.settings
-        command = [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bot.gateway.app:create_app",
-            "--factory",
-            "--host",
-            s.host,
-            "--port",
-            str(s.gateway_port),
-            "--no-access-log",
-        ]
-        return self._spawn("gateway", command, self.app_env() | self.metrics_env("gateway"))
+        started = []
+        for name, port in zip(self.names("gateway"), self.ports("gateway"), strict=True):
+            command = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "bot.gateway.app:create_app",
+                "--factory",
+                "--host",
+                s.host,
+                "--port",
+                str(port),
+                "--no-access-log",
+            ]
+            started.append(self._spawn(name, command, self.app_env() | self.metrics_env("gateway")))
+        return started
 
-    def check_alive(self) -> None:
-        for process in self.processes:
+    def start_balancer(self) -> Process | None:
+        """HAProxy on the usual ports in front of the replicas (`bot.cli.balancer`); None with one replica."""
+        if not self.balanced:
+            return None
+        haproxy = shutil.which("haproxy") or ("/usr/sbin/haproxy" if Path("/usr/sbin/haproxy").exists() else None)
+        if haproxy is None:
+            raise StackError("varias réplicas necesitan HAProxy: instálelo (apt-get install haproxy) o use `make run`")
+        s = self.settings
+        pools = [
+            Pool("gateway", s.gateway_port, "/readyz", self.ports("gateway")),
+            Pool("rasa", s.rasa_port, "/", self.ports("rasa")),
+            Pool("actions", s.actions_port, "/health", self.ports("actions")),
+        ]
+        config = s.var_dir / "haproxy.cfg"
+        config.write_text(haproxy_config(s.host, pools), encoding="utf-8")
+        return self._spawn("haproxy", [haproxy, "-db", "-f", str(config)], dict(os.environ))
+
+    def check_alive(self, *, restart_replicas: bool = False) -> list[str]:
+        """Raise when a process exited; with ``restart_replicas`` a replica that exited (not HAProxy, not the
+        sandbox) is started again instead, as a host's process manager would, and its name returned."""
+        restarted = []
+        for process in list(self.processes):
             code = process.popen.poll()
-            if code is not None:
-                tail = process.log_path.read_text(errors="replace")[-3000:]
-                raise StackError(f"{process.name} exited with {code}; last log lines:\n{tail}")
+            if code is None:
+                continue
+            replica = process.name.rpartition("-")[2].isdigit()
+            if restart_replicas and self.balanced and replica and code != STARTUP_REFUSED:
+                self.restart(process.name)
+                restarted.append(f"{process.name} ({code})")
+                continue
+            tail = process.log_path.read_text(errors="replace")[-3000:]
+            raise StackError(f"{process.name} exited with {code}; last log lines:\n{tail}")
+        return restarted
 
     def wait_http(self, url: str, *, timeout: float, ok: tuple[int, ...] = (200,)) -> None:
         deadline = time.monotonic() + timeout
@@ -247,12 +351,32 @@ class Stack:
             time.sleep(0.5)
         raise StackError(f"{url} not ready after {timeout:.0f} s")
 
+    def wait_rasa_model(self, url: str, *, timeout: float) -> None:
+        """Until the Rasa at ``url`` has loaded its model (each replica: the balancer's check only says it is up)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            try:
+                response = httpx.get(f"{url}/status", params={"token": self.rasa_token}, timeout=2.0)
+                if response.status_code == 200 and response.json().get("model_file"):
+                    return
+            except (httpx.TransportError, ValueError):
+                pass
+            time.sleep(0.5)
+        raise StackError(f"{url} did not load its model after {timeout:.0f} s")
+
     def wait_ready(self, *, timeout: float = 240.0) -> None:
         s = self.settings
         if s.registros_sandbox:
             self.wait_http(f"{s.effective_registros_url}/healthz", timeout=60)
-        self.wait_http(f"http://{s.host}:{s.actions_port}/health", timeout=60)
-        self.wait_http(f"http://{s.host}:{s.gateway_port}/healthz", timeout=60)
+        for port in self.ports("actions"):
+            self.wait_http(f"http://{s.host}:{port}/health", timeout=60)
+        for port in self.ports("gateway"):
+            self.wait_http(f"http://{s.host}:{port}/healthz", timeout=60)
+        if self.balanced:
+            for url in self.rasa_urls():
+                self.wait_rasa_model(url, timeout=timeout)
+            self.wait_http(f"http://{s.host}:{s.actions_port}/health", timeout=30)
         # The gateway serves (with an apology) while Rasa loads; `chasqui run` announces only a whole stack.
         self.wait_http(f"http://{s.host}:{s.gateway_port}/readyz?completo=1", timeout=timeout)
 

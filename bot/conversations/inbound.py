@@ -36,6 +36,7 @@ class InboundProcessor:
         self._retry = tuple(retry_seconds)
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
+        self._recovered: set[str] = set()  # conversations whose first message may have reached Rasa already
 
     def schedule(self, conversation_id: str) -> None:
         """Make sure the conversation's unanswered messages get processed."""
@@ -52,6 +53,7 @@ class InboundProcessor:
         async with self._sessions() as session:
             pending = await repo.conversations_with_pending_inbound(session=session, channels=channels)
         for conversation_id in pending:
+            self._recovered.add(conversation_id)
             self.schedule(conversation_id)
         if pending:
             log.info("inbound.recovered", conversations=len(pending))
@@ -74,8 +76,11 @@ class InboundProcessor:
                 if failures == 0:  # once per message: retries while Rasa is down would count it again
                     lag = (utcnow() - stored_at).total_seconds()
                     metrics.INBOUND_LAG.labels(channel=conversation_id.split(":", 1)[0]).observe(max(0.0, lag))
+                # After a crash or an error the message may have reached Rasa: its answer is looked up first.
+                retry = failures > 0 or conversation_id in self._recovered
+                self._recovered.discard(conversation_id)
                 try:
-                    result = await self._router.process(message_id, conversation_id=conversation_id)
+                    result = await self._router.process(message_id, conversation_id=conversation_id, retry=retry)
                 except Exception:
                     log.exception("inbound.processing_failed", conversation=conversation_id, message=message_id)
                     result = None

@@ -90,6 +90,46 @@ class RasaClient:
             return None
         return data if isinstance(data, dict) else None
 
+    async def replies_to(self, sender: str, message_id: str) -> list[BotMessage] | None:
+        """What Rasa answered to the message ``message_id`` (the id in its metadata), if it processed it; None if
+        it never did. A retried turn asks this first: when a gateway died after Rasa answered and before the
+        answer was stored, the retry reuses the answer instead of making Rasa process the message twice (a
+        cédula given twice, a document issued twice). Rasa saves a message's events together once it has
+        answered, so a message found here has all its replies.
+
+        Raises:
+            RasaUnavailable: Rasa cannot say now.
+        """
+        params = {"include_events": "ALL"}
+        if self._token:
+            params["token"] = self._token
+        try:
+            response = await self._http.get(f"/conversations/{quote(sender, safe=':+')}/tracker", params=params)
+        except httpx.TransportError as exc:
+            raise RasaUnavailable(type(exc).__name__) from exc
+        if response.status_code != 200:
+            raise RasaUnavailable(f"HTTP {response.status_code}")
+        try:
+            events = response.json().get("events") or []
+        except (ValueError, AttributeError) as exc:
+            raise RasaUnavailable("unexpected body") from exc
+        replies: list[BotMessage] | None = None
+        for event in events:
+            if not isinstance(event, dict):
+                continue
+            if event.get("event") == "user":
+                if replies is not None:
+                    break  # the next message: its answer ended
+                if (event.get("metadata") or {}).get("message_id") == message_id:
+                    replies = []
+            elif event.get("event") == "bot" and replies is not None:
+                data = event.get("data") or {}
+                payload = {"text": event.get("text")} | {
+                    key: data[key] for key in ("buttons", "image", "attachment", "custom") if data.get(key)
+                }
+                replies.append(BotMessage.from_payload({k: v for k, v in payload.items() if v is not None}))
+        return replies
+
     async def active_loop(self, sender: str) -> str | None:
         """The form the conversation is in (a question is pending), or None; None too when Rasa cannot say."""
         tracker = await self.tracker(sender)

@@ -182,15 +182,16 @@ class ConversationRouter:
         log.info("inbound.stored", conversation=message.conversation_id, kind=message.kind.value)
         return Accepted(message_id, duplicate=False)
 
-    async def process(self, message_id: int, *, conversation_id: str | None = None) -> RouteResult:
-        """Asynchronous channels: process one stored message (the caller keeps per-chat order)."""
+    async def process(self, message_id: int, *, conversation_id: str | None = None, retry: bool = False) -> RouteResult:
+        """Asynchronous channels: process one stored message (the caller keeps per-chat order); ``retry`` when it
+        may have reached Rasa before (recovered after a crash, tried again after an error)."""
         if conversation_id is None:
             async with self._sessions() as session:
                 stored = await session.get(Message, message_id)
                 conversation_id = stored.conversation_id if stored else ""
         with metrics.turn(conversation_id.split(":", 1)[0]) as done:
             async with self.conversation_lock(conversation_id):
-                result = await self._process_locked(message_id)
+                result = await self._process_locked(message_id, retry=retry)
             done(result.outcome)
         return result
 
@@ -200,7 +201,7 @@ class ConversationRouter:
 
     # ------------------------------------------------------------------------------------ the turn
 
-    async def _process_locked(self, message_id: int) -> RouteResult:
+    async def _process_locked(self, message_id: int, *, retry: bool = False) -> RouteResult:
         async with self._sessions() as session:
             stored = await session.get(Message, message_id)
             if stored is None:
@@ -209,7 +210,7 @@ class ConversationRouter:
                 session=session, conversation_id=stored.conversation_id, channel=""
             )
             state = ConversationState.load(conversation.options)
-            return await self._through(self._turn(session, stored, conversation, state, None))
+            return await self._through(self._turn(session, stored, conversation, state, None, retry=retry))
 
     async def _receive(self, session: AsyncSession, message: InboundMessage) -> Turn:
         """Store ``message`` in the turn's session (committed with the inbound stages) and start its turn."""
@@ -223,10 +224,13 @@ class ConversationRouter:
             if again is None or conversation is None:
                 raise
             state = ConversationState.load(conversation.options)
-            return self._turn(session, again, conversation, state, message.content)
+            return self._turn(session, again, conversation, state, message.content, retry=True)
         if not stored.duplicate:
             log.info("inbound.stored", conversation=message.conversation_id, kind=message.kind.value)
-        return self._turn(session, stored.message, stored.conversation, stored.state, message.content)
+        # Stored by an earlier request (the web chat's retry, a second gateway): Rasa may have answered it already.
+        return self._turn(
+            session, stored.message, stored.conversation, stored.state, message.content, retry=stored.duplicate
+        )
 
     async def _through(self, turn: Turn) -> RouteResult:
         """Run the stages: the inbound ones, commit, then those outside the transaction; store the answer."""
@@ -395,6 +399,8 @@ class ConversationRouter:
         conversation: Conversation,
         state: ConversationState,
         content: bytes | None,
+        *,
+        retry: bool = False,
     ) -> Turn:
         payload = stored.payload or {}
         request_id = payload.get("request_id")
@@ -411,6 +417,7 @@ class ConversationRouter:
             content=content,
             log=log.bind(conversation=conversation.id, message=stored.id),
             request_id=request_id if isinstance(request_id, str) else None,
+            retry=retry,
         )
 
     @staticmethod

@@ -65,6 +65,8 @@ class Turn:
         consent: what the consent stage decided (the signals stage adds the notice it asks for).
         replies: the answer found by media, wait, message check or Rasa (the signals stage reads it).
         secret_kept: the secret still expected after «espere, ya le paso el código».
+        retry: the message may have reached Rasa before (a channel's or the web chat's retry, a message recovered
+            after a crash or retried after an error): Rasa's answer to it is looked up before asking again.
     """
 
     session: AsyncSession
@@ -80,6 +82,7 @@ class Turn:
     consent: Decision | None = None
     replies: tuple[BotMessage, ...] | None = None
     secret_kept: str | None = None
+    retry: bool = False
 
     @property
     def asynchronous(self) -> bool:
@@ -377,7 +380,9 @@ class AskRasa:
         if turn.request_id is not None:
             metadata["request_id"] = turn.request_id
         try:
-            replies = await self.rasa.send(sender=turn.conversation.id, message=turn.text, metadata=metadata)
+            replies = await self._answered(turn) if turn.retry else None
+            if replies is None:
+                replies = await self.rasa.send(sender=turn.conversation.id, message=turn.text, metadata=metadata)
         except RasaUnavailable as exc:
             turn.log.warning("rasa.unavailable", error=str(exc))
             apology = from_texto(self.textos.render("rasa_no_disponible"))
@@ -386,6 +391,15 @@ class AskRasa:
             turn.log.warning("rasa.empty_reply")
             replies = [from_texto(self.textos.render("respuesta_vacia"))]
         return replace(turn, replies=tuple(replies))
+
+    async def _answered(self, turn: Turn) -> list[BotMessage] | None:
+        """Rasa's answer to this message if it already processed it (a gateway died before storing it)."""
+        if turn.message.channel_message_id is None:
+            return None
+        earlier = await self.rasa.replies_to(turn.conversation.id, turn.message.channel_message_id)
+        if earlier is not None:
+            turn.log.info("rasa.answer_reused", replies=len(earlier))
+        return earlier
 
 
 @dataclass(frozen=True)
