@@ -155,8 +155,12 @@ class Stack:
             CHASQUI_INTERNAL_TOKEN=s.internal_token or self.internal_token,
             CHASQUI_GATEWAY_INTERNAL_URL=s.effective_gateway_internal_url,
             CHASQUI_REGISTROS_URL=s.effective_registros_url,
+            CHASQUI_REPLICAS=str(s.replicas),
+            CHASQUI_REDIS_PREFIX=s.redis_prefix,
             PYTHONUNBUFFERED="1",
         )
+        if s.redis_url:
+            env["REDIS_URL"] = s.redis_url
         return env
 
     def check_replicas(self) -> None:

@@ -8,7 +8,10 @@ Exceptions::
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
 
@@ -37,6 +40,9 @@ class RasaClient:
         self._http = http
         self._token = token
         self._channel_secret = channel_secret  # signs every message (integrations/rasa/signing.py)
+        # Whether a Rasa replica is processing a message of the conversation now (its lock store's lock):
+        # set by the gateway when Rasa's locks are in Redis (`bot.gateway.shared_state`).
+        self.busy: Callable[[str], Awaitable[bool]] | None = None
 
     @metrics.timed("rasa")
     async def send(self, *, sender: str, message: str, metadata: dict[str, Any] | None = None) -> list[BotMessage]:
@@ -100,6 +106,7 @@ class RasaClient:
         Raises:
             RasaUnavailable: Rasa cannot say now.
         """
+        await self._wait_idle(sender)
         params = {"include_events": "ALL"}
         if self._token:
             params["token"] = self._token
@@ -129,6 +136,17 @@ class RasaClient:
                 }
                 replies.append(BotMessage.from_payload({k: v for k, v in payload.items() if v is not None}))
         return replies
+
+    async def _wait_idle(self, sender: str, *, within: float = 30.0) -> None:
+        """Wait while a Rasa replica still processes a message of ``sender`` (the earlier attempt of a retried
+        turn, whose gateway died): its answer is saved when its lock is released. Bounded by ``within``."""
+        if self.busy is None:
+            return
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if not await self.busy(sender):
+                return
+            await asyncio.sleep(0.1)  # polling another process's lock: no event to wait on here
 
     async def active_loop(self, sender: str) -> str | None:
         """The form the conversation is in (a question is pending), or None; None too when Rasa cannot say."""

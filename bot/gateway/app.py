@@ -169,6 +169,7 @@ def create_app(
                 )
             )
             shared = await build_shared_state(settings, stack)  # in memory, or on Redis with REDIS_URL
+            rasa.busy = shared.rasa_busy
             outbox = OutboxDispatcher(
                 sessions=sessions,
                 channels=channels,

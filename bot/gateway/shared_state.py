@@ -11,8 +11,10 @@ process, which is right for one gateway only: start-up refuses several (``CHASQU
 from __future__ import annotations
 
 import sys
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from bot.channels.registry import process_problems as channel_problems
 from bot.conversations.send_limits import RedisSendLimits, SendLimits, local_send_limits
@@ -30,6 +32,7 @@ class SharedState:
     bus: EventBus
     send_limits: SendLimits
     turn_locks: TurnLocks
+    rasa_busy: Callable[[str], Awaitable[bool]] | None = None  # Rasa's lock store, when it is in Redis
 
 
 async def build_shared_state(settings: Settings, stack: AsyncExitStack) -> SharedState:
@@ -51,7 +54,30 @@ async def build_shared_state(settings: Settings, stack: AsyncExitStack) -> Share
         bus=bus,
         send_limits=RedisSendLimits(client, prefix=f"{prefix}envios:"),
         turn_locks=RedisTurnLocks(client, prefix=f"{prefix}turno:"),
+        rasa_busy=await rasa_locks(settings, stack),
     )
+
+
+RASA_LOCK_PREFIX = "chasqui:lock:"  # endpoints.yml's `key_prefix: chasqui`, then Rasa's own "lock:"
+
+
+async def rasa_locks(settings: Settings, stack: AsyncExitStack) -> Callable[[str], Awaitable[bool]]:
+    """Whether Rasa holds a conversation's lock (a replica is processing one of its messages): Rasa's Redis
+    lock store, in the database number of ``REDIS_URL`` (1 without one, as `chasqui run` configures Rasa)."""
+    import redis.asyncio
+    import redis.exceptions
+
+    database = urlsplit(settings.redis_url).path.strip("/") or "1"
+    client = redis.asyncio.from_url(settings.redis_url, db=int(database))
+    stack.push_async_callback(client.aclose)
+
+    async def busy(conversation_id: str) -> bool:
+        try:
+            return bool(await client.exists(RASA_LOCK_PREFIX + conversation_id))
+        except (redis.exceptions.RedisError, OSError):
+            return False  # cannot tell: read the tracker now
+
+    return busy
 
 
 class ProcessLocalState(SystemExit):

@@ -127,3 +127,29 @@ async def test_a_retried_message_rasa_never_got_is_sent_to_it(
     async with sessions() as session:
         stored = await session.scalar(select(Message).where(Message.id == accepted.message_id))
         assert stored is not None and stored.status == MessageStatus.ANSWERED
+
+
+async def test_a_retry_waits_while_a_rasa_replica_still_processes_the_first_attempt(
+    rasa_and_router: tuple[TrackingRasa, ConversationRouter],
+) -> None:
+    rasa, router = rasa_and_router
+    await router.handle(message("chat:eva", "hola", "w1"))
+    rasa.fail_after_processing = True
+    await router.handle(message("chat:eva", "quiero mi licencia", "w2"))
+    finished = rasa.events["chat:eva"][-3:]  # the first attempt's events are saved only when Rasa finishes
+    del rasa.events["chat:eva"][-3:]
+    checks = 0
+
+    async def busy(sender: str) -> bool:  # Rasa's lock for the conversation, held for three more looks
+        nonlocal checks
+        checks += 1
+        if checks == 3:
+            rasa.events[sender].extend(finished)
+        return checks < 3
+
+    router_rasa = router._rasa  # the client the router's stages use
+    router_rasa.busy = busy
+    retried = await router.handle(message("chat:eva", "quiero mi licencia", "w2"))
+
+    assert rasa.processed == ["hola", "quiero mi licencia"]
+    assert retried.replies[0].text == "Recibí «quiero mi licencia»."
