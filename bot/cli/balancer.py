@@ -6,7 +6,7 @@ reach a gateway, gateways reach a Rasa, Rasa reaches an action server, the actio
 vault. Rasa's replicas share the PostgreSQL tracker store and the Redis lock store, so any of them can take any
 turn. A connection refused by a dead replica is tried again on another (`retries`, `option redispatch`): the
 request never reached the dead one, so nothing runs twice. Health checks take a replica out within two seconds
-and back when it answers again.
+and back when it answers again (a Rasa replica only once its model is loaded).
 """
 
 from __future__ import annotations

@@ -319,10 +319,13 @@ class Stack:
         s = self.settings
         pools = [
             Pool("gateway", s.gateway_port, "/readyz", self.ports("gateway")),
-            Pool("rasa", s.rasa_port, "/", self.ports("rasa")),
+            # /status answers 200 only once the replica's model is loaded (409 before): loading ones get no turns.
+            Pool("rasa", s.rasa_port, f"/status?token={self.rasa_token}", self.ports("rasa")),
             Pool("actions", s.actions_port, "/health", self.ports("actions")),
         ]
         config = s.var_dir / "haproxy.cfg"
+        config.touch(mode=0o600)
+        config.chmod(0o600)  # it carries Rasa's token (the health check)
         config.write_text(haproxy_config(s.host, pools), encoding="utf-8")
         return self._spawn("haproxy", [haproxy, "-db", "-f", str(config)], dict(os.environ))
 
