@@ -23,7 +23,7 @@ export CHASQUI_CACHE_DIR := $(CACHE_DIR)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 
-.PHONY: run test install install-run environments system-deps system-deps-run bench bench-conversacion lint typecheck validate pytest nlu-report train chat lock-app lock-rasa clean conversaciones fuzz
+.PHONY: run test install install-run environments system-deps system-deps-run bench bench-conversacion bench-escala lint typecheck validate pytest nlu-report train chat lock-app lock-rasa clean conversaciones fuzz
 
 run: install-run
 	$(BIN)/chasqui run
@@ -124,6 +124,10 @@ bench: install
 # Gateway vs Rasa direct on a throw-away instance; e.g. `make bench-conversacion ARGS="--postgres --modelo M.tar.gz"`.
 bench-conversacion: install
 	$(BIN)/chasqui bench-conversacion $(ARGS)
+
+# 1+1 against 2+2 replicas behind HAProxy, on PostgreSQL and Redis (both on 127.0.0.1 by default; see --help).
+bench-escala: install
+	$(BIN)/chasqui bench-escala $(ARGS)
 
 # The long fuzzing of the public routes (Hypothesis and Schemathesis, marker `fuzz`); `make test` runs short versions.
 fuzz: install

@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     conversation.add_argument(
         "--conversaciones", type=int, default=48, help="conversaciones por lado y nivel de concurrencia"
     )
+    scale = commands.add_parser("bench-escala", help="medir 1+1 frente a 2+2 réplicas detrás de HAProxy")
+    scale.add_argument("--postgres-url", default="postgresql://postgres@127.0.0.1:5432", help="servidor PostgreSQL")
+    scale.add_argument("--redis-url", default="redis://127.0.0.1:6379/13", help="servidor Redis (y su base)")
+    scale.add_argument("--conversaciones", type=int, default=32, help="conversaciones por nivel de concurrencia")
     admin = commands.add_parser("crear-admin", help="crear la primera cuenta de administrador de la consola")
     admin.add_argument("--usuario", required=True, help="usuario para entrar (minúsculas, números, . _ -)")
     admin.add_argument("--nombre", required=True, help="nombre de la persona")
@@ -152,6 +156,15 @@ def main(argv: list[str] | None = None) -> int:
             settings,
             model=args.modelo,
             postgres_url=args.postgres_url if args.postgres else None,
+            conversations=max(1, args.conversaciones),
+        )
+    if args.command == "bench-escala":
+        from bot.cli.bench_scale import main_bench_escala
+
+        return main_bench_escala(
+            settings,
+            postgres_url=args.postgres_url,
+            redis_url=args.redis_url,
             conversations=max(1, args.conversaciones),
         )
     if args.command == "bench-documentos":

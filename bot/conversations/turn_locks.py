@@ -18,6 +18,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 import redis.asyncio
+import redis.asyncio.lock
 import redis.exceptions
 import structlog
 
@@ -47,9 +48,10 @@ class LocalTurnLocks:
 class RedisTurnLocks:
     """The local lock, then a Redis lock named after a hash of the (pseudonymous) conversation id.
 
-    ``expire`` bounds how long a dead process keeps a chat waiting; it is far above a turn (Rasa's timeout and
-    the actions'). A turn that waited ``wait`` seconds, or finds Redis down, goes on with the local lock only and
-    logs it: a chat answered is worth more than strict order across processes in that rare case.
+    The lock expires ``expire`` seconds after it was last renewed; the turn renews it every third of that while
+    it runs, so a long turn keeps it and a dead process frees its chats within ``expire``. A turn that waited
+    ``wait`` seconds, or finds Redis down, goes on with the local lock only and logs it: a chat answered is worth
+    more than strict order across processes in that rare case.
     """
 
     def __init__(
@@ -57,7 +59,7 @@ class RedisTurnLocks:
         client: redis.asyncio.Redis,
         *,
         prefix: str = "chasqui:turno:",
-        expire: float = 120.0,
+        expire: float = 15.0,
         wait: float = 60.0,
         poll: float = 0.02,
     ) -> None:
@@ -85,11 +87,25 @@ class RedisTurnLocks:
             else:
                 if not held:
                     log.warning("turno.espera_agotada", seconds=self._wait)
+            renewal = asyncio.create_task(self._renew(lock)) if held else None
             try:
                 yield
             finally:
+                if renewal is not None:
+                    renewal.cancel()
+                    await asyncio.gather(renewal, return_exceptions=True)
                 if held:
                     try:
                         await lock.release()
                     except (redis.exceptions.RedisError, OSError) as exc:  # expired, or Redis went away
                         log.warning("turno.liberacion_fallida", reason=type(exc).__name__)
+
+    async def _renew(self, lock: redis.asyncio.lock.Lock) -> None:
+        """Keep the lock while the turn runs (its whole ``expire`` again every third of it)."""
+        while True:
+            await asyncio.sleep(self._expire / 3)
+            try:
+                await lock.reacquire()
+            except (redis.exceptions.RedisError, OSError) as exc:
+                log.warning("turno.renovacion_fallida", reason=type(exc).__name__)
+                return

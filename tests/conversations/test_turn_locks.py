@@ -60,3 +60,13 @@ async def test_a_lock_left_by_a_dead_gateway_expires_and_the_chat_goes_on() -> N
             assert await two.get(alive.key("tg:9")) is not None  # its own now, not a timeout without the lock
         assert waited >= 0.3, waited  # it did wait for the dead one's lock to expire
         assert await two.exists(alive.key("tg:9")) == 0  # released after the turn
+
+
+async def test_a_turn_longer_than_the_expiry_keeps_its_lock() -> None:
+    prefix = unique_prefix()
+    async with redis_client(prefix) as one:
+        locks = RedisTurnLocks(one, prefix=prefix, expire=0.3)
+        async with locks("tg:5"):
+            await asyncio.sleep(1.0)  # more than three expiries
+            assert await one.get(locks.key("tg:5")) is not None
+        assert await one.exists(locks.key("tg:5")) == 0
