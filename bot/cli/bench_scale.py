@@ -67,7 +67,7 @@ def _profile(settings: Settings, model: Path, *, replicas: int, conversations: i
 
 def report(results: dict[int, BenchResult], *, cores: int, out: TextIO) -> None:
     print(f"\nEscala en esta máquina ({cores} núcleos), PostgreSQL y Redis, por la pasarela (canal web):", file=out)
-    print("| réplicas | concurrencia | turnos/s | p50 | p95 | errores | turnos/s frente a 1+1 |", file=out)
+    print("| réplicas | concurrencia | turnos/s | p50 (ms) | p95 (ms) | errores | turnos/s frente a 1+1 |", file=out)
     print("|---|---|---|---|---|---|---|", file=out)
     base = results[min(results)]
     for replicas, result in sorted(results.items()):

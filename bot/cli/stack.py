@@ -39,6 +39,7 @@ class StackError(Exception):
 
 
 STARTUP_REFUSED = 3  # a gateway refusing its settings (uvicorn's start-up failure): never restarted
+RASA_LOCK_SECONDS = 20
 
 
 @dataclass
@@ -218,6 +219,9 @@ class Stack:
             PYTHONPATH=str(s.project_dir),  # credentials.yml loads integrations.rasa.channel
             CHASQUI_RASA_TRACKER_URL=s.effective_rasa_database_url,
             SANIC_WORKERS="1",
+            # A conversation's lock left by a Rasa replica that died frees after this (Rasa's default is 60 s);
+            # a turn takes a few seconds at most, and the gateway's own turn lock keeps a chat's turns in order.
+            TICKET_LOCK_LIFETIME=str(RASA_LOCK_SECONDS),
         )
         if s.redis_url:
             redis = urlsplit(s.redis_url)

@@ -137,9 +137,10 @@ class RasaClient:
                 replies.append(BotMessage.from_payload({k: v for k, v in payload.items() if v is not None}))
         return replies
 
-    async def _wait_idle(self, sender: str, *, within: float = 30.0) -> None:
+    async def _wait_idle(self, sender: str, *, within: float = 25.0) -> None:
         """Wait while a Rasa replica still processes a message of ``sender`` (the earlier attempt of a retried
-        turn, whose gateway died): its answer is saved when its lock is released. Bounded by ``within``."""
+        turn, whose gateway died): its answer is saved when its lock is released. Bounded by ``within``, longer
+        than the life of a lock a dead replica leaves (`bot.cli.stack.RASA_LOCK_SECONDS`)."""
         if self.busy is None:
             return
         deadline = time.monotonic() + within
