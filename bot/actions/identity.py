@@ -139,7 +139,10 @@ class ValidateIdentidadForm(TramiteForm):
     ) -> dict[str, Any]:
         s = await services()
         text = str(value or "")
-        code = await s.vault.reveal(text, kind="dac", owner=tracker.sender_id, consume=True)
+        turn = (tracker.latest_message or {}).get("metadata", {}).get("message_id")  # its retry may check again
+        code = await s.vault.reveal(
+            text, kind="dac", owner=tracker.sender_id, consume=True, turn=turn if isinstance(turn, str) else None
+        )
         if code is None and text.startswith("dac_"):  # given earlier and already used or expired: ask for it
             return {"codigo_dactilar": None}
         if code is None and _DACTILAR.search(re.sub(r"[\s.-]", "", text).upper()):

@@ -333,7 +333,7 @@ def create_app(
 
     @app.get("/interno/boveda/{reference}", include_in_schema=False)
     async def vault_take(
-        request: Request, reference: str, consumir: bool = False, conversacion: str = ""
+        request: Request, reference: str, consumir: bool = False, conversacion: str = "", turno: str = ""
     ) -> JSONResponse:
         """The action server redeems a reference for the conversation it came from (internal token only)."""
         gateway: Gateway = request.app.state.gateway
@@ -341,7 +341,9 @@ def create_app(
         given = request.headers.get("authorization", "").removeprefix("Bearer ")
         if not token or not hmac.compare_digest(given.encode(), token.encode()) or gateway.vault is None:
             return JSONResponse({"detail": "forbidden"}, status_code=403)
-        value = await gateway.vault.take(reference, consume=consumir, owner=conversacion[:200] or None)
+        value = await gateway.vault.take(
+            reference, consume=consumir, owner=conversacion[:200] or None, turn=turno[:100] or None
+        )
         if value is None:
             return JSONResponse({"detail": "unknown or expired reference"}, status_code=404)
         return JSONResponse({"valor": value}, headers={"Cache-Control": "no-store"})

@@ -20,12 +20,18 @@ class VaultClient:
         self._http = http
         self._token = token
 
-    async def take(self, reference: str, *, owner: str, consume: bool = False) -> str | None:
-        """The value behind ``reference``, if the conversation ``owner`` created it."""
+    async def take(self, reference: str, *, owner: str, consume: bool = False, turn: str | None = None) -> str | None:
+        """The value behind ``reference``, if the conversation ``owner`` created it; a single-use value redeemed
+        with ``turn`` (the message's id) stays readable for that message's retry (`bot.privacy.vault`)."""
+        params = {"conversacion": owner}
+        if consume:
+            params["consumir"] = "true"
+        if turn:
+            params["turno"] = turn
         try:
             response = await self._http.get(
                 f"/interno/boveda/{reference}",
-                params={"conversacion": owner, **({"consumir": "true"} if consume else {})},
+                params=params,
                 headers={"Authorization": f"Bearer {self._token}"},
             )
         except httpx.TransportError as exc:
@@ -36,7 +42,9 @@ class VaultClient:
             raise VaultUnavailable(f"HTTP {response.status_code}")
         return str(response.json()["valor"])
 
-    async def reveal(self, text: str, *, kind: str, owner: str, consume: bool = False) -> str | None:
+    async def reveal(
+        self, text: str, *, kind: str, owner: str, consume: bool = False, turn: str | None = None
+    ) -> str | None:
         """The value behind the first reference of ``kind`` in ``text``; None when there is none or it expired.
 
         Args:
@@ -44,8 +52,9 @@ class VaultClient:
             kind: ``ced``, ``ruc``, ``dac`` or ``tel``.
             owner: the conversation asking (a reference from another conversation is unknown to it).
             consume: forget the value once read.
+            turn: the message being processed, so that its retry may read a single-use value again.
         """
         match = re.search(rf"\b{kind}_[0-9a-f]{{10}}\b", text)
         if match is None or not REFERENCE.fullmatch(match.group(0)):
             return None
-        return await self.take(match.group(0), owner=owner, consume=consume)
+        return await self.take(match.group(0), owner=owner, consume=consume, turn=turn)

@@ -5,6 +5,11 @@ reference such as ``ced_3f9a0c21b7`` before the message is stored or reaches Ras
 reference through the gateway's internal API. A código dactilar can be redeemed once; nothing here is
 written to disk (a Redis vault, for several gateway workers, keeps values in memory with an expiry).
 A reference is bound to the conversation whose message created it: redeemed for another one, it is unknown.
+
+"Once" means for one turn: a redemption may name the message being processed (``turn``, its channel message
+id). Then the value stays readable for that same message only, for `RETRY_GRACE_SECONDS`: when a Rasa replica
+dies after the check and before saving it, the retried message is checked again instead of the citizen being
+asked for the code a second time. Any other message, and any redemption without a turn, finds it used.
 """
 
 from __future__ import annotations
@@ -43,18 +48,24 @@ TTL_SECONDS = {
 }
 
 
+RETRY_GRACE_SECONDS = 120
+
+
 @dataclass(frozen=True)
 class Entry:
     kind: str
     value: str
     expires_at: float
     owner: str | None = None  # the conversation the value came from
+    turn: str | None = None  # the message that used it up (single-use values redeemed with a turn)
 
 
 class Vault(Protocol):
     async def put(self, kind: str, value: str, *, owner: str | None = None) -> str: ...
 
-    async def take(self, reference: str, *, consume: bool = False, owner: str | None = None) -> str | None: ...
+    async def take(
+        self, reference: str, *, consume: bool = False, owner: str | None = None, turn: str | None = None
+    ) -> str | None: ...
 
 
 class MemoryVault:
@@ -70,15 +81,26 @@ class MemoryVault:
         self._entries[reference] = Entry(kind, value, self._clock() + TTL_SECONDS[kind], owner)
         return reference
 
-    async def take(self, reference: str, *, consume: bool = False, owner: str | None = None) -> str | None:
+    async def take(
+        self, reference: str, *, consume: bool = False, owner: str | None = None, turn: str | None = None
+    ) -> str | None:
         entry = self._entries.get(reference)
         if entry is None or entry.expires_at < self._clock():
             self._entries.pop(reference, None)
             return None
         if entry.owner is not None and entry.owner != owner:
             return None  # another conversation's value: unknown to this one (and not consumed)
-        if consume or entry.kind == "codigo_dactilar":
+        if not (consume or entry.kind == SECRET_DACTILAR):
+            return entry.value
+        if entry.turn is not None:  # used up, except for its own message's retry
+            if turn is None:
+                del self._entries[reference]
+            return entry.value if turn == entry.turn else None
+        if turn is None:
             del self._entries[reference]
+        else:
+            expires = min(entry.expires_at, self._clock() + RETRY_GRACE_SECONDS)
+            self._entries[reference] = Entry(entry.kind, entry.value, expires, entry.owner, turn)
         return entry.value
 
     def _purge(self) -> None:
@@ -103,7 +125,9 @@ class RedisVault:
         )
         return reference
 
-    async def take(self, reference: str, *, consume: bool = False, owner: str | None = None) -> str | None:
+    async def take(
+        self, reference: str, *, consume: bool = False, owner: str | None = None, turn: str | None = None
+    ) -> str | None:
         key = self._prefix + reference
         raw = await self._redis.get(key)  # type: ignore[attr-defined]
         if raw is None:
@@ -111,9 +135,37 @@ class RedisVault:
         entry = json.loads(raw)
         if entry.get("owner") is not None and entry["owner"] != owner:
             return None  # another conversation's value: unknown to this one (and not consumed)
-        if (consume or reference.startswith("dac_")) and not await self._redis.delete(key):  # type: ignore[attr-defined]
-            return None  # redeemed at the same moment by another request: one use only
-        return str(entry["value"])
+        if not (consume or reference.startswith("dac_")):
+            return str(entry["value"])
+        if turn is None:
+            if not await self._redis.delete(key):  # type: ignore[attr-defined]
+                return None  # redeemed at the same moment by another request: one use only
+            return str(entry["value"]) if entry.get("turn") is None else None
+        # Bound to the first turn that redeems it, atomically: racing messages get it once.
+        used_by = await self._redis.eval(  # type: ignore[attr-defined]
+            _BIND_TURN, 1, key, turn, RETRY_GRACE_SECONDS
+        )
+        return str(entry["value"]) if used_by is not None and _text(used_by) == turn else None
+
+
+# KEYS[1]: the entry; ARGV: the turn, the grace in seconds. Binds the entry to the turn unless another one has
+# it, keeps it for the grace at most; returns the turn it is bound to (nil when it is gone).
+_BIND_TURN = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return nil end
+local entry = cjson.decode(raw)
+if entry['turn'] then return entry['turn'] end
+entry['turn'] = ARGV[1]
+local ttl = redis.call('TTL', KEYS[1])
+local grace = tonumber(ARGV[2])
+if ttl > 0 and ttl < grace then grace = ttl end
+redis.call('SET', KEYS[1], cjson.encode(entry), 'EX', grace)
+return ARGV[1]
+"""
+
+
+def _text(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
 
 @dataclass(frozen=True)

@@ -50,3 +50,19 @@ async def test_a_consumed_value_goes_to_one_of_two_racing_requests(vault: Vault)
     reference = await vault.put("ruc", "1712345675001", owner="web:ana")
     results = await asyncio.gather(*(vault.take(reference, consume=True, owner="web:ana") for _ in range(2)))
     assert sorted(results, key=str) == ["1712345675001", None]
+
+
+async def test_a_codigo_dactilar_used_by_a_message_is_read_again_only_by_that_message_retry(vault: Vault) -> None:
+    reference = await vault.put("codigo_dactilar", "V4443V4442", owner="web:ana")
+    assert await vault.take(reference, owner="web:ana", turn="m-7") == "V4443V4442"
+    # A Rasa replica died before saving the check: the same message, retried, is checked again.
+    assert await vault.take(reference, owner="web:ana", turn="m-7") == "V4443V4442"
+    assert await vault.take(reference, owner="web:ana", turn="m-8") is None  # any other message: used
+    assert await vault.take(reference, owner="web:ana") is None  # and without a turn: used
+    assert await vault.take(reference, owner="web:ana", turn="m-7") is None  # that used it up for good
+
+
+async def test_racing_messages_get_a_codigo_dactilar_once(vault: Vault) -> None:
+    reference = await vault.put("codigo_dactilar", "V4443V4442", owner="web:ana")
+    results = await asyncio.gather(*(vault.take(reference, owner="web:ana", turn=f"m-{i}") for i in range(4)))
+    assert sorted(results, key=str) == [None, None, None, "V4443V4442"]
