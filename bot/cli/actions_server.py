@@ -27,6 +27,7 @@ from sanic.request import Request
 from sanic.worker.loader import AppLoader
 
 from bot import metrics
+from bot.documents.service import ISSUING_TURN
 from bot.logs import configure_logging
 from bot.privacy.encryption import protector_from
 from bot.settings import load_settings
@@ -53,6 +54,20 @@ def request_id_of(action_call: dict[str, Any]) -> str | None:
     return value[:100] if isinstance(value, str) and value else None
 
 
+def turn_of(action_call: dict[str, Any]) -> str | None:
+    """``<conversation>:<message id>`` of the message this action answers (the channel's id the gateway sent)."""
+    tracker = action_call.get("tracker")
+    if not isinstance(tracker, dict):
+        return None
+    latest = tracker.get("latest_message")
+    metadata = latest.get("metadata") if isinstance(latest, dict) else None
+    message_id = metadata.get("message_id") if isinstance(metadata, dict) else None
+    sender = tracker.get("sender_id")
+    if not isinstance(message_id, str) or not message_id or not isinstance(sender, str):
+        return None
+    return f"{sender}:{message_id}"[:160]
+
+
 class MeasuredExecutor(ActionExecutor):
     """rasa-sdk's executor, with the turn's request id bound for the action's log lines, and metrics."""
 
@@ -61,6 +76,7 @@ class MeasuredExecutor(ActionExecutor):
         name = requested if isinstance(requested, str) and requested in self.actions else "desconocida"
         outcome = "error"
         started = time.perf_counter()
+        turn = ISSUING_TURN.set(turn_of(action_call))  # documents issued here are keyed by the turn
         with structlog.contextvars.bound_contextvars(request_id=request_id_of(action_call)):
             try:
                 result = await super().run(action_call, *args, **kwargs)
@@ -80,6 +96,7 @@ class MeasuredExecutor(ActionExecutor):
                 metrics.ACTION_RUNS.labels(action=name, outcome=outcome).inc()
                 metrics.ACTION_SECONDS.labels(action=name).observe(seconds)
                 log.info("accion.ejecutada", accion=name, resultado=outcome, duracion_ms=round(seconds * 1000))
+                ISSUING_TURN.reset(turn)
 
 
 def create_app(token: str, *, metrics_token: str = "", logging: Logging | None = None) -> Any:

@@ -10,11 +10,13 @@ import asyncio
 import hashlib
 import re
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from typing import Any, Literal
 
 import structlog
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
@@ -29,11 +31,17 @@ from bot.documents.templates import DocumentKind, DocumentTemplate, Plantillas
 from bot.documents.tokens import TokenClaims, encode_token
 from bot.privacy.redaction import mask_cedula
 from bot.storage import documents as repo
+from bot.storage.models_documents import Document
 
 # Ecuador (mainland) keeps UTC-5 all year: dates printed on documents are in that zone.
 ECUADOR = timezone(timedelta(hours=-5), "ECT")
 MEDIA_TYPES = {"pdf": "application/pdf", "png": "image/png"}
 log = structlog.get_logger(__name__)
+
+# The turn an action runs for ("<conversation>:<message id>"), set by the action server around each action: a
+# document issued inside it is recorded under a key of the turn, its kind and its holder, so that the turn run
+# again (a Rasa replica died after the action and before saving the turn) gets the same document back.
+ISSUING_TURN: ContextVar[str | None] = ContextVar("issuing_turn", default=None)
 _KEYWORD = re.compile(r"chasqui-(documento|codigo):([0-9a-zA-Z]+)")
 
 
@@ -359,7 +367,8 @@ class DocumentService:
         issued_at: datetime | None = None,
         expires_at: datetime | None = None,
     ) -> IssuedDocument:
-        """Render, sign, store and record a document.
+        """Render, sign, store and record a document; inside a turn (`ISSUING_TURN`), the document this turn
+        already issued of this kind to this holder, if any (a retried turn never issues a second one).
 
         Args:
             kind: which document (`DocumentKind`).
@@ -374,35 +383,36 @@ class DocumentService:
             TemplateError: unknown kind, or fields that do not match the template.
         """
         draft = self.draft(kind, holder, fields, issued_at=issued_at, expires_at=expires_at)
+        turn = ISSUING_TURN.get()
+        key = (
+            f"{turn}:{draft.template.kind.value}:{holder_hash(self.holder_key, draft.holder.cedula)[:16]}"[:200]
+            if turn
+            else None
+        )
+        if key is not None:
+            async with self.sessions() as session:
+                earlier = await repo.by_idempotency_key(session=session, key=key)
+            if earlier is not None:
+                log.info("documento.ya_emitido_en_este_turno", document_id=earlier.id, kind=earlier.kind)
+                return self._issued(earlier)
         rendered = await asyncio.to_thread(self.renderer.render, draft)
         pdf_name, png_name = f"{draft.template.kind.value}.pdf", f"{draft.template.kind.value}.png"
         await asyncio.to_thread(self.store.put, draft.id, pdf_name, rendered.pdf)
         await asyncio.to_thread(self.store.put, draft.id, png_name, rendered.png)
         pdf_sha, png_sha = hashlib.sha256(rendered.pdf).hexdigest(), hashlib.sha256(rendered.png).hexdigest()
-        async with self.sessions.begin() as session:
-            await repo.add_document(
-                session=session,
-                document=repo.NewDocument(
-                    id=draft.id,
-                    kind=draft.template.kind.value,
-                    verification_code=draft.code,
-                    holder_cedula_hash=holder_hash(self.holder_key, draft.holder.cedula),
-                    holder_cedula_masked=draft.cedula_masked,
-                    holder_name=draft.holder.name,
-                    public_fields=draft.template.public_fields(draft.fields),
-                    issued_at=draft.issued_at,
-                    expires_at=draft.expires_at,
-                    pdf_filename=pdf_name,
-                    pdf_sha256=pdf_sha,
-                    pdf_size=len(rendered.pdf),
-                    png_filename=png_name,
-                    png_sha256=png_sha,
-                    png_size=len(rendered.png),
-                    signer_kid=self.renderer.signer.kid.hex(),
-                    sandbox=self.renderer.sandbox,
-                    conversation_id=conversation_id,
-                ),
-            )
+        try:
+            await self._record(draft, rendered, conversation_id=conversation_id, key=key, shas=(pdf_sha, png_sha))
+        except IntegrityError:
+            if key is None:
+                raise
+            # The same turn issued it at the same moment elsewhere: that one stands, these files go.
+            for name in (pdf_name, png_name):
+                await asyncio.to_thread(self.store.delete, draft.id, name)
+            async with self.sessions() as session:
+                earlier = await repo.by_idempotency_key(session=session, key=key)
+            if earlier is None:
+                raise
+            return self._issued(earlier)
         log.info(
             "documento.emitido",
             document_id=draft.id,
@@ -437,6 +447,76 @@ class DocumentService:
                 url=self.links.url(draft.id, png_name, expires_at=links_expire),
             ),
             token=rendered.token,
+        )
+
+    async def _record(
+        self, draft: Draft, rendered: Rendered, *, conversation_id: str | None, key: str | None, shas: tuple[str, str]
+    ) -> None:
+        pdf_name, png_name = f"{draft.template.kind.value}.pdf", f"{draft.template.kind.value}.png"
+        pdf_sha, png_sha = shas
+        async with self.sessions.begin() as session:
+            await repo.add_document(
+                session=session,
+                document=repo.NewDocument(
+                    id=draft.id,
+                    kind=draft.template.kind.value,
+                    verification_code=draft.code,
+                    holder_cedula_hash=holder_hash(self.holder_key, draft.holder.cedula),
+                    holder_cedula_masked=draft.cedula_masked,
+                    holder_name=draft.holder.name,
+                    public_fields=draft.template.public_fields(draft.fields),
+                    issued_at=draft.issued_at,
+                    expires_at=draft.expires_at,
+                    pdf_filename=pdf_name,
+                    pdf_sha256=pdf_sha,
+                    pdf_size=len(rendered.pdf),
+                    png_filename=png_name,
+                    png_sha256=png_sha,
+                    png_size=len(rendered.png),
+                    signer_kid=self.renderer.signer.kid.hex(),
+                    sandbox=self.renderer.sandbox,
+                    conversation_id=conversation_id,
+                    idempotency_key=key,
+                ),
+            )
+
+    def _issued(self, row: Document) -> IssuedDocument:
+        """An issued document as `issue` returns it, from its record (fresh links and a fresh token)."""
+        kind = DocumentKind(row.kind)
+        links_expire = expiry(self.clock(), self.download_minutes)
+        claims = TokenClaims(
+            document_id=row.id,
+            kind=row.kind,
+            holder_name=row.holder_name,
+            holder_cedula_masked=row.holder_cedula_masked,
+            issued_at=as_utc(row.issued_at),
+            expires_at=as_utc(row.expires_at),
+        )
+        signer = self.renderer.signer
+        return IssuedDocument(
+            id=row.id,
+            kind=kind,
+            verification_code=format_code(row.verification_code),
+            verification_url=self.renderer.verification_url(row.verification_code),
+            issued_at=as_utc(row.issued_at),
+            expires_at=as_utc(row.expires_at),
+            pdf=IssuedFile(
+                kind="pdf",
+                filename=row.pdf_filename,
+                media_type=MEDIA_TYPES["pdf"],
+                size=row.pdf_size,
+                sha256=row.pdf_sha256,
+                url=self.links.url(row.id, row.pdf_filename, expires_at=links_expire),
+            ),
+            png=IssuedFile(
+                kind="png",
+                filename=row.png_filename,
+                media_type=MEDIA_TYPES["png"],
+                size=row.png_size,
+                sha256=row.png_sha256,
+                url=self.links.url(row.id, row.png_filename, expires_at=links_expire),
+            ),
+            token=encode_token(claims, kid=signer.kid, sign=signer.sign_es256),
         )
 
     async def payloads(self, document_id: str) -> list[dict[str, Any]]:

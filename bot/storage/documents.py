@@ -35,6 +35,7 @@ class NewDocument:
     signer_kid: str
     sandbox: bool
     conversation_id: str | None = None
+    idempotency_key: str | None = None
 
 
 async def add_document(*, session: AsyncSession, document: NewDocument) -> Document:
@@ -57,10 +58,15 @@ async def add_document(*, session: AsyncSession, document: NewDocument) -> Docum
         signer_kid=document.signer_kid,
         sandbox=document.sandbox,
         conversation_id=document.conversation_id,
+        idempotency_key=document.idempotency_key,
     )
     session.add(row)
     await session.flush()
     return row
+
+
+async def by_idempotency_key(*, session: AsyncSession, key: str) -> Document | None:
+    return await session.scalar(select(Document).where(Document.idempotency_key == key))
 
 
 async def get_document(*, session: AsyncSession, document_id: str) -> Document | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.storage.models import Base, utcnow
@@ -19,6 +19,7 @@ class Document(Base):
     """
 
     __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("idempotency_key", name="uq_documents_idempotency_key"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     kind: Mapped[str] = mapped_column(String(48))
@@ -38,6 +39,9 @@ class Document(Base):
     signer_kid: Mapped[str] = mapped_column(String(16))
     sandbox: Mapped[bool] = mapped_column()
     conversation_id: Mapped[str | None] = mapped_column(String(160), default=None)
+    # The turn that issued it, with kind and holder: a retried turn (a Rasa replica died before saving it) finds
+    # this document instead of issuing a second one (bot.documents.service.ISSUING_TURN).
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), default=None)
     revoked_at: Mapped[datetime | None] = mapped_column(default=None)
     revocation_reason: Mapped[str | None] = mapped_column(String(200), default=None)
     revoked_by: Mapped[str | None] = mapped_column(String(80), default=None)
