@@ -15,6 +15,7 @@ the final state in one transaction. Stages of the inbound transaction may write 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -396,9 +397,13 @@ class AskRasa:
         """Rasa's answer to this message if it already processed it (a gateway died before storing it)."""
         if turn.message.channel_message_id is None:
             return None
+        started = time.monotonic()
         earlier = await self.rasa.replies_to(turn.conversation.id, turn.message.channel_message_id)
-        if earlier is not None:
-            turn.log.info("rasa.answer_reused", replies=len(earlier))
+        turn.log.info(
+            "rasa.answer_reused" if earlier is not None else "rasa.not_answered_before",
+            replies=len(earlier or ()),
+            seconds=round(time.monotonic() - started, 2),
+        )
         return earlier
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -23,6 +24,9 @@ import redis.exceptions
 import structlog
 
 log = structlog.get_logger(__name__)
+
+
+MAX_TURN_SECONDS = 90.0  # above Rasa's timeout (30 s), its lock wait and the actions' registry calls
 
 
 class TurnLocks(Protocol):
@@ -101,8 +105,10 @@ class RedisTurnLocks:
                         log.warning("turno.liberacion_fallida", reason=type(exc).__name__)
 
     async def _renew(self, lock: redis.asyncio.lock.Lock) -> None:
-        """Keep the lock while the turn runs (its whole ``expire`` again every third of it)."""
-        while True:
+        """Keep the lock while the turn runs (its whole ``expire`` again every third of it), for `MAX_TURN_SECONDS`
+        at most: a turn stuck longer than any real one must not keep its chat waiting."""
+        deadline = time.monotonic() + MAX_TURN_SECONDS
+        while time.monotonic() < deadline:
             await asyncio.sleep(self._expire / 3)
             try:
                 await lock.reacquire()
