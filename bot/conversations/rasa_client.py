@@ -114,6 +114,8 @@ class RasaClient:
             response = await self._http.get(f"/conversations/{quote(sender, safe=':+')}/tracker", params=params)
         except httpx.TransportError as exc:
             raise RasaUnavailable(type(exc).__name__) from exc
+        if response.status_code == 404:
+            return None  # no tracker to read (a Rasa without the HTTP API): nothing was answered that we can see
         if response.status_code != 200:
             raise RasaUnavailable(f"HTTP {response.status_code}")
         try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import hmac
 import re
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
@@ -384,8 +385,13 @@ class DocumentService:
         """
         draft = self.draft(kind, holder, fields, issued_at=issued_at, expires_at=expires_at)
         turn = ISSUING_TURN.get()
+        # Keyed hash: the record keeps no conversation id or message id (erasure leaves nothing of the citizen).
         key = (
-            f"{turn}:{draft.template.kind.value}:{holder_hash(self.holder_key, draft.holder.cedula)[:16]}"[:200]
+            hmac.new(
+                self.holder_key,
+                f"turno\n{turn}\n{draft.template.kind.value}\n{draft.holder.cedula}".encode(),
+                hashlib.sha256,
+            ).hexdigest()
             if turn
             else None
         )
