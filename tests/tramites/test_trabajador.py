@@ -19,17 +19,11 @@ from tests.actions.conftest import World, keys_dir, sandbox_fallas, world  # noq
 
 async def test_a_pending_application_completes_in_the_background_and_is_notified(world: World) -> None:  # noqa: F811
     s = world.services
-    await s.identidad.verify("web:rosa", "1712345675", "V4443V4442")
-    await sandbox_fallas(world, institucion="ministerio_interior", caida=True)
-    t = tracker(
-        slots={"motivo_consulta": "para un trabajo nuevo", "confirmar_antecedentes": True}, sender_id="web:rosa"
-    )
-    await ActionSolicitarAntecedentesPenales().run(CollectingDispatcher(), t, {})
+    await pending_after_outage(world)
     [pending] = await s.solicitudes.de_ciudadano("1712345675")
     assert pending.estado == "en_proceso"
 
     assert await retry_due(s) == 0  # not due yet
-    await sandbox_fallas(world, institucion="ministerio_interior", caida=False)
     s.solicitudes._clock = lambda: utcnow() + timedelta(minutes=2)  # type: ignore[method-assign]
     assert await retry_due(s) == 1
 
