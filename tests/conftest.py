@@ -74,6 +74,15 @@ async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncS
 
 
 @pytest.fixture
+async def engines(database_url: str) -> AsyncIterator[list[async_sessionmaker[AsyncSession]]]:
+    """Three engines on one database, as three processes (gateways, workers) have."""
+    created = [create_engine(database_url) for _ in range(3)]
+    yield [session_factory(engine) for engine in created]
+    for engine in created:
+        await engine.dispose()
+
+
+@pytest.fixture
 def project_dir() -> Iterator[Path]:
     yield Path(__file__).resolve().parent.parent
 

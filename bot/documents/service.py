@@ -367,9 +367,11 @@ class DocumentService:
         conversation_id: str | None = None,
         issued_at: datetime | None = None,
         expires_at: datetime | None = None,
+        once_for: str | None = None,
     ) -> IssuedDocument:
-        """Render, sign, store and record a document; inside a turn (`ISSUING_TURN`), the document this turn
-        already issued of this kind to this holder, if any (a retried turn never issues a second one).
+        """Render, sign, store and record a document; the one already issued of this kind to this holder for the
+        same application (``once_for``) or, without one, inside the same turn (`ISSUING_TURN`), if any: a
+        retried turn, or a worker taking over an application a dead process was issuing, never issues twice.
 
         Args:
             kind: which document (`DocumentKind`).
@@ -379,20 +381,23 @@ class DocumentService:
             issued_at: issue time (now by default; tests back-date documents to make them expire).
             expires_at: the registry's end of validity (a cédula's or licence's expiry); None for the template's
                 ``vigencia_dias`` from the issue time. Never back-date ``issued_at`` to reach a date.
+            once_for: what this document is issued once for (an application: ``"solicitud:<id>"``), whichever
+                process issues it.
 
         Raises:
             TemplateError: unknown kind, or fields that do not match the template.
         """
         draft = self.draft(kind, holder, fields, issued_at=issued_at, expires_at=expires_at)
         turn = ISSUING_TURN.get()
+        scope = f"una_vez\n{once_for}" if once_for else f"turno\n{turn}" if turn else None
         # Keyed hash: the record keeps no conversation id or message id (erasure leaves nothing of the citizen).
         key = (
             hmac.new(
                 self.holder_key,
-                f"turno\n{turn}\n{draft.template.kind.value}\n{draft.holder.cedula}".encode(),
+                f"{scope}\n{draft.template.kind.value}\n{draft.holder.cedula}".encode(),
                 hashlib.sha256,
             ).hexdigest()
-            if turn
+            if scope
             else None
         )
         if key is not None:
@@ -436,22 +441,8 @@ class DocumentService:
             verification_url=self.renderer.verification_url(draft.code),
             issued_at=draft.issued_at,
             expires_at=draft.expires_at,
-            pdf=IssuedFile(
-                kind="pdf",
-                filename=pdf_name,
-                media_type=MEDIA_TYPES["pdf"],
-                size=len(rendered.pdf),
-                sha256=pdf_sha,
-                url=self.links.url(draft.id, pdf_name, expires_at=links_expire),
-            ),
-            png=IssuedFile(
-                kind="png",
-                filename=png_name,
-                media_type=MEDIA_TYPES["png"],
-                size=len(rendered.png),
-                sha256=png_sha,
-                url=self.links.url(draft.id, png_name, expires_at=links_expire),
-            ),
+            pdf=self._file(draft.id, "pdf", pdf_name, len(rendered.pdf), pdf_sha, links_expire),
+            png=self._file(draft.id, "png", png_name, len(rendered.png), png_sha, links_expire),
             token=rendered.token,
         )
 
@@ -506,23 +497,22 @@ class DocumentService:
             verification_url=self.renderer.verification_url(row.verification_code),
             issued_at=as_utc(row.issued_at),
             expires_at=as_utc(row.expires_at),
-            pdf=IssuedFile(
-                kind="pdf",
-                filename=row.pdf_filename,
-                media_type=MEDIA_TYPES["pdf"],
-                size=row.pdf_size,
-                sha256=row.pdf_sha256,
-                url=self.links.url(row.id, row.pdf_filename, expires_at=links_expire),
-            ),
-            png=IssuedFile(
-                kind="png",
-                filename=row.png_filename,
-                media_type=MEDIA_TYPES["png"],
-                size=row.png_size,
-                sha256=row.png_sha256,
-                url=self.links.url(row.id, row.png_filename, expires_at=links_expire),
-            ),
+            pdf=self._file(row.id, "pdf", row.pdf_filename, row.pdf_size, row.pdf_sha256, links_expire),
+            png=self._file(row.id, "png", row.png_filename, row.png_size, row.png_sha256, links_expire),
             token=encode_token(claims, kid=signer.kid, sign=signer.sign_es256),
+        )
+
+    def _file(
+        self, document_id: str, kind: Literal["pdf", "png"], filename: str, size: int, sha256: str, expires: datetime
+    ) -> IssuedFile:
+        """One file of an issued document with a signed download link valid until ``expires``."""
+        return IssuedFile(
+            kind=kind,
+            filename=filename,
+            media_type=MEDIA_TYPES[kind],
+            size=size,
+            sha256=sha256,
+            url=self.links.url(document_id, filename, expires_at=expires),
         )
 
     async def payloads(self, document_id: str) -> list[dict[str, Any]]:

@@ -154,6 +154,17 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class Duty(Base):
+    """A periodic duty of the workers (purge, sealing, open data, reminders): one row each, so that of several
+    workers one runs it per period. ``due_at`` is the next run, or while running the end of the runner's lease."""
+
+    __tablename__ = "duties"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    due_at: Mapped[datetime] = mapped_column()
+    runs: Mapped[int] = mapped_column(default=0)
+
+
 # The other model modules register their tables on the same metadata (Alembic compares against it).
 from bot.storage import models_campaigns as _campaigns  # noqa: E402,F401  (registers the campaign tables on Base)
 from bot.storage import models_console as _console  # noqa: E402,F401  (registers the console tables on Base)

@@ -4,10 +4,8 @@ many poll at the same moment (SQLite and PostgreSQL, one engine per dispatcher a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -15,21 +13,12 @@ from bot.channels.base import ChannelRegistry
 from bot.conversations.notifications import NotificationDispatcher
 from bot.storage import conversations as conversations_repo
 from bot.storage import tramites as repo
-from bot.storage.db import create_engine, session_factory
 from bot.storage.models import OutboxMessage
 from bot.texts import load_textos
 from tests.conversations.test_outbox_claims import Recorder
 
 PROJECT = Path(__file__).resolve().parents[2]
 CHATS = [f"tg:{n}" for n in range(1, 6)]
-
-
-@pytest.fixture
-async def engines(database_url: str) -> AsyncIterator[list[async_sessionmaker[AsyncSession]]]:
-    created = [create_engine(database_url) for _ in range(3)]
-    yield [session_factory(engine) for engine in created]
-    for engine in created:
-        await engine.dispose()
 
 
 async def test_gateways_polling_at_once_deliver_each_notification_once(

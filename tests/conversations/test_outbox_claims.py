@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, ClassVar
 
-import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,7 +17,6 @@ from bot.channels.base import ChannelAdapter, ChannelRegistry, Delivery, Inbound
 from bot.conversations.messages import BotMessage
 from bot.conversations.outbox import OutboxDispatcher
 from bot.storage import conversations as repo
-from bot.storage.db import create_engine, session_factory
 from bot.storage.models import OutboxMessage, OutboxStatus, utcnow
 
 CHATS = [f"tg:{n}" for n in range(1, 9)]
@@ -43,14 +41,6 @@ class Recorder(ChannelAdapter):
         await asyncio.sleep(random.uniform(0.0, 0.01))
         self.sent.append((chat_id, message.text or ""))
         return Delivery(provider_message_id=None)
-
-
-@pytest.fixture
-async def engines(database_url: str) -> AsyncIterator[list[async_sessionmaker[AsyncSession]]]:
-    created = [create_engine(database_url) for _ in range(3)]
-    yield [session_factory(engine) for engine in created]
-    for engine in created:
-        await engine.dispose()
 
 
 async def queue(sessions: async_sessionmaker[AsyncSession], chats: Sequence[str], per_chat: int) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.storage import tramites as repo
@@ -79,3 +80,29 @@ async def test_an_application_a_dead_worker_held_is_taken_over_after_its_lease(w
     [done] = await s.solicitudes.de_ciudadano("1712345675")
     assert (done.id, done.estado) == (claimed.id, "emitida")
     assert len(await s.solicitudes.documentos(done.id)) == 1
+
+
+async def test_a_worker_that_died_after_issuing_leaves_one_certificate(world: World) -> None:  # noqa: F811
+    s = world.services
+    await pending_after_outage(world)
+    start = utcnow() + timedelta(minutes=2)
+    s.solicitudes._clock = lambda: start  # type: ignore[method-assign]
+    attach = s.solicitudes.adjuntar_documento
+
+    async def killed(solicitud_id: int, document_id: str) -> None:
+        raise SystemExit("SIGKILL between signing the certificate and attaching it")
+
+    s.solicitudes.adjuntar_documento = killed  # type: ignore[method-assign]
+    with pytest.raises(SystemExit):
+        await retry_due(s)
+    [held] = await s.solicitudes.de_ciudadano("1712345675")
+    assert held.estado == "aprobada"
+    assert len(await s.documents.issuer.of_holder("1712345675")) == 1
+
+    s.solicitudes.adjuntar_documento = attach  # type: ignore[method-assign]
+    s.solicitudes._clock = lambda: start + PROCESSING_LEASE + timedelta(seconds=1)  # type: ignore[method-assign]
+    assert await retry_due(s) == 1
+    [done] = await s.solicitudes.de_ciudadano("1712345675")
+    assert done.estado == "emitida"
+    [issued] = await s.documents.issuer.of_holder("1712345675")
+    assert list(await s.solicitudes.documentos(done.id)) == [issued.id]

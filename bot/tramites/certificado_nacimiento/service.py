@@ -89,6 +89,7 @@ async def procesar(s: Servicios, solicitud: Solicitud, cedula: str) -> Resultado
         Holder(cedula=persona.cedula, name=proper_name(persona.nombre)),
         campos(persona),
         conversation_id=solicitud.conversation_id,
+        once_for=f"solicitud:{solicitud.id}",  # a worker taking over a dead one's application gets this one back
     )
     await s.solicitudes.adjuntar_documento(solicitud.id, issued.id)
     solicitud = await s.solicitudes.cambiar_estado(

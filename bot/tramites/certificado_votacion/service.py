@@ -197,6 +197,7 @@ async def procesar(s: Servicios, solicitud: Solicitud, cedula: str) -> Resultado
         Holder(cedula=cedula, name=proper_name(registro.nombre)),
         campos_certificado(registro, _textos(s.settings.textos_dir), multa_pagada_aqui=pagado > 0),
         conversation_id=solicitud.conversation_id,
+        once_for=f"solicitud:{solicitud.id}",  # a worker taking over a dead one's application gets this one back
     )
     await s.solicitudes.adjuntar_documento(solicitud.id, issued.id)
     solicitud = await s.solicitudes.cambiar_estado(
