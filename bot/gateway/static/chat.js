@@ -113,6 +113,8 @@
   }
 
   var ocupado = false;
+  var REINTENTABLES = [502, 503, 504];
+  var INTENTOS = 6;
   // ``adjunto``: {filename, content_type, data (base64)}, a photo or PDF to verify; the text may then be empty.
   function enviar(texto, mostrado, adjunto) {
     if (ocupado || (!texto && !adjunto)) { return; }
@@ -122,7 +124,14 @@
     agregar("yo", "Usted", mostrado || texto);
     estado.textContent = "Chasqui está escribiendo…";
     var idMensaje = nuevoId();
-    var intento = function (restantes) {
+    // The same message (same id) is sent again while the service starts (503), when the balancer finds no
+    // gateway for a moment (502, 504) or the connection drops: the gateway answers a repeated id once.
+    var espera = function (ms) { return new Promise(function (ok) { setTimeout(ok, ms); }); };
+    var intento = function (numero) {
+      var otraVez = function (aviso, ms) {
+        estado.textContent = aviso;
+        return espera(ms).then(function () { return intento(numero + 1); });
+      };
       return fetch("/webhooks/rest/webhook", {
         method: "POST",
         headers: { "Content-Type": "application/json" },
@@ -131,21 +140,29 @@
           : { sender: remitente, message: texto, metadata: { message_id: idMensaje } })
       }).then(function (r) {
         return r.json().catch(function () { return []; }).then(function (cuerpo) {
-          if (r.status === 503 && restantes > 0) {
-            estado.textContent = "El servicio se está iniciando. Reintentando…";
-            return new Promise(function (ok) { setTimeout(ok, 5000); }).then(function () { return intento(restantes - 1); });
+          if (REINTENTABLES.indexOf(r.status) >= 0 && numero < INTENTOS) {
+            return r.status === 503
+              ? otraVez("El servicio se está iniciando. Reintentando…", 5000)
+              : otraVez("Se cortó la conexión. Reintentando…", Math.min(1000 * Math.pow(2, numero), 5000));
           }
-          if (!r.ok && r.status !== 503) {
+          if (!r.ok) {
             agregar("aviso", "Aviso", r.status === 413
               ? (adjunto ? "El archivo es demasiado grande. Envíe uno de hasta 5 MB." : "Su mensaje es demasiado largo. Por favor, escríbalo más corto.")
-              : "No pudimos leer su mensaje. Por favor, intente de nuevo.");
+              : REINTENTABLES.indexOf(r.status) >= 0
+                ? "Chasqui no está disponible en este momento. Por favor, intente de nuevo en unos minutos."
+                : "No pudimos leer su mensaje. Por favor, intente de nuevo.");
             return;
           }
           (Array.isArray(cuerpo) ? cuerpo : []).forEach(mostrarRespuesta);
         });
+      }, function (error) {
+        if (numero < INTENTOS) {
+          return otraVez("Se cortó la conexión. Reintentando…", Math.min(1000 * Math.pow(2, numero), 5000));
+        }
+        throw error;
       });
     };
-    intento(6).catch(function () {
+    intento(0).catch(function () {
       agregar("aviso", "Aviso", "No hay conexión con Chasqui. Revise su internet e intente de nuevo.");
     }).then(function () {
       ocupado = false;
