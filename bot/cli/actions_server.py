@@ -18,19 +18,21 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import redis.asyncio
 import structlog
 from rasa_sdk.endpoint import create_app_for_serve
-from rasa_sdk.executor import ActionExecutor
+from rasa_sdk.executor import ActionExecutor, ActionExecutorRunResult
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 from sanic import Sanic, response
 from sanic.request import Request
 from sanic.worker.loader import AppLoader
 
 from bot import metrics
+from bot.actions.results import ActionResults, LocalActionResults, RedisActionResults, call_key
 from bot.documents.service import ISSUING_TURN
 from bot.logs import configure_logging
-from bot.privacy.encryption import protector_from
-from bot.settings import load_settings
+from bot.privacy.encryption import Protector, protector_from
+from bot.settings import Settings, load_settings
 
 PROTECTED = ("/webhook", "/actions")
 log = structlog.get_logger(__name__)
@@ -69,17 +71,30 @@ def turn_of(action_call: dict[str, Any]) -> str | None:
 
 
 class MeasuredExecutor(ActionExecutor):
-    """rasa-sdk's executor, with the turn's request id bound for the action's log lines, and metrics."""
+    """rasa-sdk's executor, with the turn's request id bound for the action's log lines, and metrics; an action
+    call repeated by a turn run again gets the first run's answer (`bot.actions.results`)."""
+
+    def __init__(self, results: ActionResults | None = None, *, secret: bytes = b"") -> None:
+        super().__init__()
+        self.results = results
+        self.secret = secret
 
     async def run(self, action_call: dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         requested = action_call.get("next_action")
         name = requested if isinstance(requested, str) and requested in self.actions else "desconocida"
         outcome = "error"
         started = time.perf_counter()
+        key = call_key(action_call, secret=self.secret) if self.results is not None else None
         turn = ISSUING_TURN.set(turn_of(action_call))  # documents issued here are keyed by the turn
         with structlog.contextvars.bound_contextvars(request_id=request_id_of(action_call)):
             try:
+                earlier = await self.results.get(key) if self.results is not None and key else None
+                if earlier is not None:
+                    outcome = "repeated"
+                    return ActionExecutorRunResult.model_validate(earlier)
                 result = await super().run(action_call, *args, **kwargs)
+                if self.results is not None and key and result is not None:
+                    await self.results.put(key, result.model_dump())
                 outcome = "ok"
                 return result
             except ActionExecutionRejection:
@@ -99,6 +114,14 @@ class MeasuredExecutor(ActionExecutor):
                 ISSUING_TURN.reset(turn)
 
 
+def action_results(settings: Settings, protector: Protector) -> ActionResults:
+    """Answers kept in Redis when several action servers may run (``REDIS_URL``), else in this process."""
+    if settings.redis_url:
+        client = redis.asyncio.from_url(settings.redis_url)
+        return RedisActionResults(client, protector, prefix=f"{settings.redis_prefix}accion:")
+    return LocalActionResults(protector)
+
+
 def create_app(token: str, *, metrics_token: str = "", logging: Logging | None = None) -> Any:
     """rasa-sdk's app for `bot.actions`, behind the token check.
 
@@ -109,7 +132,9 @@ def create_app(token: str, *, metrics_token: str = "", logging: Logging | None =
     """
     if logging is not None:
         configure_logging(level=logging.level, json=logging.json, pseudonym_key=logging.pseudonym_key)
-    executor = MeasuredExecutor()
+    settings = load_settings()
+    protector = protector_from(settings)
+    executor = MeasuredExecutor(action_results(settings, protector), secret=protector.hash_key)
     executor.register_package("bot.actions")
     app = create_app_for_serve(executor, cors_origins=[], auto_reload=False, endpoints="endpoints.yml")
 
