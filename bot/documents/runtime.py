@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.documents.errors import ConfigurationError
 from bot.documents.keys import load_or_create_secret
 from bot.documents.links import LinkSigner
-from bot.documents.object_store import S3Bucket, S3DocumentStore
 from bot.documents.qr import configure_image_decoding
 from bot.documents.render import Fonts
 from bot.documents.service import DocumentRenderer, DocumentService, utcnow
@@ -53,6 +52,8 @@ def open_document_store(settings: DocumentSettings) -> DocumentStore:
     """
     if settings.object_store is None:
         return FilesystemDocumentStore(settings.store_dir)
+    from bot.documents.object_store import S3Bucket, S3DocumentStore  # boto3 only where it is used
+
     bucket = S3Bucket(settings.object_store)
     bucket.check()  # a wrong bucket or key stops the process at start, not the first citizen's document
     return S3DocumentStore(bucket)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import gettext
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 import phonenumbers
-from phonenumbers import geocoder
+import pycountry
 from stdnum.ec import ci
 
 from bot.privacy.redaction import mask_phone
@@ -16,6 +18,19 @@ from bot.privacy.redaction import mask_phone
 _USERNAME = re.compile(r"(?<![\w@.])@([a-z][a-z0-9_]{4,31})\b", re.IGNORECASE)
 _TELEGRAM_LINK = re.compile(r"\b(?:https?://)?(?:t|telegram)\.me/([a-z][a-z0-9_]{4,31})\b", re.IGNORECASE)
 _WHATSAPP_LINK = re.compile(r"\b(?:https?://)?(?:wa\.me|api\.whatsapp\.com/send\?phone=)/?\+?(\d{8,15})\b", re.I)
+
+
+@cache
+def _spanish() -> gettext.NullTranslations:
+    return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["es"], fallback=True)
+
+
+def country_name(region: str | None) -> str | None:
+    """The country's usual name in Spanish (ISO 3166 through pycountry): «CO» → «Colombia»; the code when unknown."""
+    country = pycountry.countries.get(alpha_2=region) if region else None
+    if country is None:
+        return region
+    return _spanish().gettext(getattr(country, "common_name", None) or country.name)
 
 
 class SenderKind(StrEnum):
@@ -92,7 +107,7 @@ def find_senders(text: str, own: OwnSenders, *, ignore: Sequence[str] = ()) -> l
                 SenderKind.TELEFONO,
                 shown=mask_phone(e164),
                 propio=propio,
-                pais=(geocoder.country_name_for_number(number, "es") or region) if foreign else None,
+                pais=country_name(region) if foreign else None,
                 prefijo=f"+{number.country_code}" if foreign else None,
             )
         )

@@ -14,11 +14,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from bot.documents.object_store import MEDIA_TYPES, S3Bucket
 from bot.documents.settings import s3_location_from
 from bot.settings import Settings
+
+if TYPE_CHECKING:  # boto3 (about 10 MB) is loaded only when object storage is configured
+    from bot.documents.object_store import S3Bucket
 
 MINUTES = 30
 # A token is ``secrets.token_urlsafe(24)`` (32 characters); anything else never reaches a disk or a bucket.
@@ -106,7 +108,7 @@ class S3ExportStore:
 
     def put(self, data: dict[str, Any]) -> str:
         token = secrets.token_urlsafe(24)
-        self._bucket.put(f"{self.FOLDER}/{token}.json", _encode(data), media_type=MEDIA_TYPES["json"])
+        self._bucket.put(f"{self.FOLDER}/{token}.json", _encode(data), media_type="application/json")
         return token
 
     def get(self, token: str) -> bytes | None:
@@ -138,4 +140,6 @@ def build_export_store(settings: Settings) -> ExportStore:
     location = s3_location_from(settings)
     if location is None:
         return FilesystemExportStore(settings.var_dir / "exportes")
+    from bot.documents.object_store import S3Bucket
+
     return S3ExportStore(S3Bucket(location))
