@@ -2,13 +2,16 @@
 
 A webhook stores the message and answers at once; `InboundProcessor.schedule` then drains that
 conversation's unanswered messages one by one. Messages stored before a crash are found again by
-`recover`. While Rasa is unavailable a conversation retries with a growing pause.
+`recover`, and those of a gateway that died for good by any other gateway's `sweep` (every 30 s, for
+messages unanswered for `TAKE_OVER_AFTER`). While Rasa is unavailable a conversation retries with a growing
+pause.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
+from datetime import timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,6 +22,10 @@ from bot.storage import conversations as repo
 from bot.storage.models import utcnow
 
 log = structlog.get_logger(__name__)
+
+# A message stored this long ago and still unanswered is taken over by any gateway: longer than any turn
+# (`bot.conversations.turn_locks.MAX_TURN_SECONDS`) and than Rasa's first retries.
+TAKE_OVER_AFTER = timedelta(minutes=2)
 
 
 class InboundProcessor:
@@ -58,6 +65,34 @@ class InboundProcessor:
         if pending:
             log.info("inbound.recovered", conversations=len(pending))
         return len(pending)
+
+    async def sweep(self, channels: Sequence[str], *, older_than: timedelta) -> int:
+        """Schedule the conversations whose unanswered messages are older than ``older_than`` and not being
+        processed here: those of a gateway that died and was not started again (its host is gone). Another live
+        gateway still working on one is harmless: turns of a chat take its lock, answered messages are skipped
+        and a message that may have reached Rasa is looked up in its tracker first."""
+        async with self._sessions() as session:
+            stale = await repo.conversations_with_pending_inbound(
+                session=session, channels=channels, stored_before=utcnow() - older_than
+            )
+        taken = [c for c in stale if c not in self._tasks or self._tasks[c].done()]
+        for conversation_id in taken:
+            self._recovered.add(conversation_id)
+            self.schedule(conversation_id)
+        if taken:
+            log.info("inbound.taken_over", conversations=len(taken))
+        return len(taken)
+
+    async def sweep_forever(
+        self, channels: Sequence[str], *, every_seconds: float = 30.0, older_than: timedelta = TAKE_OVER_AFTER
+    ) -> None:
+        """`sweep` every ``every_seconds``, for as long as the gateway runs."""
+        while True:
+            await asyncio.sleep(every_seconds)
+            try:
+                await self.sweep(channels, older_than=older_than)
+            except Exception:  # the database away for a moment: the next sweep tries again
+                log.exception("inbound.sweep_failed")
 
     async def _drain(self, conversation_id: str) -> None:
         failures = 0

@@ -268,7 +268,9 @@ def create_app(
                 gateway.tasks.append(asyncio.create_task(outbox.run(), name="outbox"))
                 gateway.tasks.append(asyncio.create_task(notifications.run(), name="notificaciones"))
                 gateway.tasks.append(asyncio.create_task(CampaignSender(campaigns).run(), name="campanas"))
-                await gateway.processor.recover([c for c in channels.codes() if channels.get(c).asynchronous])
+                asynchronous = [c for c in channels.codes() if channels.get(c).asynchronous]
+                await gateway.processor.recover(asynchronous)
+                gateway.tasks.append(asyncio.create_task(gateway.processor.sweep_forever(asynchronous), name="barrido"))
                 gateway.tasks.extend(await start_channels(channels, GatewayHost(gateway)))
             log.info("gateway.started", rasa=settings.effective_rasa_url, channels=channels.codes())
             try:

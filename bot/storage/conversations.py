@@ -220,8 +220,11 @@ async def pending_inbound(*, session: AsyncSession, conversation_id: str) -> Seq
     return result.all()
 
 
-async def conversations_with_pending_inbound(*, session: AsyncSession, channels: Sequence[str]) -> Sequence[str]:
-    result = await session.scalars(
+async def conversations_with_pending_inbound(
+    *, session: AsyncSession, channels: Sequence[str], stored_before: datetime | None = None
+) -> Sequence[str]:
+    """Conversations of ``channels`` with inbound messages not answered yet (stored before ``stored_before``)."""
+    query = (
         select(Message.conversation_id)
         .join(Conversation, Conversation.id == Message.conversation_id)
         .where(
@@ -232,4 +235,7 @@ async def conversations_with_pending_inbound(*, session: AsyncSession, channels:
         .group_by(Message.conversation_id)
         .order_by(func.min(Message.id))
     )
+    if stored_before is not None:
+        query = query.where(Message.created_at < stored_before)
+    result = await session.scalars(query)
     return result.all()
