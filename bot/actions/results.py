@@ -37,17 +37,12 @@ log = structlog.get_logger(__name__)
 KEEP_SECONDS = 15 * 60
 
 
-def call_key(action_call: dict[str, Any], *, secret: bytes) -> str | None:
-    """The key of this action call within its turn; None when the message carries no id (nothing to repeat)."""
+def call_key(action_call: dict[str, Any], *, turn: str | None, secret: bytes) -> str | None:
+    """The key of this action call within ``turn`` (``<chat>:<message id>``, `bot.cli.actions_server.turn_of`);
+    None without a turn (a message without an id: nothing to recognise a repetition by)."""
     tracker = action_call.get("tracker")
     name = action_call.get("next_action")
-    if not isinstance(tracker, dict) or not isinstance(name, str):
-        return None
-    latest = tracker.get("latest_message")
-    metadata = latest.get("metadata") if isinstance(latest, dict) else None
-    message_id = metadata.get("message_id") if isinstance(metadata, dict) else None
-    sender = tracker.get("sender_id")
-    if not isinstance(message_id, str) or not message_id or not isinstance(sender, str):
+    if turn is None or not isinstance(tracker, dict) or not isinstance(name, str):
         return None
     events = tracker.get("events")
     events = events if isinstance(events, list) else []
@@ -60,8 +55,9 @@ def call_key(action_call: dict[str, Any], *, secret: bytes) -> str | None:
             break
         if event.get("event") == "action":
             since_user += 1
+    latest = tracker.get("latest_message")
     text = latest.get("text") if isinstance(latest, dict) else None
-    material = "\n".join(["accion", sender, message_id, str(users), str(text), name, str(since_user)])
+    material = "\n".join(["accion", turn, str(users), str(text), name, str(since_user)])
     return hmac.new(secret, material.encode("utf-8"), hashlib.sha256).hexdigest()
 
 

@@ -84,8 +84,9 @@ class MeasuredExecutor(ActionExecutor):
         name = requested if isinstance(requested, str) and requested in self.actions else "desconocida"
         outcome = "error"
         started = time.perf_counter()
-        key = call_key(action_call, secret=self.secret) if self.results is not None else None
-        turn = ISSUING_TURN.set(turn_of(action_call))  # documents issued here are keyed by the turn
+        this_turn = turn_of(action_call)
+        key = call_key(action_call, turn=this_turn, secret=self.secret) if self.results is not None else None
+        turn = ISSUING_TURN.set(this_turn)  # documents issued here are keyed by the turn
         with structlog.contextvars.bound_contextvars(request_id=request_id_of(action_call)):
             try:
                 earlier = await self.results.get(key) if self.results is not None and key else None

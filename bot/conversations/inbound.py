@@ -59,12 +59,7 @@ class InboundProcessor:
         """Schedule every conversation that has messages stored but not answered (after a restart)."""
         async with self._sessions() as session:
             pending = await repo.conversations_with_pending_inbound(session=session, channels=channels)
-        for conversation_id in pending:
-            self._recovered.add(conversation_id)
-            self.schedule(conversation_id)
-        if pending:
-            log.info("inbound.recovered", conversations=len(pending))
-        return len(pending)
+        return self._take_over(pending, event="inbound.recovered")
 
     async def sweep(self, channels: Sequence[str], *, older_than: timedelta) -> int:
         """Schedule the conversations whose unanswered messages are older than ``older_than`` and not being
@@ -75,13 +70,17 @@ class InboundProcessor:
             stale = await repo.conversations_with_pending_inbound(
                 session=session, channels=channels, stored_before=utcnow() - older_than
             )
-        taken = [c for c in stale if c not in self._tasks or self._tasks[c].done()]
-        for conversation_id in taken:
+        idle = [c for c in stale if c not in self._tasks or self._tasks[c].done()]
+        return self._take_over(idle, event="inbound.taken_over")
+
+    def _take_over(self, conversations: Sequence[str], *, event: str) -> int:
+        """Drain ``conversations`` whose first message may have reached Rasa already (looked up first)."""
+        for conversation_id in conversations:
             self._recovered.add(conversation_id)
             self.schedule(conversation_id)
-        if taken:
-            log.info("inbound.taken_over", conversations=len(taken))
-        return len(taken)
+        if conversations:
+            log.info(event, conversations=len(conversations))
+        return len(conversations)
 
     async def sweep_forever(
         self, channels: Sequence[str], *, every_seconds: float = 30.0, older_than: timedelta = TAKE_OVER_AFTER
