@@ -57,7 +57,11 @@ def call_key(action_call: dict[str, Any], *, turn: str | None, secret: bytes) ->
             since_user += 1
     latest = tracker.get("latest_message")
     text = latest.get("text") if isinstance(latest, dict) else None
-    material = "\n".join(["accion", turn, str(users), str(text), name, str(since_user)])
+    # The state the action sees: a form calls its validation twice in one step (the slots given up front, then
+    # the one it asked for) with no event between, but never with the same slots. Timestamps are left out: the
+    # turn run again has a new one.
+    state = json.dumps([tracker.get("slots"), tracker.get("active_loop"), len(events)], sort_keys=True, default=str)
+    material = "\n".join(["accion", turn, str(users), str(text), name, str(since_user), state])
     return hmac.new(secret, material.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
