@@ -17,15 +17,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import zxingcpp
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-from fpdf.fonts import TTFFont
 from PIL import Image, ImageChops, ImageDraw, ImageFont
 
 from bot.documents.errors import TemplateError
+
+if TYPE_CHECKING:  # fpdf2 (about 40 MB with its Unicode tables) is loaded by the processes that render
+    from fpdf import FPDF
 
 Color = tuple[int, int, int]
 INK: Color = (28, 33, 40)
@@ -262,6 +262,8 @@ class PdfCanvas:
         self.pdf.set_font(self.family, "B" if bold else "", size)
         self.pdf.set_text_color(*color)
         self.pdf.set_xy(x, y)
+        from fpdf.enums import XPos, YPos
+
         self.pdf.multi_cell(w, size * PT * LINE, self._clean(text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         return float(self.pdf.get_y()) - y
 
@@ -444,6 +446,9 @@ def render_pdf(
     Raises:
         TemplateError: the content does not fit on one page.
     """
+    from fpdf import FPDF
+    from fpdf.fonts import TTFFont
+
     pdf = FPDF(orientation="P", unit="mm", format=(PAGE_WIDTH, PAGE_HEIGHT))
     pdf.set_auto_page_break(False)
     pdf.set_margins(MARGIN, MARGIN, MARGIN)
