@@ -579,11 +579,7 @@ def main_bench_conversacion(
         try:
             print("Preparando una instancia temporal y cargando Rasa (cerca de un minuto)…", file=out, flush=True)
             stack.prepare()
-            stack.start_registros()
-            stack.start_actions()
-            stack.start_rasa(path)
-            stack.start_gateway()
-            stack.start_worker()
+            stack.start_all(path)
             stack.wait_ready(timeout=600)
             at_rest = {p.name: resident_mb(p.popen.pid) for p in stack.processes}
             print("Midiendo…", file=out, flush=True)

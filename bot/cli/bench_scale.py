@@ -52,12 +52,7 @@ def _profile(settings: Settings, model: Path, *, replicas: int, conversations: i
     try:
         print(f"Iniciando {replicas}+{replicas} (pasarelas + Rasa, y acciones y trabajadores)…", file=out, flush=True)
         stack.prepare()
-        stack.start_registros()
-        stack.start_actions()
-        stack.start_rasa(model)
-        stack.start_gateway()
-        stack.start_worker()
-        stack.start_balancer()
+        stack.start_all(model)
         stack.wait_ready(timeout=900)
         url = f"http://{settings.host}:{settings.gateway_port}"
         return asyncio.run(_measure(url, conversations=conversations, progress=out))

@@ -47,12 +47,7 @@ def main_run(settings: Settings) -> int:
         print("Preparando la base de datos…", flush=True)
         stack.prepare()  # in a child: this process never imports the application (see `chasqui bench-memoria`)
         print("Iniciando los registros de prueba, el servidor de acciones, Rasa y el gateway…", flush=True)
-        stack.start_registros()
-        stack.start_actions()
-        stack.start_rasa(model)
-        stack.start_gateway()
-        stack.start_worker()
-        if stack.start_balancer() is not None:
+        if stack.start_all(model) is not None:
             print(
                 f"{settings.replicas} réplicas de cada proceso detrás de HAProxy ({settings.var_dir / 'haproxy.cfg'}).",
                 flush=True,

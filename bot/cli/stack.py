@@ -240,6 +240,16 @@ class Stack:
             )
         return env
 
+    def start_all(self, model: Path) -> Process | None:
+        """Every process in the order each needs the one before (registries, actions, Rasa, gateway, worker),
+        then HAProxy with several replicas; returns HAProxy's process, None with one replica."""
+        self.start_registros()
+        self.start_actions()
+        self.start_rasa(model)
+        self.start_gateway()
+        self.start_worker()
+        return self.start_balancer()
+
     def start_actions(self) -> list[Process]:
         env = self.app_env() | self.metrics_env("acciones")
         env["SANIC_HOST"] = self.settings.host

@@ -204,11 +204,7 @@ def chasqui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chasqui]:
         cleanup.callback(restore_environment, saved)
         stack = Stack(settings)
         cleanup.callback(stack.stop)
-        stack.start_registros()
-        stack.start_actions()
-        stack.start_rasa(model)
-        stack.start_gateway()
-        stack.start_worker()
+        stack.start_all(model)
         stack.wait_ready(timeout=300)
         restore_environment(saved)  # the processes have their copy; the tests that follow read a clean one
         yield Chasqui(settings=settings, stack=stack, model=model, telegram=telegram)

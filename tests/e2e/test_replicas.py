@@ -174,12 +174,7 @@ def replicas(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     stack.check_replicas()
     try:
         prepare_databases(settings)
-        stack.start_registros()
-        stack.start_actions()
-        stack.start_rasa(model)
-        stack.start_gateway()
-        stack.start_worker()
-        stack.start_balancer()
+        stack.start_all(model)
         stack.wait_ready(timeout=600)
         yield stack
     finally:
