@@ -23,13 +23,15 @@ import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import idna
-import tldextract
-from confusable_homoglyphs import confusables
 
 from bot.phishing.catalogue import Catalogue, OfficialDomain
+
+if TYPE_CHECKING:
+    import tldextract
 
 
 class LinkVerdict(StrEnum):
@@ -85,7 +87,12 @@ _EC = ("ec", "ecu", "ecuador")
 
 @lru_cache(maxsize=1)
 def _extractor() -> tldextract.TLDExtract:
-    """The bundled suffix list only: no URL to fetch it from, no cache on disk."""
+    """The bundled suffix list only: no URL to fetch it from, no cache on disk.
+
+    Imported with the first text that looks like a link: tldextract brings requests along (about 17 MB that the
+    gateway and the action server would otherwise hold from start for a rare message)."""
+    import tldextract
+
     return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None, fallback_to_snapshot=True)
 
 
@@ -241,6 +248,8 @@ def _skeleton(host: str) -> str:
 
 @lru_cache(maxsize=2048)
 def _latin(char: str) -> str:
+    from confusable_homoglyphs import confusables  # 7 MB of tables: imported for a link with foreign letters
+
     found = confusables.is_confusable(char, greedy=True, preferred_aliases=["latin"]) or []
     for entry in found:
         for homoglyph in entry.get("homoglyphs", ()):

@@ -10,7 +10,6 @@ from enum import StrEnum
 from functools import cache
 
 import phonenumbers
-import pycountry
 from stdnum.ec import ci
 
 from bot.privacy.redaction import mask_phone
@@ -22,11 +21,15 @@ _WHATSAPP_LINK = re.compile(r"\b(?:https?://)?(?:wa\.me|api\.whatsapp\.com/send\
 
 @cache
 def _spanish() -> gettext.NullTranslations:
+    import pycountry  # about 5 MB: imported with the first foreign number, not by every process at start
+
     return gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["es"], fallback=True)
 
 
 def country_name(region: str | None) -> str | None:
     """The country's usual name in Spanish (ISO 3166 through pycountry): «CO» → «Colombia»; the code when unknown."""
+    import pycountry
+
     country = pycountry.countries.get(alpha_2=region) if region else None
     if country is None:
         return region
