@@ -341,14 +341,7 @@ class ConversationRouter:
         conversation = await repo.get_or_create_conversation(
             session=session, conversation_id=message.conversation_id, channel=message.channel
         )
-        state = ConversationState.load(conversation.options)
-        stored = await repo.find_inbound(
-            session=session,
-            conversation_id=message.conversation_id,
-            channel_message_id=message.channel_message_id,
-        )
-        if stored is not None:
-            return _Stored(stored, conversation, state, duplicate=True)
+        loaded = state = ConversationState.load(conversation.options)
         if message.address is not None and self._addresses is not None:
             await self._addresses.remember(
                 session=session, conversation_id=message.conversation_id, address=message.address
@@ -372,13 +365,22 @@ class ConversationRouter:
             metadata["masked"] = protected.masked
         if message.media is not None:  # how to fetch the file, never the file
             metadata["media"] = message.media.as_payload()
-        stored = await repo.add_inbound(
+        stored = await repo.add_inbound_once(
             session=session,
             conversation=conversation,
             channel_message_id=message.channel_message_id,
             text=protected.text,
             payload=metadata,
         )
+        if stored is None:  # stored before (a retry, another gateway): that message is the turn's
+            earlier = await repo.find_inbound(
+                session=session,
+                conversation_id=message.conversation_id,
+                channel_message_id=message.channel_message_id,
+            )
+            if earlier is None:
+                raise LookupError(f"inbound message {message.channel_message_id!r} neither stored nor found")
+            return _Stored(earlier, conversation, loaded, duplicate=True)
         return _Stored(stored, conversation, state, duplicate=False)
 
     @staticmethod

@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import (
@@ -63,6 +65,40 @@ async def add_inbound(
     conversation.last_inbound_at = received_at or utcnow()
     session.add(message)
     await session.flush()
+    return message
+
+
+async def add_inbound_once(
+    *,
+    session: AsyncSession,
+    conversation: Conversation,
+    channel_message_id: str,
+    text: str,
+    payload: dict[str, Any] | None = None,
+) -> Message | None:
+    """Store an inbound message unless its channel id was stored before (None then): one INSERT … ON CONFLICT DO
+    NOTHING, so that a new message, the usual case, costs no look-up first; concurrent copies store one."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    now = utcnow()
+    statement = (
+        insert(Message)
+        .values(
+            conversation_id=conversation.id,
+            direction=Direction.IN,
+            channel_message_id=channel_message_id,
+            author="citizen",
+            text=text,
+            payload=payload,
+            status=MessageStatus.RECEIVED,
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["conversation_id", "direction", "channel_message_id"])
+        .returning(Message)
+    )
+    message = (await session.scalars(statement)).first()
+    if message is not None:
+        conversation.last_inbound_at = now
     return message
 
 
