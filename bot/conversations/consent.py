@@ -22,6 +22,7 @@ from bot import metrics
 from bot.conversations.state import ConsentState, ConversationState
 from bot.storage import privacy as repo
 from bot.storage.models import Conversation
+from bot.storage.models_privacy import ConsentRecord
 
 TRANSFER = "transferencia_internacional"
 ANALYTICS = "analitica"
@@ -134,6 +135,11 @@ class ConsentGate:
         return read_answer(text, strict=False)
 
     @staticmethod
+    async def in_force(*, session: AsyncSession, conversation_id: str) -> dict[str, ConsentRecord]:
+        """The conversation's latest record per purpose."""
+        return await repo.consents_in_force(session=session, conversation_id=conversation_id)
+
+    @staticmethod
     def notice_shown(state: ConversationState) -> ConversationState:
         """Remember that the web notice was shown (it waits while a form asks something: one question at a time)."""
         return replace(state, consent=ConsentState(asked=True, open=True))
@@ -143,14 +149,24 @@ class ConsentGate:
 
     @metrics.timed("consent")
     async def decide(
-        self, *, session: AsyncSession, conversation: Conversation, state: ConversationState, message_id: int, text: str
+        self,
+        *,
+        session: AsyncSession,
+        conversation: Conversation,
+        state: ConversationState,
+        message_id: int,
+        text: str,
+        in_force: dict[str, ConsentRecord] | None = None,
     ) -> tuple[Decision, ConversationState]:
         """Apply the consent rules to one inbound message (records answers; the caller commits).
+
+        ``in_force``: the conversation's records in force when the caller read them already (`in_force`).
 
         Returns:
             The decision, and the conversation's state with the consent question where it now stands.
         """
-        in_force = await repo.consents_in_force(session=session, conversation_id=conversation.id)
+        if in_force is None:
+            in_force = await self.in_force(session=session, conversation_id=conversation.id)
         required = TRANSFER in self.purposes(conversation.channel)
         asked = state.consent
         # On the web the notice's question is answered in plain words («dale», «no») only right after it was

@@ -62,6 +62,7 @@ from bot.handoff.service import Change, HandoffService
 from bot.privacy.vault import Vault, pseudonymize
 from bot.storage import conversations as repo
 from bot.storage.models import Conversation, Message, MessageStatus
+from bot.storage.models_privacy import ConsentRecord
 from bot.texts import Textos
 
 __all__ = [
@@ -98,6 +99,7 @@ class _Stored:
     conversation: Conversation
     state: ConversationState
     duplicate: bool
+    consents: dict[str, ConsentRecord] | None = None
 
 
 class ConversationRouter:
@@ -121,6 +123,7 @@ class ConversationRouter:
         turn_locks: TurnLocks | None = None,
     ) -> None:
         self._addresses = addresses
+        self._consent = consent
         self._sessions = sessions
         self._handoff = handoff
         self._privacy = privacy  # deletes a citizen's data when an action asks for it
@@ -229,7 +232,13 @@ class ConversationRouter:
             log.info("inbound.stored", conversation=message.conversation_id, kind=message.kind.value)
         # Stored by an earlier request (the web chat's retry, a second gateway): Rasa may have answered it already.
         return self._turn(
-            session, stored.message, stored.conversation, stored.state, message.content, retry=stored.duplicate
+            session,
+            stored.message,
+            stored.conversation,
+            stored.state,
+            message.content,
+            retry=stored.duplicate,
+            consents=stored.consents,
         )
 
     async def _through(self, turn: Turn) -> RouteResult:
@@ -342,6 +351,11 @@ class ConversationRouter:
             session=session, conversation_id=message.conversation_id, channel=message.channel
         )
         loaded = state = ConversationState.load(conversation.options)
+        # Read before the INSERT: from the INSERT to the commit, SQLite's write lock is held and every other
+        # writer of the file waits; the consent stage then needs no query of its own.
+        consents = None
+        if self._consent is not None:
+            consents = await self._consent.in_force(session=session, conversation_id=conversation.id)
         if message.address is not None and self._addresses is not None:
             await self._addresses.remember(
                 session=session, conversation_id=message.conversation_id, address=message.address
@@ -381,7 +395,7 @@ class ConversationRouter:
             if earlier is None:
                 raise LookupError(f"inbound message {message.channel_message_id!r} neither stored nor found")
             return _Stored(earlier, conversation, loaded, duplicate=True)
-        return _Stored(stored, conversation, state, duplicate=False)
+        return _Stored(stored, conversation, state, duplicate=False, consents=consents)
 
     @staticmethod
     async def _stored_meanwhile(session: AsyncSession, message: InboundMessage) -> int | None:
@@ -403,6 +417,7 @@ class ConversationRouter:
         content: bytes | None,
         *,
         retry: bool = False,
+        consents: dict[str, ConsentRecord] | None = None,
     ) -> Turn:
         payload = stored.payload or {}
         request_id = payload.get("request_id")
@@ -420,6 +435,7 @@ class ConversationRouter:
             log=log.bind(conversation=conversation.id, message=stored.id),
             request_id=request_id if isinstance(request_id, str) else None,
             retry=retry,
+            consents=consents,
         )
 
     @staticmethod

@@ -38,6 +38,7 @@ from bot.language import fold
 from bot.privacy.vault import REFERENCE
 from bot.storage import conversations as repo
 from bot.storage.models import Conversation, Message, MessageStatus, Owner
+from bot.storage.models_privacy import ConsentRecord
 from bot.texts import Texto, Textos
 
 
@@ -66,6 +67,8 @@ class Turn:
         consent: what the consent stage decided (the signals stage adds the notice it asks for).
         replies: the answer found by media, wait, message check or Rasa (the signals stage reads it).
         secret_kept: the secret still expected after «espere, ya le paso el código».
+        consents: the consent records in force, read before the message was stored (the web channel's turn, so
+            that its write transaction holds SQLite's lock for the least time); None: the consent stage reads them.
         retry: the message may have reached Rasa before (a channel's or the web chat's retry, a message recovered
             after a crash or retried after an error): Rasa's answer to it is looked up before asking again.
     """
@@ -83,6 +86,7 @@ class Turn:
     consent: Decision | None = None
     replies: tuple[BotMessage, ...] | None = None
     secret_kept: str | None = None
+    consents: dict[str, ConsentRecord] | None = None
     retry: bool = False
 
     @property
@@ -265,6 +269,7 @@ class Consent:
             state=turn.state,
             message_id=turn.message.id,
             text=turn.text,
+            in_force=turn.consents,
         )
         if decision.forward:
             return replace(turn, state=state, consent=decision)
