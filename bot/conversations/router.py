@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import structlog
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import metrics
@@ -159,11 +159,24 @@ class ConversationRouter:
         return self._turn_locks(conversation_id)
 
     async def handle(self, message: InboundMessage) -> RouteResult:
-        """Synchronous channels: store and process now, returning what the citizen should see."""
+        """Synchronous channels: store and process now, returning what the citizen should see.
+
+        The database unreachable or dropping the connection (a restart, a failover, SQLite locked too long) is
+        an outcome like Rasa down: an apology, and the channel asks for the same message again (the web
+        chat's 503). Whatever the turn had not committed is rolled back; a message stored before the failure
+        is found again by its id and Rasa's answer to it reused (`AskRasa`).
+        """
         with metrics.turn(message.channel) as done:
-            async with self.conversation_lock(message.conversation_id), self._sessions() as session:
-                turn = await self._receive(session, message)
-                result = await self._through(turn)
+            try:
+                async with self.conversation_lock(message.conversation_id), self._sessions() as session:
+                    turn = await self._receive(session, message)
+                    result = await self._through(turn)
+            except DBAPIError as exc:
+                if not (exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)):
+                    raise
+                log.warning("turn.database_unavailable", error=type(exc.orig).__name__ if exc.orig else "")
+                apology = from_texto(self._textos.render("base_no_disponible"))
+                result = RouteResult(Outcome.UNAVAILABLE, (apology,))
             done(result.outcome)
         return result
 

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from bot.gateway.app import create_app
 from bot.settings import Settings
@@ -171,6 +172,39 @@ def test_rasa_down_gives_an_apology_and_503_and_the_retry_goes_through(
     retry = post(client, "hola", message_id="r1")
     assert retry.status_code == 200
     assert [m for m in stored(settings, "web:prueba") if m[0] == "in"] == [("in", "hola", "answered")]
+
+
+def test_a_database_failure_gives_a_503_and_the_retry_goes_through(
+    client: TestClient, fake_rasa: FakeRasa, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database dropped the connection (a restart, a failover) or SQLite stayed locked: never a 500."""
+    store = repo.add_inbound_once
+
+    async def dropped(**_: Any) -> None:
+        raise OperationalError("INSERT INTO messages …", {}, ConnectionResetError("server closed the connection"))
+
+    monkeypatch.setattr(repo, "add_inbound_once", dropped)
+    response = post(client, "hola", message_id="d1")
+    assert response.status_code == 503
+    assert response.headers["retry-after"] == "10"
+    [apology] = response.json()
+    assert apology["text"].startswith("Disculpe, tuve un problema técnico")
+    assert stored(settings, "web:prueba") == []  # the turn's transaction was rolled back
+    assert fake_rasa.received == []
+
+    monkeypatch.setattr(repo, "add_inbound_once", store)
+    fake_rasa.reply = lambda body: httpx.Response(200, json=golden("rest_saludo.json"))
+    retry = post(client, "hola", message_id="d1")  # the web chat sends the same message again
+    assert retry.status_code == 200
+    assert [m for m in stored(settings, "web:prueba") if m[0] == "in"] == [("in", "hola", "answered")]
+    assert len(fake_rasa.received) == 1
+
+    async def broken(**_: Any) -> None:  # a programming error is not the database being away: it stays a 500
+        raise IntegrityError("INSERT INTO messages …", {}, ValueError("constraint"))
+
+    monkeypatch.setattr(repo, "add_inbound_once", broken)
+    with pytest.raises(IntegrityError):
+        post(client, "hola otra vez", message_id="d2")
 
 
 def test_rasa_still_loading_is_unavailable_too(client: TestClient, fake_rasa: FakeRasa) -> None:
