@@ -5,8 +5,8 @@ after them, so every process keeps calling the others at the addresses it always
 reach a gateway, gateways reach a Rasa, Rasa reaches an action server, the action server reaches a gateway's
 vault. Rasa's replicas share the PostgreSQL tracker store and the Redis lock store, so any of them can take any
 turn. A connection refused by a dead replica is tried again on another (`retries`, `option redispatch`): the
-request never reached the dead one, so nothing runs twice. Health checks take a replica out within two seconds
-and back when it answers again (a Rasa replica only once its model is loaded).
+request never reached the dead one, so nothing runs twice. Health checks take a dead replica out within two
+seconds (a hung one within twelve) and back when it answers again (a Rasa replica only once its model is loaded).
 """
 
 from __future__ import annotations
@@ -39,6 +39,11 @@ def haproxy_config(host: str, pools: Sequence[Pool]) -> str:
         "    timeout tunnel 1h",  # the console's live updates (server-sent events)
         "    retries 3",
         "    option redispatch 1",
+        # A check waits 5 s for an answer (without it HAProxy waits `inter`, 1 s): a replica busy with every
+        # conversation while the other restarts answers /readyz late but answers, and marking it down left no
+        # replica at all (seen in tests/e2e/test_replicas.py). A dead replica refuses the connection at once,
+        # so it still leaves within two seconds.
+        "    timeout check 5s",
         "    default-server inter 1s fall 2 rise 1",
     ]
     for pool in pools:
