@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Sequence
 
 import httpx
 
@@ -13,12 +15,19 @@ class VaultUnavailable(Exception):
     """The gateway's vault could not be asked."""
 
 
+# A balancer with no gateway for a moment (one restarting, the other slow to answer its health check) or a
+# gateway gone mid-request: asked again after these pauses, within the action's time, before the turn fails.
+AGAIN = frozenset({502, 503, 504})
+RETRY_DELAYS = (0.5, 1.0, 2.0)
+
+
 class VaultClient:
     """Redeems references such as ``ced_3f9a0c21b7`` for the values the citizen typed."""
 
-    def __init__(self, http: httpx.AsyncClient, *, token: str) -> None:
+    def __init__(self, http: httpx.AsyncClient, *, token: str, retry_delays: Sequence[float] = RETRY_DELAYS) -> None:
         self._http = http
         self._token = token
+        self._retry_delays = tuple(retry_delays)
 
     async def take(self, reference: str, *, owner: str, consume: bool = False, turn: str | None = None) -> str | None:
         """The value behind ``reference``, if the conversation ``owner`` created it; a single-use value redeemed
@@ -28,19 +37,27 @@ class VaultClient:
             params["consumir"] = "true"
         if turn:
             params["turno"] = turn
-        try:
-            response = await self._http.get(
-                f"/interno/boveda/{reference}",
-                params=params,
-                headers={"Authorization": f"Bearer {self._token}"},
-            )
-        except httpx.TransportError as exc:
-            raise VaultUnavailable(type(exc).__name__) from exc
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise VaultUnavailable(f"HTTP {response.status_code}")
-        return str(response.json()["valor"])
+        for pause in (*self._retry_delays, None):
+            try:
+                response = await self._http.get(
+                    f"/interno/boveda/{reference}",
+                    params=params,
+                    headers={"Authorization": f"Bearer {self._token}"},
+                )
+            except httpx.TransportError as exc:
+                failure = type(exc).__name__
+            else:
+                if response.status_code == 404:
+                    return None
+                if response.status_code == 200:
+                    return str(response.json()["valor"])
+                failure = f"HTTP {response.status_code}"
+                if response.status_code not in AGAIN:
+                    break
+            if pause is None:
+                break
+            await asyncio.sleep(pause)  # a value consumed by a request that got no answer stays readable: ``turn``
+        raise VaultUnavailable(failure)
 
     async def reveal(
         self, text: str, *, kind: str, owner: str, consume: bool = False, turn: str | None = None
