@@ -44,6 +44,21 @@ async def find_inbound(*, session: AsyncSession, conversation_id: str, channel_m
     )
 
 
+def _inbound(
+    conversation: Conversation, channel_message_id: str, text: str, payload: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The columns of a citizen's message as it is first stored."""
+    return {
+        "conversation_id": conversation.id,
+        "direction": Direction.IN,
+        "channel_message_id": channel_message_id,
+        "author": "citizen",
+        "text": text,
+        "payload": payload,
+        "status": MessageStatus.RECEIVED,
+    }
+
+
 async def add_inbound(
     *,
     session: AsyncSession,
@@ -53,15 +68,7 @@ async def add_inbound(
     payload: dict[str, Any] | None = None,
     received_at: datetime | None = None,
 ) -> Message:
-    message = Message(
-        conversation_id=conversation.id,
-        direction=Direction.IN,
-        channel_message_id=channel_message_id,
-        author="citizen",
-        text=text,
-        payload=payload,
-        status=MessageStatus.RECEIVED,
-    )
+    message = Message(**_inbound(conversation, channel_message_id, text, payload))
     conversation.last_inbound_at = received_at or utcnow()
     session.add(message)
     await session.flush()
@@ -83,16 +90,7 @@ async def add_inbound_once(
     now = utcnow()
     statement = (
         insert(Message)
-        .values(
-            conversation_id=conversation.id,
-            direction=Direction.IN,
-            channel_message_id=channel_message_id,
-            author="citizen",
-            text=text,
-            payload=payload,
-            status=MessageStatus.RECEIVED,
-            created_at=now,
-        )
+        .values(**_inbound(conversation, channel_message_id, text, payload), created_at=now)
         .on_conflict_do_nothing(index_elements=["conversation_id", "direction", "channel_message_id"])
         .returning(Message)
     )
