@@ -232,7 +232,7 @@ class ConversationRouter:
         """Store ``message`` in the turn's session (committed with the inbound stages) and start its turn."""
         try:
             with metrics.stage("store"):
-                stored = await self._store_inbound(session, message)
+                stored = await self._store_inbound(session, message, turn=True)
         except IntegrityError:  # the same id arrived concurrently on another connection: that one is the turn's
             message_id = await self._stored_meanwhile(session, message)
             again = await session.get(Message, message_id) if message_id is not None else None
@@ -359,15 +359,17 @@ class ConversationRouter:
 
     # ------------------------------------------------------------------------------------ internals
 
-    async def _store_inbound(self, session: AsyncSession, message: InboundMessage) -> _Stored:
+    async def _store_inbound(self, session: AsyncSession, message: InboundMessage, *, turn: bool = False) -> _Stored:
+        """Store ``message`` (not committed); ``turn``: its stages run in this transaction (the web channel's)."""
         conversation = await repo.get_or_create_conversation(
             session=session, conversation_id=message.conversation_id, channel=message.channel
         )
         loaded = state = ConversationState.load(conversation.options)
-        # Read before the INSERT: from the INSERT to the commit, SQLite's write lock is held and every other
-        # writer of the file waits; the consent stage then needs no query of its own.
+        # Read before the INSERT when the stages follow in this transaction: from the INSERT to the commit,
+        # SQLite's write lock is held and every other writer of the file waits; the consent stage then needs no
+        # query of its own.
         consents = None
-        if self._consent is not None:
+        if turn and self._consent is not None:
             consents = await self._consent.in_force(session=session, conversation_id=conversation.id)
         if message.address is not None and self._addresses is not None:
             await self._addresses.remember(
