@@ -52,6 +52,8 @@ def test_a_text_is_answered_through_the_bot_api(channels: Channels) -> None:
         {"sender": "tg:4242", "message": "hola, buenas tardes", "metadata": {"channel": "tg", "message_id": "500001"}}
     ]
     assert [c.params["action"] for c in channels.telegram.sent("sendChatAction")] == ["typing"]
+    # The Bot API has the message before the outbox row says so: the row is marked once the call returned.
+    wait_until(lambda: outbox_statuses(channels, "tg:4242")[0][0] != "sending")
     assert outbox_statuses(channels, "tg:4242") == [("sent", 1, None)]
 
 
@@ -135,6 +137,7 @@ def test_flood_limit_is_respected_and_the_message_is_delivered_later(channels: C
     channels.telegram.flood_once.add(4242)
     assert post_update(channels, fixture("telegram", "texto")) == 200
     wait_until(lambda: channels.telegram.texts_to(4242), timeout=20)
+    wait_until(lambda: outbox_statuses(channels, "tg:4242")[0][0] != "sending")  # marked after the call returned
     assert outbox_statuses(channels, "tg:4242") == [("sent", 2, "flood limit")]
 
 
