@@ -53,6 +53,9 @@ def configure_logging(*, level: str = "INFO", json: bool = False, pseudonym_key:
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        # An exception becomes plain text here, before the masking: the console renderer's own (rich) tracebacks
+        # print every frame's local variables, a citizen's tracker among them, after any processor could mask.
+        structlog.processors.format_exc_info,
         _redact_processor,
     ]
     structlog.configure(

@@ -22,13 +22,14 @@ import hmac
 import json
 import time
 from collections import OrderedDict
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import redis.asyncio
-import redis.exceptions
 import structlog
 
 from bot.privacy.encryption import Protector
+
+if TYPE_CHECKING:  # redis-py (with OpenTelemetry's SDK, about 20 MB) only in a process that talks to Redis
+    import redis.asyncio
 
 log = structlog.get_logger(__name__)
 
@@ -106,15 +107,18 @@ class RedisActionResults:
         prefix: str = "chasqui:accion:",
         keep: int = KEEP_SECONDS,
     ) -> None:
+        from redis.exceptions import RedisError
+
         self._client = client
         self._protector = protector
         self._prefix = prefix
         self._keep = keep
+        self._errors = (RedisError, OSError)
 
     async def get(self, key: str) -> dict[str, Any] | None:
         try:
             found = await self._client.get(self._prefix + key)
-        except (redis.exceptions.RedisError, OSError) as exc:
+        except self._errors as exc:
             log.warning("accion.resultados_no_disponibles", reason=type(exc).__name__)
             return None
         if found is None:
@@ -127,5 +131,5 @@ class RedisActionResults:
     async def put(self, key: str, result: dict[str, Any]) -> None:
         try:
             await self._client.set(self._prefix + key, self._protector.encrypt(json.dumps(result)), ex=self._keep)
-        except (redis.exceptions.RedisError, OSError) as exc:
+        except self._errors as exc:
             log.warning("accion.resultado_no_guardado", reason=type(exc).__name__)

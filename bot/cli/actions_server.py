@@ -1,4 +1,5 @@
-"""The action server: rasa-sdk's, serving `bot.actions`, and refusing any call without Rasa's token.
+"""The action server: rasa-sdk's executor serving `bot.actions` in one process, refusing any call without Rasa's
+token.
 
 rasa-sdk has no authentication of its own; Rasa sends ``?token=`` (endpoints.yml, ``action_endpoint.token``), and
 this server answers 401 to a call to ``/webhook`` or ``/actions`` that lacks it, so that no other local process
@@ -12,20 +13,18 @@ from __future__ import annotations
 
 import argparse
 import hmac
+import json
 import os
 import time
-from dataclasses import dataclass
-from functools import partial
+import zlib
 from typing import Any
 
-import redis.asyncio
 import structlog
-from rasa_sdk.endpoint import create_app_for_serve
 from rasa_sdk.executor import ActionExecutor, ActionExecutorRunResult
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
+from rasa_sdk.utils import check_version_compatibility
 from sanic import Sanic, response
 from sanic.request import Request
-from sanic.worker.loader import AppLoader
 
 from bot import metrics
 from bot.actions.results import ActionResults, LocalActionResults, RedisActionResults, call_key
@@ -35,16 +34,8 @@ from bot.privacy.encryption import Protector, protector_from
 from bot.settings import Settings, load_settings
 
 PROTECTED = ("/webhook", "/actions")
+RASA_KEEP_ALIVE_SECONDS = 120  # rasa-sdk's: Rasa keeps its connection to the action server open
 log = structlog.get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class Logging:
-    """How the worker process configures its logs (Sanic starts workers as new processes)."""
-
-    level: str
-    json: bool
-    pseudonym_key: bytes
 
 
 def request_id_of(action_call: dict[str, Any]) -> str | None:
@@ -118,26 +109,69 @@ class MeasuredExecutor(ActionExecutor):
 def action_results(settings: Settings, protector: Protector) -> ActionResults:
     """Answers kept in Redis when several action servers may run (``REDIS_URL``), else in this process."""
     if settings.redis_url:
+        import redis.asyncio  # only then: redis-py brings OpenTelemetry's SDK, about 20 MB
+
         client = redis.asyncio.from_url(settings.redis_url)
         return RedisActionResults(client, protector, prefix=f"{settings.redis_prefix}accion:")
     return LocalActionResults(protector)
 
 
-def create_app(token: str, *, metrics_token: str = "", logging: Logging | None = None) -> Any:
-    """rasa-sdk's app for `bot.actions`, behind the token check.
+def create_app(token: str, *, metrics_token: str = "") -> Any:
+    """The action server for `bot.actions`, behind the token check: rasa-sdk's executor and its HTTP contract.
+
+    rasa-sdk's own app (``rasa_sdk.endpoint``) is not used: it imports OpenTelemetry's gRPC exporter and gRPC
+    itself (14 MB) whether tracing is configured or not, and CORS and plugin machinery this server does not
+    serve. The routes below are its contract with Rasa, unchanged: ``POST /webhook`` (an action call, JSON or
+    deflated JSON; 400 for a rejected form slot, 404 for an unknown action, 449 when the domain is missing),
+    ``GET /actions`` and ``GET /health``.
 
     Args:
         token: Rasa's credential (``?token=``) for ``/webhook`` and ``/actions``.
         metrics_token: the ``CHASQUI_METRICS_TOKEN`` setting, for ``/metrics`` (`bot.metrics.scrape_allowed`).
-        logging: configure structlog in this process (the worker's, when Sanic starts one).
     """
-    if logging is not None:
-        configure_logging(level=logging.level, json=logging.json, pseudonym_key=logging.pseudonym_key)
     settings = load_settings()
     protector = protector_from(settings)
     executor = MeasuredExecutor(action_results(settings, protector), secret=protector.hash_key)
     executor.register_package("bot.actions")
-    app = create_app_for_serve(executor, cors_origins=[], auto_reload=False, endpoints="endpoints.yml")
+    app = Sanic("chasqui_acciones", configure_logging=False)
+    app.config.KEEP_ALIVE_TIMEOUT = RASA_KEEP_ALIVE_SECONDS
+
+    @app.get("/health")
+    async def health(_: Request) -> Any:
+        return response.json({"status": "ok"})
+
+    @app.post("/webhook")
+    async def webhook(request: Request) -> Any:
+        try:
+            body = request.body
+            if request.headers.get("Content-Encoding") == "deflate":
+                body = zlib.decompress(body)
+            action_call = json.loads(body)
+        except (zlib.error, ValueError):
+            action_call = None
+        if not isinstance(action_call, dict):
+            return response.json({"error": "Invalid body request"}, status=400)
+        check_version_compatibility(action_call.get("version"))
+        try:
+            result = await executor.run(action_call)
+        except ActionExecutionRejection as e:
+            return response.json({"error": e.message, "action_name": e.action_name}, status=400)
+        except ActionNotFoundException as e:
+            log.error("accion.desconocida", accion=e.action_name)
+            return response.json({"error": e.message, "action_name": e.action_name}, status=404)
+        except ActionMissingDomainException as e:
+            return response.json({"error": e.message, "action_name": e.action_name}, status=449)
+        return response.json(result.model_dump() if result else None)
+
+    @app.get("/actions")
+    async def actions(_: Request) -> Any:
+        return response.json([item.model_dump() for item in executor.list_actions()])
+
+    @app.exception(Exception)
+    async def failed(request: Request, exception: Exception) -> Any:
+        # The request's body is a tracker (a citizen's messages): neither logged nor sent back.
+        log.error("accion.fallo", ruta=request.path, error=type(exception).__name__, exc_info=exception)
+        return response.json({"error": type(exception).__name__}, status=500)
 
     @app.get("/metrics")
     async def metrics_route(request: Request) -> Any:
@@ -165,13 +199,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=5055)
     args = parser.parse_args()
     settings = load_settings()
-    logging = Logging(settings.log_level, settings.log_json, protector_from(settings).hash_key)
-    configure_logging(level=logging.level, json=logging.json, pseudonym_key=logging.pseudonym_key)
-    token = settings.actions_token
-    loader = AppLoader(factory=partial(create_app, token, metrics_token=settings.metrics_token, logging=logging))
-    app = loader.load()
-    app.prepare(host=os.environ.get("SANIC_HOST", "127.0.0.1"), port=args.port, workers=1)
-    Sanic.serve(primary=app, app_loader=loader)
+    configure_logging(level=settings.log_level, json=settings.log_json, pseudonym_key=protector_from(settings).hash_key)
+    app = create_app(settings.actions_token, metrics_token=settings.metrics_token)
+    # One process. Sanic's default serving is a manager process that loads the app, a process that spawns
+    # workers, multiprocessing's resource tracker and the worker: about 450 MB for what one process of 140 MB
+    # serves. Restarting a crashed server is `chasqui run`'s job (and a container's), as for the gateway.
+    app.prepare(host=os.environ.get("SANIC_HOST", "127.0.0.1"), port=args.port, single_process=True, motd=False)
+    Sanic.serve_single(app)
 
 
 if __name__ == "__main__":

@@ -443,14 +443,43 @@ def _report_stages(result: BenchResult, *, out: TextIO) -> None:
 
 
 def resident_mb(pid: int) -> float:
-    """Resident memory of one process in MB (``VmRSS``, Linux); NaN where it cannot be read."""
+    """Resident memory of a process and every process it started, in MB (``VmRSS``, Linux); NaN when the process
+    cannot be read. A server that forks or spawns helpers (Sanic's manager and workers, multiprocessing's
+    resource tracker) is counted whole."""
+    own = _vm_rss_kb(pid)
+    if own is None:
+        return float("nan")
+    return (own + sum(_vm_rss_kb(child) or 0 for child in _descendants(pid))) / 1024
+
+
+def _vm_rss_kb(pid: int) -> int | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
+                return int(line.split()[1])
     except (OSError, ValueError, IndexError):
         pass
-    return float("nan")
+    return None
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (from each process's parent in ``/proc/<pid>/stat``)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])  # the name may hold spaces and parentheses
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], list(children.get(pid, []))
+    while todo:
+        child = todo.pop()
+        found.append(child)
+        todo.extend(children.get(child, []))
+    return found
 
 
 @dataclass(frozen=True)

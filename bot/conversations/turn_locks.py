@@ -16,12 +16,13 @@ import time
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import redis.asyncio
-import redis.asyncio.lock
-import redis.exceptions
 import structlog
+
+if TYPE_CHECKING:  # redis-py (with OpenTelemetry's SDK, about 20 MB) only in a process that talks to Redis
+    import redis.asyncio
+    import redis.asyncio.lock
 
 log = structlog.get_logger(__name__)
 
@@ -67,7 +68,10 @@ class RedisTurnLocks:
         wait: float = 60.0,
         poll: float = 0.02,
     ) -> None:
+        from redis.exceptions import RedisError
+
         self._client = client
+        self._errors = (RedisError, OSError)
         self._prefix = prefix
         self._expire = expire
         self._wait = wait
@@ -85,7 +89,7 @@ class RedisTurnLocks:
             )
             try:
                 held = await lock.acquire()
-            except (redis.exceptions.RedisError, OSError) as exc:
+            except self._errors as exc:
                 log.warning("turno.sin_bloqueo_compartido", reason=type(exc).__name__)
                 held = False
             else:
@@ -101,7 +105,7 @@ class RedisTurnLocks:
                 if held:
                     try:
                         await lock.release()
-                    except (redis.exceptions.RedisError, OSError) as exc:  # expired, or Redis went away
+                    except self._errors as exc:  # expired, or Redis went away
                         log.warning("turno.liberacion_fallida", reason=type(exc).__name__)
 
     async def _renew(self, lock: redis.asyncio.lock.Lock) -> None:
@@ -112,6 +116,6 @@ class RedisTurnLocks:
             await asyncio.sleep(self._expire / 3)
             try:
                 await lock.reacquire()
-            except (redis.exceptions.RedisError, OSError) as exc:
+            except self._errors as exc:
                 log.warning("turno.renovacion_fallida", reason=type(exc).__name__)
                 return

@@ -376,3 +376,21 @@ def test_resident_memory_of_this_process_is_read_from_proc() -> None:
     mb = bench.resident_mb(os.getpid())
     assert mb > 10 or sys.platform != "linux"
     assert bench.resident_mb(2**22 + 7) != bench.resident_mb(2**22 + 7)  # no such process: NaN
+
+
+def test_resident_memory_counts_the_processes_a_server_started() -> None:
+    import os
+    import subprocess
+
+    alone = bench.resident_mb(os.getpid())
+    children = [subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"]) for _ in range(2)]
+    try:
+        import time
+
+        time.sleep(0.5)  # each child is an interpreter of its own by then (several MB)
+        child = bench.resident_mb(children[0].pid)
+        assert bench.resident_mb(os.getpid()) >= alone + 2 * child * 0.9 or sys.platform != "linux"
+    finally:
+        for process in children:
+            process.kill()
+            process.wait()
