@@ -1,0 +1,136 @@
+"""SQLite for the asyncio engine with one trip to the database thread per statement.
+
+aiosqlite runs each SQLite connection in a thread of its own and moves every call there and back: SQLAlchemy's
+adapter makes four such trips per statement (open a cursor, execute, fetch the rows, close the cursor), each a
+wake-up of that thread and then of the event loop. A web turn's nine statements were about thirty trips, the
+largest part of the gateway's own time on SQLite. Here a statement is one trip: the cursor is opened, executed,
+read and closed by one function in the database thread, and the adapter keeps the rows, the description, the
+row count and the last row id.
+
+It uses what SQLAlchemy's own adapter uses of aiosqlite (the connection's queue of calls and its sqlite3
+connection, `sqlalchemy.dialects.sqlite.aiosqlite`); the versions are pinned in requirements/app.lock, and
+tests/storage/test_sqlite_adapter.py checks the behaviour SQLAlchemy relies on. Server-side cursors (streaming)
+keep SQLAlchemy's adapter.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import sqlite3
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, cast
+
+import aiosqlite
+from sqlalchemy.dialects.sqlite.aiosqlite import (
+    AsyncAdapt_aiosqlite_connection,
+    AsyncAdapt_aiosqlite_cursor,
+    AsyncAdapt_aiosqlite_dbapi,
+)
+from sqlalchemy.util import immutabledict
+
+T = TypeVar("T")
+_Outcome = tuple[Any, list[Any], int, int | None]  # description, rows, row count, last row id
+
+
+def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
+    """One statement, whole, in the database thread."""
+    cursor = connection.cursor()
+    try:
+        if many:
+            cursor.executemany(operation, parameters)
+        elif parameters is None:
+            cursor.execute(operation)
+        else:
+            cursor.execute(operation, parameters)
+        description = cursor.description
+        rows = cursor.fetchall() if description else []
+        return description, rows, cursor.rowcount, cursor.lastrowid
+    finally:
+        cursor.close()
+
+
+async def _in_thread(connection: aiosqlite.Connection, function: Callable[[], T]) -> T:
+    """Run ``function`` in the connection's thread, in turn with its other calls (as aiosqlite's own methods)."""
+    future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+    connection._tx.put_nowait((future, function))
+    return await future
+
+
+class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
+    """A cursor that holds a finished statement's results (no sqlite3 cursor stays open between calls)."""
+
+    __slots__ = ("_description", "_lastrowid", "_rowcount")
+
+    def __init__(self, adapt_connection: AsyncAdapt_aiosqlite_connection) -> None:  # no trip to open a cursor
+        self._adapt_connection = adapt_connection
+        self._connection = adapt_connection._connection
+        self._soft_closed_memoized = immutabledict()
+        self._rows = collections.deque()
+        self._description: Any = None
+        self._rowcount = -1
+        self._lastrowid: int | None = None
+
+    @property
+    def description(self) -> Any:
+        return self._description
+
+    @property
+    def rowcount(self) -> int:
+        return self._rowcount
+
+    @property
+    def lastrowid(self) -> int:
+        return self._lastrowid  # type: ignore[return-value]  # None before an INSERT, as sqlite3's
+
+    @property
+    def arraysize(self) -> int:
+        return 1
+
+    @arraysize.setter
+    def arraysize(self, value: int) -> None:
+        pass
+
+    async def _async_soft_close(self) -> None:
+        return None  # nothing open: the rows are here already
+
+    def close(self) -> None:
+        self._rows.clear()
+
+    async def _execute_async(self, operation: Any, parameters: Any) -> Any:
+        return await self._trip(operation, parameters, many=False)
+
+    async def _executemany_async(self, operation: Any, seq_of_parameters: Sequence[Any]) -> Any:
+        return await self._trip(operation, seq_of_parameters, many=True)
+
+    async def _trip(self, operation: Any, parameters: Any, *, many: bool) -> None:
+        connection = cast(aiosqlite.Connection, self._connection)
+        raw = connection._conn
+        async with self._adapt_connection._execute_mutex:
+            outcome = await _in_thread(connection, lambda: _run(raw, operation, parameters, many))
+        self._description, rows, self._rowcount, self._lastrowid = outcome
+        self._rows = collections.deque(rows)
+
+    def nextset(self) -> None:
+        return None
+
+
+class OneTripConnection(AsyncAdapt_aiosqlite_connection):
+    __slots__ = ()
+    _cursor_cls = OneTripCursor  # type: ignore[assignment]  # a subclass of the adapter's own
+
+
+class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
+    """aiosqlite as SQLAlchemy's adapter presents it, with `OneTripConnection` connections."""
+
+    def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
+        adapted = super().connect(*arg, **kw)
+        return OneTripConnection(self, adapted._connection)
+
+
+def dbapi() -> OneTripDBAPI:
+    """The ``module`` argument of `create_async_engine` for a ``sqlite+aiosqlite://`` URL."""
+    return OneTripDBAPI(aiosqlite, sqlite3)
+
+
+__all__ = ["OneTripCursor", "dbapi"]

@@ -1,0 +1,96 @@
+"""SQLite through `bot.storage.sqlite_adapter`: one trip to the database thread per statement, and everything
+SQLAlchemy reads of a cursor (rows, RETURNING, row counts, row ids, errors, streaming) as with its own adapter."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiosqlite
+import pytest
+from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.storage import db
+from bot.storage.sqlite_adapter import OneTripCursor
+
+metadata = MetaData()
+items = Table(
+    "items",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String, unique=True, nullable=False),
+)
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    created = db.create_engine(f"sqlite+aiosqlite:///{tmp_path / 'adapter.db'}")
+    async with created.begin() as connection:
+        await connection.run_sync(metadata.create_all)
+    yield created
+    await created.dispose()
+
+
+class Counting:
+    """A connection's queue of calls to its database thread, counting what is queued."""
+
+    def __init__(self, queue: object) -> None:
+        self.queue = queue
+        self.queued = 0
+
+    def put_nowait(self, item: object) -> None:
+        self.queued += 1
+        self.queue.put_nowait(item)  # type: ignore[attr-defined]
+
+
+async def test_a_statement_is_one_trip_to_the_database_thread(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        assert isinstance(raw.dbapi_connection.cursor(), OneTripCursor)  # type: ignore[union-attr]
+        driver = raw.driver_connection
+        assert isinstance(driver, aiosqlite.Connection)
+        counting = Counting(driver._tx)
+        driver._tx = counting  # type: ignore[assignment]
+        rows = (await connection.execute(select(items))).all()
+        inserted = await connection.execute(insert(items).values(name="cedula").returning(items.c.id))
+        assert inserted.scalar_one() == 1
+        assert rows == []
+        assert counting.queued == 2  # SQLAlchemy's own adapter: 8 (open, execute, fetch, close)
+        driver._tx = counting.queue  # type: ignore[assignment]
+
+
+async def test_what_sqlalchemy_reads_of_a_cursor(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        first = await connection.execute(insert(items).values(name="uno"))
+        assert first.inserted_primary_key == (1,)  # the last row id
+        await connection.execute(insert(items), [{"name": "dos"}, {"name": "tres"}])  # executemany
+        changed = await connection.execute(update(items).where(items.c.id > 1).values(name=items.c.name + "!"))
+        assert changed.rowcount == 2
+        returned = await connection.execute(insert(items).values(name="cuatro").returning(items.c.id, items.c.name))
+        assert returned.one() == (4, "cuatro")
+        names = (await connection.execute(select(items.c.name).order_by(items.c.id))).scalars().all()
+        assert names == ["uno", "dos!", "tres!", "cuatro"]
+        one = await connection.execute(select(items.c.name).order_by(items.c.id))
+        assert one.fetchone() == ("uno",)
+        assert one.fetchmany(2) == [("dos!",), ("tres!",)]
+        assert one.fetchall() == [("cuatro",)]
+        streamed = await connection.stream(select(items.c.id).order_by(items.c.id))  # server-side cursor
+        assert [row.id async for row in streamed] == [1, 2, 3, 4]
+
+
+async def test_errors_and_rollback_as_before(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(insert(items).values(name="repetido"))
+        await connection.commit()
+        with pytest.raises(IntegrityError):
+            await connection.execute(insert(items).values(name="repetido"))
+        await connection.rollback()
+        with pytest.raises(OperationalError):
+            await connection.execute(text("SELECT * FROM no_existe"))
+        await connection.rollback()
+        await connection.execute(insert(items).values(name="deshecho"))
+        await connection.rollback()
+        names = (await connection.execute(select(items.c.name))).scalars().all()
+        assert names == ["repetido"]
