@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,6 +43,10 @@ async def find_inbound(*, session: AsyncSession, conversation_id: str, channel_m
             Message.channel_message_id == channel_message_id,
         )
     )
+
+
+# `_inbound`'s keys
+_INBOUND_COLUMNS = ("conversation_id", "direction", "channel_message_id", "author", "text", "payload", "status")
 
 
 def _inbound(
@@ -85,19 +90,26 @@ async def add_inbound_once(
 ) -> Message | None:
     """Store an inbound message unless its channel id was stored before (None then): one INSERT … ON CONFLICT DO
     NOTHING, so that a new message, the usual case, costs no look-up first; concurrent copies store one."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     now = utcnow()
-    statement = (
-        insert(Message)
-        .values(**_inbound(conversation, channel_message_id, text, payload), created_at=now)
-        .on_conflict_do_nothing(index_elements=["conversation_id", "direction", "channel_message_id"])
-        .returning(Message)
-    )
-    message = (await session.scalars(statement)).first()
+    values = _inbound(conversation, channel_message_id, text, payload) | {"created_at": now}
+    statement = _insert_once(session.get_bind().dialect.name)
+    message = (await session.scalars(statement, values)).first()
     if message is not None:
         conversation.last_inbound_at = now
     return message
+
+
+@functools.cache
+def _insert_once(dialect: str) -> Any:
+    """`add_inbound_once`'s statement, built once per dialect (building it took longer than running it)."""
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    columns = [*_INBOUND_COLUMNS, "created_at"]
+    return (
+        insert(Message)
+        .values({column: bindparam(column) for column in columns})
+        .on_conflict_do_nothing(index_elements=["conversation_id", "direction", "channel_message_id"])
+        .returning(Message)
+    )
 
 
 async def add_outbound(
