@@ -7,19 +7,18 @@ largest part of the gateway's own time on SQLite. Here a statement is one trip: 
 read and closed by one function in the database thread, and the adapter keeps the rows, the description, the
 row count and the last row id.
 
-It uses what SQLAlchemy's own adapter uses of aiosqlite (the connection's queue of calls and its sqlite3
-connection, `sqlalchemy.dialects.sqlite.aiosqlite`); the versions are pinned in requirements/app.lock, and
+It uses what SQLAlchemy's own adapter uses of aiosqlite (the connection's queue of calls, `_execute`, and its
+sqlite3 connection, `sqlalchemy.dialects.sqlite.aiosqlite`); the versions are pinned in requirements/app.lock, and
 tests/storage/test_sqlite_adapter.py checks the behaviour SQLAlchemy relies on. Server-side cursors (streaming)
 keep SQLAlchemy's adapter.
 """
 
 from __future__ import annotations
 
-import asyncio
 import collections
 import sqlite3
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, cast
+from collections.abc import Sequence
+from typing import Any, cast
 
 import aiosqlite
 from sqlalchemy.dialects.sqlite.aiosqlite import (
@@ -29,7 +28,6 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 )
 from sqlalchemy.util import immutabledict
 
-T = TypeVar("T")
 _Outcome = tuple[Any, list[Any], int, int | None]  # description, rows, row count, last row id
 
 
@@ -48,13 +46,6 @@ def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: 
         return description, rows, cursor.rowcount, cursor.lastrowid
     finally:
         cursor.close()
-
-
-async def _in_thread(connection: aiosqlite.Connection, function: Callable[[], T]) -> T:
-    """Run ``function`` in the connection's thread, in turn with its other calls (as aiosqlite's own methods)."""
-    future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-    connection._tx.put_nowait((future, function))
-    return await future
 
 
 class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
@@ -107,7 +98,8 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
         connection = cast(aiosqlite.Connection, self._connection)
         raw = connection._conn
         async with self._adapt_connection._execute_mutex:
-            outcome = await _in_thread(connection, lambda: _run(raw, operation, parameters, many))
+            # aiosqlite's own way to queue a call (it refuses a closed connection)
+            outcome: _Outcome = await connection._execute(_run, raw, operation, parameters, many)  # type: ignore[no-untyped-call]
         self._description, rows, self._rowcount, self._lastrowid = outcome
         self._rows = collections.deque(rows)
 

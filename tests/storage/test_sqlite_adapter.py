@@ -3,6 +3,7 @@ SQLAlchemy reads of a cursor (rows, RETURNING, row counts, row ids, errors, stre
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -94,3 +95,13 @@ async def test_errors_and_rollback_as_before(engine: AsyncEngine) -> None:
         await connection.rollback()
         names = (await connection.execute(select(items.c.name))).scalars().all()
         assert names == ["repetido"]
+
+
+async def test_a_closed_connection_refuses_at_once(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        assert isinstance(driver, aiosqlite.Connection)
+        await driver.close()
+        with pytest.raises(OperationalError):  # not a statement queued to a thread that has stopped
+            await asyncio.wait_for(connection.execute(select(items)), timeout=5)
