@@ -30,11 +30,19 @@ from bot.storage.models import utcnow
 REQUEST_ID_HEADER = "X-Request-ID"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")  # anything else is replaced: it goes into every log line
 log = structlog.get_logger(__name__)
+_ID_SPACE = 26**24
 
 
 def new_request_id() -> str:
-    """24 lower-case letters (112 bits): no run of digits, which the logs would mask as a possible cédula."""
-    return "".join(secrets.choice(string.ascii_lowercase) for _ in range(24))
+    """24 lower-case letters (112 bits): no run of digits, which the logs would mask as a possible cédula.
+
+    One draw from the system's random source, written in base 26 (a draw per letter was 24 system calls)."""
+    number = secrets.randbelow(_ID_SPACE)
+    letters = []
+    for _ in range(24):
+        number, digit = divmod(number, 26)
+        letters.append(string.ascii_lowercase[digit])
+    return "".join(letters)
 
 
 def current_request_id() -> str:
