@@ -63,6 +63,7 @@ STAGE_NOTES = {
     "store": "guardar el mensaje, con la bóveda",
     "consent": "consentimiento",
     "rasa": "llamada a Rasa",
+    "rasa_wait": "espera de un lugar con Rasa",
     "answer": "guardar las respuestas",
     "outbox_send": "envío de la bandeja de salida",
 }
@@ -436,8 +437,8 @@ def _report_stages(result: BenchResult, *, out: TextIO) -> None:
     for label, values in rows:
         print(f"{label:{LABEL_WIDTH}} " + " ".join(f"{_ms_fraction(v):>8}" for v in values), file=out)
     print(
-        "  Etapas que se superponen: «consent» puede llamar a Rasa para leer una respuesta; el resto del turno"
-        " completo es el enrutamiento (dueño, opciones, señales) sin medidor propio.",
+        "  Etapas que se superponen: «consent» puede llamar a Rasa para leer una respuesta; «rasa» incluye"
+        " «rasa_wait»; el resto del turno completo es el enrutamiento (dueño, opciones, señales) sin medidor propio.",
         file=out,
     )
 

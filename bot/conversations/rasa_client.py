@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import quote
 
@@ -34,12 +35,30 @@ WEBHOOK = "/webhooks/firmado/webhook"  # SignedRestInput (credentials.yml), Rasa
 
 
 class RasaClient:
-    """Talks to one Rasa server through an injected `httpx.AsyncClient`."""
+    """Talks to one Rasa server through an injected `httpx.AsyncClient`.
 
-    def __init__(self, http: httpx.AsyncClient, *, token: str = "", channel_secret: str = "") -> None:
+    At most ``concurrency`` messages are with Rasa at once from this process (0: no limit); the others wait
+    their turn here, first come first served, for up to ``queue_seconds`` (then `RasaUnavailable`: the
+    apology, and the web chat sends the message again). Rasa handles the messages it holds by turns on one
+    event loop: sixteen at once each take sixteen times as long, a long one longer still, while a queue in
+    front keeps it busy with a few and answers each in about the same time. The wait is the turn stage
+    ``rasa_wait`` on ``/metrics``.
+    """
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        token: str = "",
+        channel_secret: str = "",
+        concurrency: int = 0,
+        queue_seconds: float = 30.0,
+    ) -> None:
         self._http = http
         self._token = token
         self._channel_secret = channel_secret  # signs every message (integrations/rasa/signing.py)
+        self._slots = asyncio.Semaphore(concurrency) if concurrency > 0 else None
+        self._queue_seconds = queue_seconds
         # Whether a Rasa replica is processing a message of the conversation now (its lock store's lock):
         # set by the gateway when Rasa's locks are in Redis (`bot.gateway.shared_state`).
         self.busy: Callable[[str], Awaitable[bool]] | None = None
@@ -52,10 +71,11 @@ class RasaClient:
             body["metadata"] = metadata
         content = json.dumps(body, ensure_ascii=False).encode("utf-8")
         headers = {"Content-Type": "application/json", HEADER: sign(self._channel_secret, content)}
-        try:
-            response = await self._http.post(WEBHOOK, content=content, headers=headers)
-        except httpx.TransportError as exc:
-            raise RasaUnavailable(type(exc).__name__) from exc
+        async with self._slot():
+            try:
+                response = await self._http.post(WEBHOOK, content=content, headers=headers)
+            except httpx.TransportError as exc:
+                raise RasaUnavailable(type(exc).__name__) from exc
         if response.status_code >= 500 or response.status_code in (404, 503):
             raise RasaUnavailable(f"HTTP {response.status_code}")
         response.raise_for_status()
@@ -63,6 +83,23 @@ class RasaClient:
         if not isinstance(data, list):
             raise RasaUnavailable("unexpected body")
         return [BotMessage.from_payload(item) for item in data if isinstance(item, dict)]
+
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        """One of the ``concurrency`` places with Rasa, waited for in arrival order (asyncio's semaphore)."""
+        if self._slots is None:
+            yield
+            return
+        try:
+            with metrics.stage("rasa_wait"):
+                async with asyncio.timeout(self._queue_seconds):
+                    await self._slots.acquire()
+        except TimeoutError as exc:
+            raise RasaUnavailable("queue") from exc
+        try:
+            yield
+        finally:
+            self._slots.release()
 
     async def is_ready(self) -> bool:
         """True once Rasa answers `/status` with a loaded model."""

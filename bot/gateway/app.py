@@ -161,7 +161,13 @@ def create_app(
                     transport=rasa_transport,
                 )
             )
-            rasa = RasaClient(http, token=settings.rasa_token, channel_secret=settings.rasa_channel_secret)
+            rasa = RasaClient(
+                http,
+                token=settings.rasa_token,
+                channel_secret=settings.rasa_channel_secret,
+                concurrency=settings.rasa_concurrency,
+                queue_seconds=settings.rasa_timeout_seconds,
+            )
             addresses = AddressBook(sessions=sessions, protector=protector_from(settings))
             channels = await build_channels(  # the configured ones of bot.channels.registry.CHANNELS
                 channel_context(
