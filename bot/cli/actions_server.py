@@ -24,6 +24,7 @@ from rasa_sdk.executor import ActionExecutor, ActionExecutorRunResult
 from rasa_sdk.interfaces import ActionExecutionRejection, ActionMissingDomainException, ActionNotFoundException
 from rasa_sdk.utils import check_version_compatibility
 from sanic import Sanic, response
+from sanic.exceptions import SanicException
 from sanic.request import Request
 
 from bot import metrics
@@ -116,20 +117,19 @@ def action_results(settings: Settings, protector: Protector) -> ActionResults:
     return LocalActionResults(protector)
 
 
-def create_app(token: str, *, metrics_token: str = "") -> Any:
+def create_app(settings: Settings) -> Any:
     """The action server for `bot.actions`, behind the token check: rasa-sdk's executor and its HTTP contract.
 
     rasa-sdk's own app (``rasa_sdk.endpoint``) is not used: it imports OpenTelemetry's gRPC exporter and gRPC
-    itself (14 MB) whether tracing is configured or not, and CORS and plugin machinery this server does not
+    itself (about 17 MB) whether tracing is configured or not, and CORS and plugin machinery this server does not
     serve. The routes below are its contract with Rasa, unchanged: ``POST /webhook`` (an action call, JSON or
     deflated JSON; 400 for a rejected form slot, 404 for an unknown action, 449 when the domain is missing),
     ``GET /actions`` and ``GET /health``.
 
-    Args:
-        token: Rasa's credential (``?token=``) for ``/webhook`` and ``/actions``.
-        metrics_token: the ``CHASQUI_METRICS_TOKEN`` setting, for ``/metrics`` (`bot.metrics.scrape_allowed`).
+    ``settings.actions_token`` is Rasa's credential (``?token=``) for ``/webhook`` and ``/actions``;
+    ``settings.metrics_token`` guards ``/metrics`` (`bot.metrics.scrape_allowed`).
     """
-    settings = load_settings()
+    token, metrics_token = settings.actions_token, settings.metrics_token
     protector = protector_from(settings)
     executor = MeasuredExecutor(action_results(settings, protector), secret=protector.hash_key)
     executor.register_package("bot.actions")
@@ -169,6 +169,8 @@ def create_app(token: str, *, metrics_token: str = "") -> Any:
 
     @app.exception(Exception)
     async def failed(request: Request, exception: Exception) -> Any:
+        if isinstance(exception, SanicException):  # an unknown route, a wrong method: Sanic's own answer
+            return response.json({"error": type(exception).__name__}, status=exception.status_code)
         # The request's body is a tracker (a citizen's messages): neither logged nor sent back.
         log.error("accion.fallo", ruta=request.path, error=type(exception).__name__, exc_info=exception)
         return response.json({"error": type(exception).__name__}, status=500)
@@ -200,7 +202,7 @@ def main() -> None:
     args = parser.parse_args()
     settings = load_settings()
     configure_logging(level=settings.log_level, json=settings.log_json, pseudonym_key=protector_from(settings).hash_key)
-    app = create_app(settings.actions_token, metrics_token=settings.metrics_token)
+    app = create_app(settings)
     # One process. Sanic's default serving is a manager process that loads the app, a process that spawns
     # workers, multiprocessing's resource tracker and the worker: about 450 MB for what one process of 140 MB
     # serves. Restarting a crashed server is `chasqui run`'s job (and a container's), as for the gateway.

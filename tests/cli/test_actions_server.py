@@ -111,6 +111,8 @@ def test_metrics_are_refused_through_a_proxy(server: tuple[str, Path, int]) -> N
 def test_rasas_contract_in_one_process(server: tuple[str, Path, int]) -> None:
     url, log_path, pid = server
     assert httpx.get(f"{url}/health").json() == {"status": "ok"}
+    assert httpx.get(f"{url}/no-existe").status_code == 404  # Sanic's answer, not the actions' 500
+    assert httpx.get(f"{url}/webhook", params={"token": TOKEN}).status_code == 405
     listed = httpx.get(f"{url}/actions", params={"token": TOKEN})
     assert listed.status_code == 200
     assert {"name": "action_repetir"} in listed.json()
