@@ -40,9 +40,10 @@ class RasaClient:
     At most ``concurrency`` messages are with Rasa at once from this process (0: no limit); the others wait
     their turn here, first come first served, for up to ``queue_seconds`` (then `RasaUnavailable`: the
     apology, and the web chat sends the message again). Rasa handles the messages it holds by turns on one
-    event loop: sixteen at once each take sixteen times as long, a long one longer still, while a queue in
-    front keeps it busy with a few and answers each in about the same time. The wait is the turn stage
-    ``rasa_wait`` on ``/metrics``.
+    event loop, so a long one among many takes longest; served first come first served from here, the tail is
+    shorter but Rasa overlaps less of its work with the action server's (the README's benchmark: p95 down,
+    turns per second down too), and a burst waits here instead of taking every message to Rasa's timeout. The
+    wait is the turn stage ``rasa_wait`` on ``/metrics``.
     """
 
     def __init__(
