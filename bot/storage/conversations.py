@@ -45,10 +45,6 @@ async def find_inbound(*, session: AsyncSession, conversation_id: str, channel_m
     )
 
 
-# `_inbound`'s keys
-_INBOUND_COLUMNS = ("conversation_id", "direction", "channel_message_id", "author", "text", "payload", "status")
-
-
 def _inbound(
     conversation: Conversation, channel_message_id: str, text: str, payload: dict[str, Any] | None
 ) -> dict[str, Any]:
@@ -92,7 +88,7 @@ async def add_inbound_once(
     NOTHING, so that a new message, the usual case, costs no look-up first; concurrent copies store one."""
     now = utcnow()
     values = _inbound(conversation, channel_message_id, text, payload) | {"created_at": now}
-    statement = _insert_once(session.get_bind().dialect.name)
+    statement = _insert_once(session.get_bind().dialect.name, tuple(values))
     message = (await session.scalars(statement, values)).first()
     if message is not None:
         conversation.last_inbound_at = now
@@ -100,10 +96,10 @@ async def add_inbound_once(
 
 
 @functools.cache
-def _insert_once(dialect: str) -> Any:
-    """`add_inbound_once`'s statement, built once per dialect (building it took longer than running it)."""
+def _insert_once(dialect: str, columns: tuple[str, ...]) -> Any:
+    """`add_inbound_once`'s statement for these columns, built once per dialect (building it took longer than
+    running it); each message binds its values."""
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    columns = [*_INBOUND_COLUMNS, "created_at"]
     return (
         insert(Message)
         .values({column: bindparam(column) for column in columns})
