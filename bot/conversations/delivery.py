@@ -55,7 +55,7 @@ async def deliver(
         outbox: what the channel is sent instead of ``messages`` (an approved template outside the
             channel's session window; empty: nothing). Default: ``messages``.
     """
-    stored = await repo.add_outbound_many(
+    ids = await repo.add_outbound_many(
         session=session,
         conversation_id=conversation.id,
         reply_to=reply_to,
@@ -68,4 +68,4 @@ async def deliver(
         rows = await repo.enqueue_outbox(
             session=session, conversation_id=conversation.id, channel=conversation.channel, messages=outgoing
         )
-    return Delivered(ids=tuple(message.id for message in stored), outbox_ids=tuple(row.id for row in rows))
+    return Delivered(ids=ids, outbox_ids=tuple(row.id for row in rows))
