@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,8 @@ from bot.storage.models import (
     OwnerEvent,
     utcnow,
 )
+
+_MESSAGES = cast(Table, Message.__table__)  # Core statements of the hot path (a turn's messages)
 
 
 async def get_or_create_conversation(*, session: AsyncSession, conversation_id: str, channel: str) -> Conversation:
@@ -114,12 +116,11 @@ def _insert_once(dialect: str, columns: tuple[str, ...]) -> Any:
     """`add_inbound_once`'s statement for these columns, built once per dialect (building it took longer than
     running it); each message binds its values."""
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    table = Message.__table__
     return (
-        insert(table)
+        insert(_MESSAGES)
         .values({column: bindparam(column) for column in columns})
         .on_conflict_do_nothing(index_elements=["conversation_id", "direction", "channel_message_id"])
-        .returning(table.c.id)
+        .returning(_MESSAGES.c.id)
     )
 
 
@@ -183,9 +184,9 @@ async def add_outbound_many(
     return tuple(result.scalars().all())
 
 
-_INSERT_MESSAGE = insert(Message.__table__).returning(Message.__table__.c.id)
+_INSERT_MESSAGE = insert(_MESSAGES).returning(_MESSAGES.c.id)
 # Several rows: insertmanyvalues with the ids in the order of the rows given.
-_INSERT_MESSAGES = insert(Message.__table__).returning(Message.__table__.c.id, sort_by_parameter_order=True)
+_INSERT_MESSAGES = insert(_MESSAGES).returning(_MESSAGES.c.id, sort_by_parameter_order=True)
 
 
 async def latest_outbound(*, session: AsyncSession, conversation_id: str) -> Message | None:
