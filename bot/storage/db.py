@@ -17,6 +17,9 @@ if TYPE_CHECKING:
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # A pooled PostgreSQL connection idle this long is pinged before use (see `_ping_if_idle`).
 PING_IDLE_SECONDS = 10.0
+# SQLite connections kept open (each a thread of aiosqlite's): SQLAlchemy's default five made every turn beyond
+# the fifth at once open a connection (a thread, four PRAGMAs) and close it after.
+SQLITE_POOL_SIZE = 20
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -27,7 +30,9 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         from bot.storage.sqlite_adapter import dbapi
 
-        engine = create_async_engine(url, echo=echo, module=dbapi(), connect_args={"timeout": 30})
+        engine = create_async_engine(
+            url, echo=echo, module=dbapi(), connect_args={"timeout": 30}, pool_size=SQLITE_POOL_SIZE, max_overflow=10
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     engine = create_async_engine(url, echo=echo, pool_size=10, max_overflow=10)

@@ -11,11 +11,21 @@ It uses what SQLAlchemy's own adapter uses of aiosqlite (the connection's queue 
 sqlite3 connection, `sqlalchemy.dialects.sqlite.aiosqlite`); the versions are pinned in requirements/app.lock, and
 tests/storage/test_sqlite_adapter.py checks the behaviour SQLAlchemy relies on. Server-side cursors (streaming)
 keep SQLAlchemy's adapter.
+
+Writers of one engine take turns in the event loop (`Writers`), not in SQLite. SQLite lets one transaction write
+at a time and a second one waits in its busy handler, which sleeps 1, 2, 5, 10, 15, 20, 25… ms between tries
+whatever the first one's progress: with sixteen turns at once, a message's INSERT waited 1.6 ms at the median
+and 129 ms at the 95th percentile (433 ms at the 99th) for transactions that hold the lock about a millisecond.
+A connection now waits its turn in an `asyncio.Lock` before its first write statement and lets the next one
+in at its commit or rollback, first come first served, with no sleeping. Other processes on the same file (the
+action server, the worker) still meet SQLite's own lock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import re
 import sqlite3
 from collections.abc import Sequence
 from typing import Any, cast
@@ -29,6 +39,29 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
 from sqlalchemy.util import immutabledict
 
 _Outcome = tuple[Any, list[Any], int, int | None]  # description, rows, row count, last row id
+# The statements before which sqlite3 opens a write transaction (its default, "deferred" transaction control).
+_WRITE = re.compile(r"\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+WRITER_WAIT_SECONDS = 30.0  # as the busy timeout (bot.storage.db): then "database is locked", as SQLite says
+
+
+class Writers:
+    """One writing transaction at a time among an engine's connections, in arrival order (see the module)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+    async def acquire(self) -> asyncio.Lock:
+        """Wait for the turn to write (then held, to release at the transaction's end)."""
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:  # one per event loop (tests run several); a loop's own connections share it
+            lock = self._locks[loop] = asyncio.Lock()
+        try:
+            async with asyncio.timeout(WRITER_WAIT_SECONDS):
+                await lock.acquire()
+        except TimeoutError:
+            raise sqlite3.OperationalError("database is locked") from None
+        return lock
 
 
 def _run(connection: sqlite3.Connection, operation: str, parameters: Any, many: bool) -> _Outcome:
@@ -97,6 +130,9 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
     async def _trip(self, operation: Any, parameters: Any, *, many: bool) -> None:
         connection = cast(aiosqlite.Connection, self._connection)
         raw = connection._conn
+        adapted = cast(OneTripConnection, self._adapt_connection)
+        if adapted.writing is None and _WRITE.match(operation):
+            adapted.writing = await adapted.dbapi.writers.acquire()
         async with self._adapt_connection._execute_mutex:
             # aiosqlite's own way to queue a call (it refuses a closed connection)
             outcome: _Outcome = await connection._execute(_run, raw, operation, parameters, many)  # type: ignore[no-untyped-call]
@@ -108,12 +144,53 @@ class OneTripCursor(AsyncAdapt_aiosqlite_cursor):
 
 
 class OneTripConnection(AsyncAdapt_aiosqlite_connection):
-    __slots__ = ()
+    """SQLAlchemy's aiosqlite connection with `OneTripCursor` cursors; its writing transaction takes its turn
+    among the engine's (`Writers`) and gives it back when it ends."""
+
+    __slots__ = ("writing",)
     _cursor_cls = OneTripCursor  # type: ignore[assignment]  # a subclass of the adapter's own
+    dbapi: OneTripDBAPI
+
+    def __init__(self, dbapi: OneTripDBAPI, connection: Any) -> None:
+        super().__init__(dbapi, connection)
+        self.writing: asyncio.Lock | None = None  # the engine's turn, held while this transaction writes
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._end_writing()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._end_writing()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._end_writing()
+
+    def terminate(self) -> None:
+        try:
+            super().terminate()
+        finally:
+            self._end_writing()
+
+    def _end_writing(self) -> None:
+        turn, self.writing = self.writing, None
+        if turn is not None and turn.locked():
+            turn.release()
 
 
 class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
     """aiosqlite as SQLAlchemy's adapter presents it, with `OneTripConnection` connections."""
+
+    def __init__(self, aiosqlite: Any, sqlite: Any) -> None:
+        super().__init__(aiosqlite, sqlite)
+        self.writers = Writers()
 
     def connect(self, *arg: Any, **kw: Any) -> OneTripConnection:
         adapted = super().connect(*arg, **kw)
@@ -125,4 +202,4 @@ def dbapi() -> OneTripDBAPI:
     return OneTripDBAPI(aiosqlite, sqlite3)
 
 
-__all__ = ["OneTripCursor", "dbapi"]
+__all__ = ["OneTripCursor", "Writers", "dbapi"]

@@ -105,3 +105,79 @@ async def test_a_closed_connection_refuses_at_once(engine: AsyncEngine) -> None:
         await driver.close()
         with pytest.raises(OperationalError):  # not a statement queued to a thread that has stopped
             await asyncio.wait_for(connection.execute(select(items)), timeout=5)
+
+
+# ------------------------------------------------------------------------- writers take turns in the event loop
+
+
+async def test_a_second_writer_waits_for_the_first_to_commit_not_for_sqlite(engine: AsyncEngine) -> None:
+    """Two writing transactions at once: the second's INSERT waits in the event loop until the first commits
+    (SQLite's busy handler never runs: its sleeps made the tail of a busy gateway), and both commit."""
+    order: list[str] = []
+    first_wrote = asyncio.Event()
+    release_first = asyncio.Event()
+
+    async def first() -> None:
+        async with engine.connect() as connection:
+            await connection.execute(insert(items).values(name="primero"))
+            order.append("first wrote")
+            first_wrote.set()
+            await release_first.wait()
+            order.append("first commits")
+            await connection.commit()
+
+    async def second() -> None:
+        await first_wrote.wait()
+        async with engine.connect() as connection:
+            assert (await connection.execute(select(items))).all() == []  # reading takes no turn
+            order.append("second read")
+            await connection.execute(text("PRAGMA busy_timeout=0"))  # SQLite waiting would fail at once
+            await connection.execute(insert(items).values(name="segundo"))
+            order.append("second wrote")
+            await connection.commit()
+
+    waiting = asyncio.create_task(second())
+    writing = asyncio.create_task(first())
+    await first_wrote.wait()
+    for _ in range(20):  # the second transaction gets every chance to write before the first commits
+        await asyncio.sleep(0.005)
+    assert order == ["first wrote", "second read"]
+    release_first.set()
+    await asyncio.gather(writing, waiting)
+    assert order == ["first wrote", "second read", "first commits", "second wrote"]
+    async with engine.connect() as connection:
+        assert (await connection.execute(select(items.c.name).order_by(items.c.id))).scalars().all() == [
+            "primero",
+            "segundo",
+        ]
+
+
+async def test_the_turn_is_given_back_on_rollback_and_after_a_failed_write(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(insert(items).values(name="cedula"))
+        await connection.rollback()
+    async with engine.connect() as connection:
+        await connection.execute(insert(items).values(name="cedula"))
+        await connection.commit()
+    async with engine.connect() as connection:
+        with pytest.raises(IntegrityError):
+            await connection.execute(insert(items).values(name="cedula"))
+    async with asyncio.timeout(5):  # the failed transaction's turn was given back when its connection closed
+        async with engine.begin() as connection:
+            await connection.execute(update(items).values(name="ruc"))
+    async with engine.connect() as connection:
+        assert (await connection.execute(select(items.c.name))).scalars().all() == ["ruc"]
+
+
+async def test_a_writer_waiting_too_long_gets_sqlites_own_error(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("bot.storage.sqlite_adapter.WRITER_WAIT_SECONDS", 0.05)
+    async with engine.connect() as holder:
+        await holder.execute(insert(items).values(name="placa"))
+        async with engine.connect() as late:
+            with pytest.raises(OperationalError, match="database is locked"):
+                await late.execute(insert(items).values(name="matricula"))
+        await holder.commit()
+    async with engine.begin() as connection:  # nothing left held
+        await connection.execute(insert(items).values(name="matricula"))
