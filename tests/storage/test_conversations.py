@@ -105,3 +105,47 @@ async def test_handoff_requests_are_recorded(sessions: async_sessionmaker[AsyncS
     async with sessions() as session:
         requests = await repo.handoff_requests(session=session, conversation_id="web:h")
     assert [(r.reason, r.team) for r in requests] == [("no_entendido", "general")]
+
+
+async def test_a_stored_message_joins_the_session_and_its_answers_keep_their_order(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The turn's own path: the message inserted once (Core, its id returned), then changed like any loaded row;
+    several answers inserted in one statement, their ids in the order given."""
+    async with sessions() as session:
+        conversation = await repo.get_or_create_conversation(session=session, conversation_id="web:y", channel="web")
+        stored = await repo.add_inbound_once(
+            session=session, conversation=conversation, channel_message_id="m1", text="hola", payload={"kind": "text"}
+        )
+        assert stored is not None
+        assert conversation.last_inbound_at is not None
+        ids = await repo.add_outbound_many(
+            session=session,
+            conversation_id="web:y",
+            reply_to=stored,
+            author="bot",
+            messages=[("uno", {"text": "uno"}), ("dos", None), ("tres", {"text": "tres"})],
+        )
+        stored.status = MessageStatus.ANSWERED  # flushed as an UPDATE at the commit
+        await session.commit()
+    async with sessions() as session:
+        conversation = await repo.get_or_create_conversation(session=session, conversation_id="web:y", channel="web")
+        again = await repo.add_inbound_once(
+            session=session, conversation=conversation, channel_message_id="m1", text="hola"
+        )
+        found = await repo.find_inbound(session=session, conversation_id="web:y", channel_message_id="m1")
+        replies = await repo.replies_to(session=session, message=found) if found else []
+    assert again is None  # the same channel id: stored before
+    assert found is not None
+    assert (found.id, found.status, found.payload, found.reply_to_id) == (
+        stored.id,
+        MessageStatus.ANSWERED,
+        {"kind": "text"},
+        None,
+    )
+    assert [(r.id, r.text, r.payload, r.status) for r in replies] == [
+        (ids[0], "uno", {"text": "uno"}, MessageStatus.SENT),
+        (ids[1], "dos", None, MessageStatus.SENT),
+        (ids[2], "tres", {"text": "tres"}, MessageStatus.SENT),
+    ]
+    assert list(ids) == sorted(ids)
