@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import structlog
@@ -189,7 +190,7 @@ class ConversationRouter:
                     if stored.duplicate:
                         return Accepted(stored.message.id, duplicate=True)
                     message_id = stored.message.id
-                    await self._commit(session, stored.conversation, stored.state)
+                    await self._commit(session, stored.conversation, stored.state, inbound_at=stored.message.created_at)
             except IntegrityError:  # the same id arrived concurrently on another connection
                 earlier = await self._stored_meanwhile(session, message)
                 if earlier is None:
@@ -258,7 +259,9 @@ class ConversationRouter:
         """Run the stages: the inbound ones, commit, then those outside the transaction; store the answer."""
         answer, turn = await self._run(turn, self._inbound)
         if answer is None:
-            await self._commit(turn.session, turn.conversation, turn.state)  # before anything leaves the process
+            # Before anything leaves the process. The conversation's ``last_inbound_at`` waits for the answer's
+            # commit (`_commit`'s ``inbound_at``), which writes the conversation anyway: one statement less here.
+            await self._commit(turn.session, turn.conversation, turn.state)
             answer, turn = await self._run(turn, self._outside)
         if answer is None:
             raise RuntimeError("no stage answered")  # the signals stage always answers
@@ -277,7 +280,7 @@ class ConversationRouter:
         if answer.outcome is Outcome.DUPLICATE:
             return RouteResult(answer.outcome, answer.replies)
         if answer.outcome is Outcome.WAITING:
-            await self._commit(turn.session, turn.conversation, answer.state)
+            await self._commit(turn.session, turn.conversation, answer.state, inbound_at=turn.message.created_at)
             if answer.queued:
                 self.wake_outbox()
             for event in answer.events:
@@ -289,7 +292,7 @@ class ConversationRouter:
             return RouteResult(answer.outcome, answer.replies)
         replies = list(answer.replies)
         if answer.follow_form:  # in the middle of a form its question comes back: ask Rasa outside the transaction
-            await self._commit(turn.session, turn.conversation, answer.state)
+            await self._commit(turn.session, turn.conversation, answer.state, inbound_at=turn.message.created_at)
             replies += await pending_question(turn, self._rasa, self._textos)
         await self._store_answer(turn, answer, replies)
         shown = list(replies)
@@ -332,12 +335,12 @@ class ConversationRouter:
                 )
                 state = state.offering(notices)
                 queued = queued or told.queued
-        turn.message.status = MessageStatus.ANSWERED
+        await repo.set_status(session=session, message=turn.message, status=MessageStatus.ANSWERED)
         if answer.then_process is not None:  # processed next as a message of its own
             kept = await session.get(Message, answer.then_process)
             if kept is not None:
-                kept.status = MessageStatus.RECEIVED
-        await self._commit(session, conversation, state)
+                await repo.set_status(session=session, message=kept, status=MessageStatus.RECEIVED)
+        await self._commit(session, conversation, state, inbound_at=turn.message.created_at)
         if queued:
             self.wake_outbox()
         for change in changes:
@@ -348,12 +351,12 @@ class ConversationRouter:
         """Keep the message for a retry (the state stays as the inbound side left it); asynchronous channels get
         the apology once."""
         already = turn.message.status == MessageStatus.FAILED
-        turn.message.status = MessageStatus.FAILED
+        await repo.set_status(session=turn.session, message=turn.message, status=MessageStatus.FAILED)
         if apology is not None and not already:
             await deliver(
                 turn.session, conversation=turn.conversation, channel=turn.adapter, messages=[apology], author="system"
             )
-        await turn.session.commit()
+        await self._commit(turn.session, turn.conversation, None, inbound_at=turn.message.created_at)
         if apology is not None:
             self.wake_outbox()
 
@@ -454,9 +457,21 @@ class ConversationRouter:
         )
 
     @staticmethod
-    async def _commit(session: AsyncSession, conversation: Conversation, state: ConversationState) -> None:
-        """Write the state where it changed, and commit."""
-        dumped = state.dump()
-        if dumped != conversation.options:
-            conversation.options = dumped
+    async def _commit(
+        session: AsyncSession,
+        conversation: Conversation,
+        state: ConversationState | None,
+        *,
+        inbound_at: datetime | None = None,
+    ) -> None:
+        """Write what changed of the conversation in one statement (the state, unless None; the time of the
+        citizen's latest message, ``inbound_at``, when it is later than the one stored), and commit."""
+        values: dict[str, Any] = {}
+        if state is not None and (dumped := state.dump()) != conversation.options:
+            values["options"] = dumped
+        stored_at = conversation.last_inbound_at
+        if inbound_at is not None and (stored_at is None or inbound_at > stored_at):
+            values["last_inbound_at"] = inbound_at
+        if values:
+            await repo.update_conversation(session=session, conversation=conversation, values=values)
         await session.commit()

@@ -175,7 +175,7 @@ class OwnerGate:
     async def __call__(self, turn: Turn) -> Turn | Answer:
         if bot_answers(turn.conversation.owner):
             return turn
-        turn.message.status = MessageStatus.WAITING
+        await repo.set_status(session=turn.session, message=turn.message, status=MessageStatus.WAITING)
         events: tuple[CaseEvent, ...] = ()
         acks: list[BotMessage] = []
         if self.handoff is not None:

@@ -84,6 +84,8 @@ class Counter:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.commits = 0
         self.conversation_reads = 0
+        self.conversation_writes = 0
+        self.statements = 0
         engine = sessions.kw["bind"].sync_engine
         event.listen(engine, "commit", self._commit)
         event.listen(engine, "before_cursor_execute", self._statement)
@@ -92,12 +94,15 @@ class Counter:
         self.commits += 1
 
     def _statement(self, _c: Any, _cu: Any, statement: str, *_: Any) -> None:
+        self.statements += 1
         if statement.lstrip().upper().startswith("SELECT") and "FROM conversations" in statement:
             self.conversation_reads += 1
+        if statement.lstrip().upper().startswith("UPDATE CONVERSATIONS"):
+            self.conversation_writes += 1
 
     @contextmanager
     def counting(self) -> Iterator[Counter]:
-        self.commits = self.conversation_reads = 0
+        self.commits = self.conversation_reads = self.conversation_writes = self.statements = 0
         yield self
 
 
@@ -142,6 +147,11 @@ async def test_a_web_turn_is_two_transactions_and_one_look_up_of_the_conversatio
         result = await router.handle(inbound("chat:ana", "trámites", 2))
     assert (result.outcome, [r.text for r in result.replies]) == (Outcome.ANSWERED, ["¿Qué trámite?"])
     assert (counter.commits, counter.conversation_reads) == (2, 1)  # inbound side, outbound side
+    # The conversation written once, by the answer's commit: its state and the time of the citizen's message.
+    assert counter.conversation_writes == 1
+    # Read the conversation, store the message | store the answer, mark the message answered, write the
+    # conversation (no consent gate in this router; the commits are not statements).
+    assert counter.statements == 5
     with counter.counting():
         again = await router.handle(inbound("chat:ana", "trámites", 2))  # the channel retried
     assert (again.outcome, again.replies) == (Outcome.DUPLICATE, result.replies)
@@ -151,6 +161,38 @@ async def test_a_web_turn_is_two_transactions_and_one_look_up_of_the_conversatio
         assert conversation is not None
         state = ConversationState.load(conversation.options)
     assert [b.payload for b in state.options] == ["/licencia", "/licencia"]
+
+
+async def test_the_conversation_keeps_the_time_of_the_citizens_latest_message(
+    sessions: async_sessionmaker[AsyncSession], router_parts: tuple[ConversationRouter, Messenger]
+) -> None:
+    """Written with the answer (web) or with the stored message (channels that answer later), never moved back
+    by a retried message; the messaging channels' session window is counted from it."""
+    router, _ = router_parts
+
+    async def times(conversation_id: str) -> tuple[Any, Any]:
+        async with sessions() as session:
+            conversation = await session.get(Conversation, conversation_id)
+            latest = await session.scalar(
+                select(Message.created_at)
+                .where(Message.conversation_id == conversation_id, Message.direction == "in")
+                .order_by(Message.id.desc())
+            )
+        assert conversation is not None
+        return conversation.last_inbound_at, latest
+
+    await router.handle(inbound("chat:eva", "hola", 1))
+    await router.handle(inbound("chat:eva", "trámites", 2))
+    stored, latest = await times("chat:eva")
+    assert stored == latest
+    await router.handle(inbound("chat:eva", "hola", 1))  # the first message again: a duplicate
+    assert await times("chat:eva") == (stored, latest)
+
+    accepted = await router.accept(inbound("msg:fer", "hola", 1))
+    stored, latest = await times("msg:fer")
+    assert stored == latest  # before any answer: an agent may write within the window right away
+    await router.process(accepted.message_id, conversation_id="msg:fer")
+    assert await times("msg:fer") == (stored, latest)
 
 
 async def test_an_asynchronous_turn_picks_by_number_queues_and_asks_for_a_person(

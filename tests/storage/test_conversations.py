@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage import conversations as repo
-from bot.storage.models import MessageStatus, Owner
+from bot.storage.models import Conversation, MessageStatus, Owner
 
 
 async def test_first_contact_creates_a_conversation_owned_by_the_bot(
@@ -118,7 +120,7 @@ async def test_a_stored_message_joins_the_session_and_its_answers_keep_their_ord
             session=session, conversation=conversation, channel_message_id="m1", text="hola", payload={"kind": "text"}
         )
         assert stored is not None
-        assert conversation.last_inbound_at is not None
+        assert conversation.last_inbound_at is None  # the caller's to write, with the rest of the conversation
         ids = await repo.add_outbound_many(
             session=session,
             conversation_id="web:y",
@@ -130,6 +132,7 @@ async def test_a_stored_message_joins_the_session_and_its_answers_keep_their_ord
         await session.commit()
     async with sessions() as session:
         conversation = await repo.get_or_create_conversation(session=session, conversation_id="web:y", channel="web")
+        assert conversation.last_inbound_at is None
         again = await repo.add_inbound_once(
             session=session, conversation=conversation, channel_message_id="m1", text="hola"
         )
@@ -149,3 +152,37 @@ async def test_a_stored_message_joins_the_session_and_its_answers_keep_their_ord
         (ids[2], "tres", {"text": "tres"}, MessageStatus.SENT),
     ]
     assert list(ids) == sorted(ids)
+
+
+async def test_core_updates_write_the_row_and_leave_it_clean(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """The turn's commits: the conversation's changed columns and the message's status in one UPDATE each, the
+    loaded rows kept in step and not marked changed (the commit flushes nothing of them, so nothing twice)."""
+    received = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    async with sessions() as session:
+        conversation = await repo.get_or_create_conversation(session=session, conversation_id="web:z", channel="web")
+        created = conversation.updated_at
+        stored = await repo.add_inbound_once(
+            session=session, conversation=conversation, channel_message_id="m1", text="hola"
+        )
+        assert stored is not None
+        await repo.update_conversation(
+            session=session,
+            conversation=conversation,
+            values={"options": {"buttons": [{"title": "Sí", "payload": "/si"}]}, "last_inbound_at": received},
+        )
+        await repo.set_status(session=session, message=stored, status=MessageStatus.ANSWERED)
+        assert conversation.options == {"buttons": [{"title": "Sí", "payload": "/si"}]}
+        assert conversation.last_inbound_at == received
+        assert stored.status == MessageStatus.ANSWERED
+        assert conversation.updated_at > created
+        assert not session.dirty  # nothing left for the unit of work
+        await session.commit()
+    async with sessions() as session:
+        found = await session.get(Conversation, "web:z")
+        message = await repo.find_inbound(session=session, conversation_id="web:z", channel_message_id="m1")
+    assert found is not None and message is not None
+    assert (found.options, found.last_inbound_at, message.status) == (
+        {"buttons": [{"title": "Sí", "payload": "/si"}]},
+        received,
+        MessageStatus.ANSWERED,
+    )
