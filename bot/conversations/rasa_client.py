@@ -50,12 +50,17 @@ class RasaClient:
         self,
         http: httpx.AsyncClient,
         *,
+        transport: httpx.AsyncBaseTransport | None = None,
         token: str = "",
         channel_secret: str = "",
         concurrency: int = 0,
         queue_seconds: float = 30.0,
     ) -> None:
         self._http = http
+        # The citizen's messages go straight to ``http``'s transport when given (see `send`).
+        self._transport = transport
+        self._webhook = http.base_url.join(WEBHOOK)
+        self._timeout = http.timeout.as_dict()
         self._token = token
         self._channel_secret = channel_secret  # signs every message (integrations/rasa/signing.py)
         self._slots = asyncio.Semaphore(concurrency) if concurrency > 0 else None
@@ -74,7 +79,7 @@ class RasaClient:
         headers = {"Content-Type": "application/json", HEADER: sign(self._channel_secret, content)}
         async with self._slot():
             try:
-                response = await self._http.post(WEBHOOK, content=content, headers=headers)
+                response = await self._post(content, headers)
             except httpx.TransportError as exc:
                 raise RasaUnavailable(type(exc).__name__) from exc
         if response.status_code >= 500 or response.status_code in (404, 503):
@@ -84,6 +89,23 @@ class RasaClient:
         if not isinstance(data, list):
             raise RasaUnavailable("unexpected body")
         return [BotMessage.from_payload(item) for item in data if isinstance(item, dict)]
+
+    async def _post(self, content: bytes, headers: dict[str, str]) -> httpx.Response:
+        """POST a message to Rasa's channel. With the transport at hand the request goes to it directly: the client's
+        layer (the URL merged again, default headers, cookies, authentication and redirect hooks, none of which
+        this request uses) took about a third of the call's time in the gateway (py-spy), the pool and the
+        connection being the same."""
+        if self._transport is None:
+            return await self._http.post(WEBHOOK, content=content, headers=headers)
+        request = httpx.Request("POST", self._webhook, content=content, headers=headers)
+        request.extensions = {"timeout": self._timeout}
+        response = await self._transport.handle_async_request(request)
+        response.request = request
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
 
     @asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:

@@ -154,15 +154,17 @@ def create_app(
         documents = await asyncio.to_thread(build_documents, document_settings_from(settings), sessions=sessions)
         app.state.documents = documents
         async with AsyncExitStack() as stack:
+            transport = rasa_transport or httpx.AsyncHTTPTransport()  # the client closes it
             http = await stack.enter_async_context(
                 httpx.AsyncClient(
                     base_url=settings.effective_rasa_url,
                     timeout=httpx.Timeout(settings.rasa_timeout_seconds, connect=3.0),
-                    transport=rasa_transport,
+                    transport=transport,
                 )
             )
             rasa = RasaClient(
                 http,
+                transport=transport,
                 token=settings.rasa_token,
                 channel_secret=settings.rasa_channel_secret,
                 concurrency=settings.rasa_concurrency,
