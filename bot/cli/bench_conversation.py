@@ -7,6 +7,11 @@ conversation has a fresh sender id and is opened first, unmeasured: a greeting o
 sees the same messages on both), then, on the web channel, the answer to the privacy notice when the gateway
 asks it (the gateway keeps that answer; it never reaches Rasa). Only the six turns after the opening count.
 
+A third side, the "minimal relay" (`bot.cli.bench_relay`), passes the same conversations to the same Rasa
+through a process that stores and checks nothing: uvicorn, one route and an httpx client, as in the gateway.
+Its ratio to Rasa direct is the floor of any process between the citizen and Rasa; what the gateway adds over
+it is its own work.
+
 "Rasa direct" is Rasa's signed input channel (`integrations/rasa/channel.py`, the only one credentials.yml
 loads) with the same secret the gateway uses: enabling Rasa's unauthenticated REST channel would change the
 Rasa being measured, and the signature costs an HMAC over the body, a few microseconds.
@@ -28,7 +33,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TextIO
@@ -53,7 +59,7 @@ TURNS = len(CONVERSATIONS[0])
 OPENING = "hola"
 CONSENT_PAYLOAD = "/consentimiento_acepto"
 LEVELS = (1, 4, 16)
-GATEWAY, RASA = "pasarela", "Rasa directo"
+GATEWAY, RASA, RELAY = "pasarela", "Rasa directo", "relevo mínimo"
 RASA_WEBHOOK = "/webhooks/firmado/webhook"  # the channel the gateway's RasaClient uses
 TURN_FAMILY, STAGE_FAMILY = "chasqui_turn_seconds", "chasqui_turn_stage_seconds"
 TURN_KEY = "turno completo"
@@ -298,6 +304,11 @@ class BenchResult:
         return next(f for f in self.figures if f.side == side and f.concurrency == concurrency)
 
     @property
+    def sides(self) -> list[str]:
+        """The sides measured, in the order first measured."""
+        return list(dict.fromkeys(f.side for f in self.figures))
+
+    @property
     def levels(self) -> list[int]:
         return sorted({f.concurrency for f in self.figures})
 
@@ -361,22 +372,24 @@ def report(result: BenchResult, *, header: Sequence[str] = (), out: TextIO) -> N
         file=out,
     )
     for concurrency in result.levels:
-        for side in (GATEWAY, RASA):
+        for side in result.sides:
             f = result.get(side, concurrency)
             print(
                 f"{concurrency:>5} {side:13} {f.turns:>7} {f.errors:>8} {f.empty:>7} {_ms(f.p50):>7} {_ms(f.p95):>7}"
                 f" {f.per_second:>9.1f}",
                 file=out,
             )
-    print("\nPasarela / Rasa directo (misma corrida):", file=out)
-    print(f"{'conc.':>5} {'p50':>7} {'p95':>7} {'turnos/s':>9}", file=out)
-    for concurrency in result.levels:
-        g, r = result.get(GATEWAY, concurrency), result.get(RASA, concurrency)
-        print(
-            f"{concurrency:>5} {_times(_ratio(g.p50, r.p50)):>7} {_times(_ratio(g.p95, r.p95)):>7}"
-            f" {_times(_ratio(g.per_second, r.per_second)):>9}",
-            file=out,
-        )
+    for side in (s for s in result.sides if s != RASA):
+        title = "Pasarela" if side == GATEWAY else "Relevo mínimo (el piso de un segundo salto, ver bench_relay)"
+        print(f"\n{title} / Rasa directo (misma corrida):", file=out)
+        print(f"{'conc.':>5} {'p50':>7} {'p95':>7} {'turnos/s':>9} {'p50 + ms':>9}", file=out)
+        for concurrency in result.levels:
+            g, r = result.get(side, concurrency), result.get(RASA, concurrency)
+            print(
+                f"{concurrency:>5} {_times(_ratio(g.p50, r.p50)):>7} {_times(_ratio(g.p95, r.p95)):>7}"
+                f" {_times(_ratio(g.per_second, r.per_second)):>9} {_ms_fraction(g.p50 - r.p50):>9}",
+                file=out,
+            )
     low, high = min(result.levels), max(result.levels)
     g_low, r_low = result.get(GATEWAY, low), result.get(RASA, low)
     g_high, r_high = result.get(GATEWAY, high), result.get(RASA, high)
@@ -563,15 +576,58 @@ async def _measure(stack: Stack, *, conversations: int, progress: TextIO) -> Ben
     s = stack.settings
     timeout = httpx.Timeout(120.0)
     limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    secret = s.rasa_channel_secret or stack.channel_secret
     async with (
+        _relay(s.effective_rasa_url, secret, s.var_dir / "logs" / "relevo.log") as relay_url,
         httpx.AsyncClient(base_url=f"http://{s.host}:{s.gateway_port}", timeout=timeout, limits=limits) as gateway,
         httpx.AsyncClient(base_url=s.effective_rasa_url, timeout=timeout, limits=limits) as rasa,
+        httpx.AsyncClient(base_url=relay_url, timeout=timeout, limits=limits) as relay,
     ):
         sides: list[Side] = [
             GatewaySide(gateway, metrics_token=s.metrics_token),
-            RasaSide(rasa, channel_secret=s.rasa_channel_secret or stack.channel_secret),
+            RasaSide(rasa, channel_secret=secret),
+            GatewaySide(relay, name=RELAY),  # no consent notice, no /metrics: Rasa's answers as they come
         ]
         return await run_benchmark(sides, conversations=conversations, progress=progress)
+
+
+@asynccontextmanager
+async def _relay(upstream: str, secret: str, log: Path) -> AsyncIterator[str]:
+    """Start `bot.cli.bench_relay` on a free port (its own process, as the gateway is) and yield its address."""
+    port = free_port()
+    log.parent.mkdir(parents=True, exist_ok=True)
+    environment = os.environ | {"CHASQUI_RELAY_UPSTREAM": upstream, "CHASQUI_RELAY_SECRET": secret}
+    with log.open("ab") as output:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bot.cli.bench_relay:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            env=environment,
+            stdout=output,
+            stderr=output,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(base_url=url) as http:
+            for _ in range(150):  # about 15 s
+                try:
+                    if (await http.get("/listo")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError(f"el relevo mínimo no arrancó; vea {log}")
+        yield url
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            await process.wait()
 
 
 def main_bench_conversacion(

@@ -23,6 +23,7 @@ from bot.cli.bench_conversation import (
     GATEWAY,
     RASA,
     RASA_WEBHOOK,
+    RELAY,
     TURN_KEY,
     BenchResult,
     Figures,
@@ -235,8 +236,8 @@ def test_report_prints_the_table_the_ratios_and_the_stages() -> None:
     assert lines[0] == "cabecera"
     assert "    1 pasarela            3        0       0      80     100      12.5" in lines
     assert "   16 pasarela            5        1       0     650    2000       4.0" in lines
-    assert "    1   1.60×   1.67×     0.62×" in lines
-    assert "   16   1.18×   2.00×     0.80×" in lines
+    assert ["1", "1.60×", "1.67×", "0.62×", "30.0"] in [line.split() for line in lines]  # and p50 30 ms over
+    assert ["16", "1.18×", "2.00×", "0.80×", "100.0"] in [line.split() for line in lines]
     assert "  p50 a c=1: 1.60×, meta ≤ 1.15×: NO cumple" in lines
     assert "  turnos/s a c=16: 0.80×, meta ≥ 0.90×: NO cumple" in lines
     assert "  p95 a c=16: pasarela 2000 ms, Rasa directo 1000 ms, meta no peor: NO cumple" in lines
@@ -250,6 +251,27 @@ def test_report_prints_the_table_the_ratios_and_the_stages() -> None:
     assert stage_lines["store (guardar el mensaje, con la bóveda)"] == ["10.0", "0.0"]
     assert stage_lines["rasa (llamada a Rasa)"] == ["50.0", "0.0"]
     assert stage_lines["pasarela sin Rasa (turno completo − rasa)"] == ["20.0", "0.0"]
+
+
+def test_report_prints_the_relays_ratios_beside_the_gateways() -> None:
+    result = BenchResult(
+        conversations=1,
+        figures=(
+            _figures(GATEWAY, 1, [0.050], wall=0.05),
+            _figures(RASA, 1, [0.040], wall=0.04),
+            _figures(RELAY, 1, [0.042], wall=0.042),
+        ),
+    )
+    out = io.StringIO()
+
+    report(result, out=out)
+
+    lines = out.getvalue().splitlines()
+    assert any(line.startswith("    1 relevo mínimo") for line in lines)
+    relay = lines.index(next(line for line in lines if line.startswith("Relevo mínimo")))
+    assert lines[relay + 2].split() == ["1", "1.05×", "1.05×", "0.95×", "2.0"]  # p50 2 ms over Rasa's
+    gateway = lines.index("Pasarela / Rasa directo (misma corrida):")
+    assert lines[gateway + 2].split() == ["1", "1.25×", "1.25×", "0.80×", "10.0"]
 
 
 def test_report_says_when_the_gateway_gave_no_stages() -> None:
@@ -332,19 +354,20 @@ def test_the_whole_command_against_the_stack_and_a_fake_rasa(tmp_path: Path, mon
     lines = out.getvalue().splitlines()
     assert code == 0, out.getvalue()
     for concurrency in (1, 4, 16):
-        for side in (GATEWAY, RASA):
+        for side in (GATEWAY, RASA, RELAY):
             row = next(line.split() for line in lines if line.startswith(f"{concurrency:>5} {side}"))
             assert row[-6:-3] == [str(6 * concurrency), "0", "0"], row  # turns, errors, empty answers
+    assert any(line.startswith("Relevo mínimo") for line in lines)  # the floor's ratios, in the same run
     assert "  errores (turnos y aperturas): 0, meta 0: cumple" in lines
     assert any(line.startswith("rasa (llamada a Rasa)") for line in lines)  # read from the gateway's /metrics
-    # Rasa got the same conversations from both sides: the greeting that opens it, then the six turns; the
-    # answer to the privacy notice stayed in the gateway.
+    # Rasa got the same conversations from every side (the relay passes them on as the gateway would): the
+    # greeting that opens it, then the six turns; the answer to the privacy notice stayed in the gateway.
     conversations: dict[str, list[str]] = {}
     for line in received.read_text().splitlines():
         sender, text = json.loads(line)
         conversations.setdefault(sender, []).append(text)
     measured = [c for c in conversations.values() if len(c) == 1 + len(CONVERSATIONS[0])]
-    assert len(measured) == 2 * (2 + 1 + 4 + 16)  # per side: two warm-up conversations, then c = 1, 4, 16
+    assert len(measured) == 3 * (2 + 1 + 4 + 16)  # per side: two warm-up conversations, then c = 1, 4, 16
     assert all(c[0] == "hola" and tuple(c[1:]) in CONVERSATIONS for c in measured)
     assert all(CONSENT_PAYLOAD not in c for c in conversations.values())
 
