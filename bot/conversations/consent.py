@@ -140,6 +140,13 @@ class ConsentGate:
         return await repo.consents_in_force(session=session, conversation_id=conversation_id)
 
     @staticmethod
+    async def with_conversation(
+        *, session: AsyncSession, conversation_id: str, channel: str
+    ) -> tuple[Conversation, dict[str, ConsentRecord]]:
+        """The conversation (created on first contact) and its latest record per purpose, in one statement."""
+        return await repo.conversation_and_consents(session=session, conversation_id=conversation_id, channel=channel)
+
+    @staticmethod
     def notice_shown(state: ConversationState) -> ConversationState:
         """Remember that the web notice was shown (it waits while a form asks something: one question at a time)."""
         return replace(state, consent=ConsentState(asked=True, open=True))

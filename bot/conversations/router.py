@@ -364,16 +364,19 @@ class ConversationRouter:
 
     async def _store_inbound(self, session: AsyncSession, message: InboundMessage, *, turn: bool = False) -> _Stored:
         """Store ``message`` (not committed); ``turn``: its stages run in this transaction (the web channel's)."""
-        conversation = await repo.get_or_create_conversation(
-            session=session, conversation_id=message.conversation_id, channel=message.channel
-        )
-        loaded = state = ConversationState.load(conversation.options)
-        # Read before the INSERT when the stages follow in this transaction: from the INSERT to the commit,
-        # SQLite's write lock is held and every other writer of the file waits; the consent stage then needs no
-        # query of its own.
+        # With the consent records when the stages follow in this transaction, in the same statement: read before
+        # the INSERT (from the INSERT to the commit SQLite's write lock is held and every other writer of the file
+        # waits), and the consent stage then needs no query of its own.
         consents = None
         if turn and self._consent is not None:
-            consents = await self._consent.in_force(session=session, conversation_id=conversation.id)
+            conversation, consents = await self._consent.with_conversation(
+                session=session, conversation_id=message.conversation_id, channel=message.channel
+            )
+        else:
+            conversation = await repo.get_or_create_conversation(
+                session=session, conversation_id=message.conversation_id, channel=message.channel
+            )
+        loaded = state = ConversationState.load(conversation.options)
         if message.address is not None and self._addresses is not None:
             await self._addresses.remember(
                 session=session, conversation_id=message.conversation_id, address=message.address

@@ -17,6 +17,7 @@ from bot.storage.models import (
     HandoffRequest,
     Message,
     OutboxMessage,
+    Owner,
     OwnerEvent,
     utcnow,
 )
@@ -54,6 +55,32 @@ async def consents_in_force(*, session: AsyncSession, conversation_id: str) -> d
     for record in result.all():
         latest[record.proposito] = record
     return latest
+
+
+async def conversation_and_consents(
+    *, session: AsyncSession, conversation_id: str, channel: str
+) -> tuple[Conversation, dict[str, ConsentRecord]]:
+    """The conversation (created on first contact, owned by the bot) and its latest consent record per purpose,
+    read in one statement: a turn needs both before anything else, and each statement is a trip to the database
+    (to SQLite's thread, or over the network to PostgreSQL)."""
+    rows = (
+        await session.execute(
+            select(Conversation, ConsentRecord)
+            .outerjoin(ConsentRecord, ConsentRecord.conversation_id == Conversation.id)
+            .where(Conversation.id == conversation_id)
+            .order_by(ConsentRecord.id)
+        )
+    ).all()
+    if not rows:
+        conversation = Conversation(id=conversation_id, channel=channel, owner=Owner.BOT)
+        session.add(conversation)
+        await session.flush()
+        return conversation, {}
+    latest: dict[str, ConsentRecord] = {}
+    for _, record in rows:
+        if record is not None:
+            latest[record.proposito] = record
+    return rows[0][0], latest
 
 
 async def consent_history(*, session: AsyncSession, conversation_id: str) -> Sequence[ConsentRecord]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.storage import conversations as repo
+from bot.storage import privacy
 from bot.storage.models import Conversation, MessageStatus, Owner
 
 
@@ -186,3 +188,45 @@ async def test_core_updates_write_the_row_and_leave_it_clean(sessions: async_ses
         received,
         MessageStatus.ANSWERED,
     )
+
+
+async def test_a_conversation_and_its_consents_are_read_in_one_statement(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The web turn's first read: the conversation (created on first contact) with its latest consent record per
+    purpose, whatever the history before it."""
+    async with sessions() as session:
+        first, none = await privacy.conversation_and_consents(session=session, conversation_id="web:c", channel="web")
+        assert (first.id, first.owner, none) == ("web:c", Owner.BOT, {})
+        for purpose, given in (("analitica", True), ("transferencia", False), ("analitica", False)):
+            await privacy.record_consent(
+                session=session,
+                conversation_id="web:c",
+                proposito=purpose,
+                otorgado=given,
+                version_aviso="2026-01",
+                canal="web",
+            )
+        await repo.get_or_create_conversation(session=session, conversation_id="web:otra", channel="web")
+        await privacy.record_consent(
+            session=session,
+            conversation_id="web:otra",
+            proposito="analitica",
+            otorgado=True,
+            version_aviso="v",
+            canal="web",
+        )
+        await session.commit()
+    statements: list[str] = []
+    engine = sessions.kw["bind"].sync_engine
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    async with sessions() as session:
+        conversation, consents = await privacy.conversation_and_consents(
+            session=session, conversation_id="web:c", channel="web"
+        )
+    assert conversation.id == "web:c"
+    assert {purpose: record.otorgado for purpose, record in consents.items()} == {
+        "analitica": False,  # the latest of the two
+        "transferencia": False,
+    }
+    assert len(statements) == 1
