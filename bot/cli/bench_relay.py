@@ -23,6 +23,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bot.channels.registry import WEB
 from integrations.rasa.signing import HEADER, sign
 
 RASA_WEBHOOK = "/webhooks/firmado/webhook"
@@ -40,11 +41,11 @@ async def _lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 async def _relay(request: Request) -> Response:
-    """The web chat's body to Rasa, with the sender the gateway would give it (``web:`` and the chat's id)."""
+    """The web chat's body to Rasa, with the sender the gateway would give it (the web channel's code and the chat's
+    id)."""
     body = json.loads(await request.body())
-    content = json.dumps({"sender": f"web:{body['sender']}", "message": body["message"]}, ensure_ascii=False).encode(
-        "utf-8"
-    )
+    sender = f"{WEB.code}:{body['sender']}"
+    content = json.dumps({"sender": sender, "message": body["message"]}, ensure_ascii=False).encode("utf-8")
     headers = {"Content-Type": "application/json", HEADER: sign(request.app.state.secret, content)}
     try:
         answer = await request.app.state.http.post(RASA_WEBHOOK, content=content, headers=headers)
