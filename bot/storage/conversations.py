@@ -116,7 +116,7 @@ async def update_conversation(*, session: AsyncSession, conversation: Conversati
     """
     values = values | {"updated_at": utcnow()}
     connection = await session.connection()
-    await connection.execute(_update_statement("conversations", tuple(values)), values | {"_id": conversation.id})
+    await connection.execute(_update_statement(_CONVERSATIONS, tuple(values)), values | {"_id": conversation.id})
     for column, value in values.items():
         set_committed_value(conversation, column, value)
 
@@ -126,15 +126,14 @@ async def set_status(*, session: AsyncSession, message: Message, status: Message
     if message.status == status:
         return
     connection = await session.connection()
-    await connection.execute(_update_statement("messages", ("status",)), {"status": status, "_id": message.id})
+    await connection.execute(_update_statement(_MESSAGES, ("status",)), {"status": status, "_id": message.id})
     set_committed_value(message, "status", status)
 
 
 @functools.cache
-def _update_statement(table: str, columns: tuple[str, ...]) -> Any:
+def _update_statement(table: Table, columns: tuple[str, ...]) -> Any:
     """``UPDATE <table> SET <columns> WHERE id = :_id``, built once per table and set of columns."""
-    target = _CONVERSATIONS if table == "conversations" else _MESSAGES
-    return update(target).where(target.c.id == bindparam("_id")).values({c: bindparam(c) for c in columns})
+    return update(table).where(table.c.id == bindparam("_id")).values({c: bindparam(c) for c in columns})
 
 
 def _loaded(session: AsyncSession, message: Message) -> Message:

@@ -5,19 +5,19 @@ issued documents)."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.storage import conversations
 from bot.storage.models import (
     Conversation,
     HandoffRequest,
     Message,
     OutboxMessage,
-    Owner,
     OwnerEvent,
     utcnow,
 )
@@ -51,10 +51,12 @@ async def consents_in_force(*, session: AsyncSession, conversation_id: str) -> d
     result = await session.scalars(
         select(ConsentRecord).where(ConsentRecord.conversation_id == conversation_id).order_by(ConsentRecord.id)
     )
-    latest: dict[str, ConsentRecord] = {}
-    for record in result.all():
-        latest[record.proposito] = record
-    return latest
+    return _latest_per_purpose(result.all())
+
+
+def _latest_per_purpose(records: Iterable[ConsentRecord | None]) -> dict[str, ConsentRecord]:
+    """The last record of each purpose among ``records`` (in the order they were made)."""
+    return {record.proposito: record for record in records if record is not None}
 
 
 async def conversation_and_consents(
@@ -71,16 +73,12 @@ async def conversation_and_consents(
             .order_by(ConsentRecord.id)
         )
     ).all()
-    if not rows:
-        conversation = Conversation(id=conversation_id, channel=channel, owner=Owner.BOT)
-        session.add(conversation)
-        await session.flush()
+    if not rows:  # first contact: no consent yet
+        conversation = await conversations.get_or_create_conversation(
+            session=session, conversation_id=conversation_id, channel=channel
+        )
         return conversation, {}
-    latest: dict[str, ConsentRecord] = {}
-    for _, record in rows:
-        if record is not None:
-            latest[record.proposito] = record
-    return rows[0][0], latest
+    return rows[0][0], _latest_per_purpose(record for _, record in rows)
 
 
 async def consent_history(*, session: AsyncSession, conversation_id: str) -> Sequence[ConsentRecord]:
